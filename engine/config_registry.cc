@@ -1,0 +1,702 @@
+// The parameter table and the generic, table-driven setter, formatter and README generator.
+#include "engine/config_registry.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <filesystem>
+#include <system_error>
+
+namespace sipring {
+
+namespace {
+
+constexpr int64_t kIntMax = INT32_MAX;
+
+// Old protocol names Kamailio accepts but sipring refuses (RFC 8996).
+constexpr std::string_view kRfc8996 =
+    "RFC 8996 forbids TLS 1.0 and 1.1 (and SSL 2 and 3 are long broken); use \"TLSv1.2+\" (TLS "
+    "1.2 or newer, the default) or \"TLSv1.3+\"";
+
+std::vector<ParamDef> build_registry() {
+  using T = ParamType;
+  using S = ParamSupport;
+  // Kept in the TLS module manual's §1.9 order, then sipring's own; the README shows this order.
+  return {
+      {.module = "tls",
+       .name = "tls_method",
+       .type = T::kString,
+       .default_text = "TLSv1.2+",
+       .allowed = {"TLSv1.2", "TLSv1.3", "TLSv1.2+", "TLSv1.3+"},
+       .refused = {"SSLv2", "SSLv3", "SSLv23", "TLSv1", "TLSv1.1", "TLSv1+", "TLSv1.1+"},
+       .refused_reason = kRfc8996,
+       .description = "TLS versions accepted: exactly 1.2, exactly 1.3, or that version and newer.",
+       .field = [](Config& c) -> ParamField { return &c.tls.tls_method; }},
+      {.module = "tls",
+       .name = "certificate",
+       .type = T::kPath,
+       .description = "PEM file with the certificate chain (may also hold the private key). "
+                      "Required when enable_tls=yes.",
+       .field = [](Config& c) -> ParamField { return &c.tls.certificate; }},
+      {.module = "tls",
+       .name = "private_key",
+       .aliases = {"private"},  // the manual's Example 5 spells it so
+       .type = T::kPath,
+       .description = "PEM file with the private key; unset = the certificate file.",
+       .field = [](Config& c) -> ParamField { return &c.tls.private_key; }},
+      {.module = "tls",
+       .name = "ca_list",
+       .type = T::kPath,
+       .support = S::kNotYet,
+       .description = "PEM file of the CA certificates trusted when verifying peers."},
+      {.module = "tls",
+       .name = "crl",
+       .type = T::kPath,
+       .support = S::kNotYet,
+       .description = "PEM certificate revocation list checked when verifying peers."},
+      {.module = "tls",
+       .name = "verify_certificate",
+       .type = T::kBool,
+       .default_text = "0",
+       .support = S::kNotYet,
+       .description = "Verify the peer's certificate chain against ca_list."},
+      {.module = "tls",
+       .name = "verify_depth",
+       .type = T::kInt,
+       .default_text = "9",
+       .min = 0,
+       .max = 100,
+       .support = S::kNotYet,
+       .description = "How many certificates up the chain verification may go to find a CA."},
+      {.module = "tls",
+       .name = "require_certificate",
+       .type = T::kBool,
+       .default_text = "0",
+       .support = S::kNotYet,
+       .description = "Require clients to present a certificate."},
+      {.module = "tls",
+       .name = "cipher_list",
+       .type = T::kString,
+       .description = "TLS 1.2 cipher list in OpenSSL syntax (e.g. \"HIGH\"); unset = BoringSSL's "
+                      "defaults. TLS 1.3 suites are fixed by BoringSSL.",
+       .field = [](Config& c) -> ParamField { return &c.tls.cipher_list; }},
+      {.module = "tls",
+       .name = "send_timeout",
+       .type = T::kInt,
+       .support = S::kObsolete,
+       .description = "Obsolete since sip-router 3.0.",
+       .note = "Kamailio replaced it with the core parameter tcp_send_timeout, which sipring "
+               "does not use (its sends never block): remove this line"},
+      {.module = "tls",
+       .name = "handshake_timeout",
+       .type = T::kInt,
+       .support = S::kObsolete,
+       .description = "Obsolete since sip-router 3.0.",
+       .note = "Kamailio replaced it with the core parameter tcp_connect_timeout; in sipring "
+               "write modparam(\"sipring\", \"handshake_timeout_ms\", MILLISECONDS) instead"},
+      {.module = "tls",
+       .name = "connection_timeout",
+       .type = T::kInt,
+       .default_text = "600",
+       .min = -1,
+       .max = 2592000,
+       .runtime = true,
+       .description = "Seconds an idle TLS connection stays open; -1 = never closed for idleness.",
+       .field = [](Config& c) -> ParamField { return &c.tls.connection_timeout; }},
+      {.module = "tls",
+       .name = "tls_disable_compression",
+       .type = T::kBool,
+       .default_text = "1",
+       .support = S::kNotYet,
+       .description = "Disable TLS-level compression."},
+      {.module = "tls",
+       .name = "ssl_release_buffers",
+       .type = T::kInt,
+       .default_text = "1",
+       .min = -1,
+       .max = 1,
+       .support = S::kNotYet,
+       .description = "Release the library's read/write buffers when idle; -1 = library default."},
+      {.module = "tls",
+       .name = "ssl_free_list_max_len",
+       .aliases = {"ssl_freelist_max_len"},  // Kamailio's own spelling
+       .type = T::kInt,
+       .default_text = "0",
+       .min = -1,
+       .max = kIntMax,
+       .support = S::kNotYet,
+       .description = "Free memory chunks kept per connection; -1 = library default."},
+      {.module = "tls",
+       .name = "ssl_max_send_fragment",
+       .type = T::kInt,
+       .default_text = "-1",
+       .min = -1,
+       .max = 16384,
+       .support = S::kNotYet,
+       .description = "Largest clear-text bytes per TLS record (512-16384); -1 = library default."},
+      {.module = "tls",
+       .name = "ssl_read_ahead",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = -1,
+       .max = 1,
+       .support = S::kNotYet,
+       .description = "Let the library read ahead of the current record; -1 = library default."},
+      {.module = "tls",
+       .name = "send_close_notify",
+       .type = T::kBool,
+       .default_text = "0",
+       .runtime = true,
+       .description = "Send a TLS close_notify alert before closing a connection.",
+       .field = [](Config& c) -> ParamField { return &c.tls.send_close_notify; }},
+      {.module = "tls",
+       .name = "con_ct_wq_max",
+       .type = T::kInt,
+       .default_text = "65536",
+       .min = 0,
+       .max = kIntMax,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Clear-text bytes queued per connection while TLS cannot send."},
+      {.module = "tls",
+       .name = "ct_wq_max",
+       .type = T::kInt,
+       .default_text = "10485760",
+       .min = 0,
+       .max = kIntMax,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Clear-text bytes queued over all connections while TLS cannot send."},
+      {.module = "tls",
+       .name = "ct_wq_blk_size",
+       .type = T::kInt,
+       .default_text = "4096",
+       .min = 1,
+       .max = kIntMax,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Block size of the clear-text send queues."},
+      {.module = "tls",
+       .name = "tls_log",
+       .type = T::kInt,
+       .default_text = "3",
+       .min = -5,
+       .max = 100,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Log level of TLS messages (Kamailio levels, 3 = debug)."},
+      {.module = "tls",
+       .name = "tls_debug",
+       .type = T::kInt,
+       .default_text = "3",
+       .min = -5,
+       .max = 100,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Log level of TLS debugging messages (Kamailio levels, 3 = debug)."},
+      {.module = "tls",
+       .name = "low_mem_threshold1",
+       .type = T::kInt,
+       .default_text = "-1",
+       .min = -1,
+       .max = kIntMax,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Free KB below which new TLS connections are refused; -1 default, 0 off."},
+      {.module = "tls",
+       .name = "low_mem_threshold2",
+       .type = T::kInt,
+       .default_text = "-1",
+       .min = -1,
+       .max = kIntMax,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Free KB below which TLS operations fail; -1 default, 0 off."},
+      {.module = "tls",
+       .name = "tls_force_run",
+       .type = T::kBool,
+       .default_text = "0",
+       .support = S::kNotYet,
+       .description = "Start even if library sanity checks fail."},
+      {.module = "tls",
+       .name = "config",
+       .type = T::kPath,
+       .runtime = true,
+       .support = S::kNotYet,
+       .description = "Per-domain TLS config file (loaded at start and on tls.reload)."},
+
+      {.module = "sipring",
+       .name = "reactors",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 256,  // ConnId::kMaxReactors
+       .description = "Reactor threads; 0 = one per online CPU.",
+       .field = [](Config& c) -> ParamField { return &c.engine.reactors; }},
+      {.module = "sipring",
+       .name = "cpus",
+       .type = T::kIntList,
+       .min = 0,
+       .max = 1023,  // CPU_SETSIZE - 1
+       .description = "CPU of each reactor, e.g. \"0,1\" or \"0-3\"; unset = reactor i on CPU i.",
+       .field = [](Config& c) -> ParamField { return &c.engine.cpus; }},
+      {.module = "sipring",
+       .name = "ring_entries",
+       .type = T::kInt,
+       .default_text = "4096",
+       .min = 1,
+       .max = 32768,  // IORING_MAX_ENTRIES
+       .description = "io_uring submission queue entries per reactor.",
+       .field = [](Config& c) -> ParamField { return &c.engine.ring_entries; }},
+      {.module = "sipring",
+       .name = "recv_buffers",
+       .type = T::kInt,
+       .default_text = "512",
+       .min = 1,
+       .max = 32768,  // largest io_uring provided-buffer ring
+       .power_of_two = true,
+       .description = "Provided receive buffers per reactor.",
+       .field = [](Config& c) -> ParamField { return &c.engine.recv_buffers; }},
+      {.module = "sipring",
+       .name = "recv_buffer_size",
+       .type = T::kInt,
+       .default_text = "16384",
+       .min = 1024,
+       .max = 1048576,
+       .description = "Bytes per provided receive buffer.",
+       .field = [](Config& c) -> ParamField { return &c.engine.recv_buffer_size; }},
+      {.module = "sipring",
+       .name = "handoff_entries",
+       .type = T::kInt,
+       .default_text = "8192",
+       .min = 2,
+       .max = 16777216,
+       .power_of_two = true,
+       .description = "Frames in each reactor's handoff ring to the SIP core.",
+       .field = [](Config& c) -> ParamField { return &c.engine.handoff_entries; }},
+      {.module = "sipring",
+       .name = "reply_ring_bytes",
+       .type = T::kInt,
+       .default_text = "1048576",
+       .min = 4096,
+       .max = 1073741824,
+       .power_of_two = true,
+       .description = "Bytes in each producer-to-reactor reply ring.",
+       .field = [](Config& c) -> ParamField { return &c.engine.reply_ring_bytes; }},
+      {.module = "sipring",
+       .name = "max_connections",
+       .type = T::kInt,
+       .default_text = "65536",
+       .min = 1,
+       .max = 1048576,  // io_uring direct descriptor table limit
+       .description = "Connections per reactor.",
+       .field = [](Config& c) -> ParamField { return &c.engine.max_connections; }},
+      {.module = "sipring",
+       .name = "max_message_size",
+       .type = T::kInt,
+       .default_text = "65535",
+       .min = 1024,
+       .max = 16777216,
+       .description = "Largest SIP message (head and body) accepted, in bytes.",
+       .field = [](Config& c) -> ParamField { return &c.engine.max_message_size; }},
+      {.module = "sipring",
+       .name = "handshake_timeout_ms",
+       .type = T::kInt,
+       .default_text = "10000",
+       .min = 100,
+       .max = 600000,
+       .description = "Milliseconds a TLS handshake may take before the connection is closed.",
+       .field = [](Config& c) -> ParamField { return &c.engine.handshake_timeout_ms; }},
+      {.module = "sipring",
+       .name = "reuseport",
+       .type = T::kBool,
+       .default_text = "1",
+       .description = "One SO_REUSEPORT listening socket per reactor (else one shared socket).",
+       .field = [](Config& c) -> ParamField { return &c.engine.reuseport; }},
+  };
+}
+
+std::string qualified(const ParamDef& def) {
+  std::string s(def.module);
+  s += '.';
+  s += def.name;
+  return s;
+}
+
+Error param_error(const ParamDef& def, std::string_view reason) {
+  Error e;
+  e.code = Errc::kConfig;
+  e.message = qualified(def);
+  e.message += ": ";
+  e.message += reason;
+  return e;
+}
+
+std::string in_quotes(std::string_view s) {
+  std::string q = "\"";
+  q += s;
+  q += '"';
+  return q;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Decimal integer with optional leading '-'; the whole of `s` must be consumed.
+bool parse_int(std::string_view s, int64_t* out) {
+  s = trim(s);
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && p == end;
+}
+
+std::string range_text(const ParamDef& def) {
+  return "[" + std::to_string(def.min) + ", " + std::to_string(def.max) + "]";
+}
+
+bool is_power_of_two(int64_t v) {
+  return v > 0 && (v & (v - 1)) == 0;
+}
+
+Status set_int(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  int64_t v = value.number;
+  if (!value.is_number && !parse_int(value.text, &v)) {
+    return param_error(def, in_quotes(value.text) + " is not an integer");
+  }
+  if (v < def.min || v > def.max) {
+    return param_error(def, std::to_string(v) + " is out of range " + range_text(def));
+  }
+  if (def.power_of_two && !is_power_of_two(v)) {
+    int64_t below = 1;
+    while (below * 2 < v) below *= 2;
+    std::string hint = " (nearest: ";
+    if (below >= def.min) hint += std::to_string(below) + " or ";
+    hint += std::to_string(below * 2) + ")";
+    return param_error(def, std::to_string(v) + " is not a power of two" + hint);
+  }
+  ParamField f = def.field(cfg);
+  if (auto* p = std::get_if<int*>(&f)) {
+    **p = static_cast<int>(v);
+  } else if (auto* u = std::get_if<uint32_t*>(&f)) {
+    **u = static_cast<uint32_t>(v);
+  } else {
+    return param_error(def, "internal error: the registry binds this integer to no int field");
+  }
+  return Status::ok();
+}
+
+Status set_bool(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  bool b = false;
+  const bool ok = value.is_number ? (value.number == 0 || value.number == 1)
+                                  : parse_config_bool(value.text, &b);
+  if (!ok) {
+    const std::string shown =
+        value.is_number ? std::to_string(value.number) : in_quotes(value.text);
+    return param_error(def, shown + " is not a boolean (write 1 or 0, yes or no, on or off)");
+  }
+  if (value.is_number) b = value.number == 1;
+  ParamField f = def.field(cfg);
+  auto* p = std::get_if<bool*>(&f);
+  if (p == nullptr) return param_error(def, "internal error: the registry binds no bool field");
+  **p = b;
+  return Status::ok();
+}
+
+Status set_string(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  if (value.is_number) {
+    return param_error(def,
+                       "expects a quoted string, not the number " + std::to_string(value.number));
+  }
+  std::string v = value.text;
+  for (std::string_view r : def.refused) {
+    if (iequals(v, r))
+      return param_error(def, in_quotes(v) + " is refused: " + std::string(def.refused_reason));
+  }
+  if (!def.allowed.empty()) {
+    auto it = std::find_if(def.allowed.begin(), def.allowed.end(),
+                           [&](std::string_view a) { return iequals(v, a); });
+    if (it == def.allowed.end()) {
+      std::string list;
+      for (std::string_view a : def.allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return param_error(def, in_quotes(v) + " is not one of " + list);
+    }
+    v = std::string(*it);  // store the canonical spelling
+  }
+  if (def.type == ParamType::kPath) v = resolve_config_path(v, cfg.config_dir);
+  ParamField f = def.field(cfg);
+  auto* p = std::get_if<std::string*>(&f);
+  if (p == nullptr) return param_error(def, "internal error: the registry binds no string field");
+  **p = std::move(v);
+  return Status::ok();
+}
+
+Status set_int_list(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  std::vector<int> list;
+  const std::string bad_form = " is not a list like \"0,1\" or \"0-3\"";
+  auto in_range = [&](int64_t v) -> Status {
+    if (v < def.min || v > def.max) {
+      return param_error(def, std::to_string(v) + " is out of range " + range_text(def));
+    }
+    return Status::ok();
+  };
+  if (value.is_number) {
+    if (Status s = in_range(value.number); !s) return s;
+    list.push_back(static_cast<int>(value.number));
+  } else if (!trim(value.text).empty()) {
+    std::string_view rest = value.text;
+    while (true) {
+      const size_t comma = rest.find(',');
+      std::string_view item = trim(rest.substr(0, comma));
+      const size_t dash = item.find('-', 1);  // from 1: a leading '-' is a sign, caught below
+      int64_t lo = 0;
+      int64_t hi = 0;
+      if (dash == std::string_view::npos) {
+        if (!parse_int(item, &lo)) return param_error(def, in_quotes(value.text) + bad_form);
+        hi = lo;
+      } else if (!parse_int(item.substr(0, dash), &lo) || !parse_int(item.substr(dash + 1), &hi)) {
+        return param_error(def, in_quotes(value.text) + bad_form);
+      }
+      if (Status s = in_range(lo); !s) return s;
+      if (Status s = in_range(hi); !s) return s;
+      if (hi < lo) {
+        return param_error(def, "range " + in_quotes(item) + " runs backwards; write " +
+                                    std::to_string(hi) + "-" + std::to_string(lo));
+      }
+      for (int64_t v = lo; v <= hi; ++v) list.push_back(static_cast<int>(v));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  ParamField f = def.field(cfg);
+  auto* p = std::get_if<std::vector<int>*>(&f);
+  if (p == nullptr) return param_error(def, "internal error: the registry binds no list field");
+  **p = std::move(list);
+  return Status::ok();
+}
+
+// Levenshtein distance, for "did you mean" hints on misspelt parameter names.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string type_text(ParamType t) {
+  switch (t) {
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kPath:
+      return "string (path)";
+    case ParamType::kIntList:
+      return "int list";
+  }
+  return "?";
+}
+
+std::string allowed_text(const ParamDef& def) {
+  if (def.support == ParamSupport::kObsolete) return "none (refused)";
+  switch (def.type) {
+    case ParamType::kInt:
+      return (def.power_of_two ? "power of two in " : "") + range_text(def);
+    case ParamType::kBool:
+      return "0/1, yes/no, on/off, true/false";
+    case ParamType::kPath:
+      return "file; `./x` = working directory, `/x` absolute, else config file's directory";
+    case ParamType::kIntList:
+      return "items in " + range_text(def) + ", e.g. `0,1` or `0-3`";
+    case ParamType::kString: {
+      if (def.allowed.empty()) return "any";
+      std::string s;
+      for (std::string_view a : def.allowed) s += (s.empty() ? "`" : ", `") + std::string(a) + "`";
+      if (!def.refused.empty()) s += " (older versions refused, RFC 8996)";
+      return s;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+const std::vector<ParamDef>& param_registry() {
+  static const std::vector<ParamDef> registry = build_registry();
+  return registry;
+}
+
+const ParamDef* find_param(std::string_view module, std::string_view name) {
+  for (const ParamDef& def : param_registry()) {
+    if (def.module != module) continue;
+    if (def.name == name) return &def;
+    for (std::string_view alias : def.aliases) {
+      if (alias == name) return &def;
+    }
+  }
+  return nullptr;
+}
+
+Result<const ParamDef*> lookup_param(std::string_view module, std::string_view name) {
+  if (module != "tls" && module != "sipring") {
+    return make_error(Errc::kConfig,
+                      "module \"%.*s\" is not part of sipring (only \"tls\" and "
+                      "\"sipring\" are)",
+                      static_cast<int>(module.size()), module.data());
+  }
+  if (const ParamDef* def = find_param(module, name)) return def;
+  const std::string_view other = module == "tls" ? "sipring" : "tls";
+  if (const ParamDef* def = find_param(other, name)) {
+    return make_error(Errc::kConfig,
+                      "module \"%.*s\" has no parameter \"%.*s\"; it belongs to module \"%.*s\": "
+                      "write modparam(\"%.*s\", \"%.*s\", ...)",
+                      static_cast<int>(module.size()), module.data(), static_cast<int>(name.size()),
+                      name.data(), static_cast<int>(other.size()), other.data(),
+                      static_cast<int>(other.size()), other.data(),
+                      static_cast<int>(def->name.size()), def->name.data());
+  }
+  std::string_view best;
+  size_t best_distance = SIZE_MAX;
+  for (const ParamDef& def : param_registry()) {
+    if (def.module != module) continue;
+    const size_t d = edit_distance(name, def.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = def.name;
+    }
+  }
+  std::string hint;
+  if (best_distance <= std::max<size_t>(2, name.size() / 3)) {
+    hint = " (did you mean \"" + std::string(best) + "\"?)";
+  }
+  return make_error(Errc::kConfig, "module \"%.*s\" has no parameter \"%.*s\"%s",
+                    static_cast<int>(module.size()), module.data(), static_cast<int>(name.size()),
+                    name.data(), hint.c_str());
+}
+
+Status set_param(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  switch (def.support) {
+    case ParamSupport::kSupported:
+      break;
+    case ParamSupport::kNotYet:
+      return param_error(def,
+                         "not supported yet by this build; remove this setting (a later "
+                         "sipring release implements it)");
+    case ParamSupport::kObsolete:
+      return param_error(def, "obsolete since sip-router 3.0; " + std::string(def.note));
+  }
+  if (def.field == nullptr) return param_error(def, "internal error: no field in the registry");
+  switch (def.type) {
+    case ParamType::kInt:
+      return set_int(cfg, def, value);
+    case ParamType::kBool:
+      return set_bool(cfg, def, value);
+    case ParamType::kString:
+    case ParamType::kPath:
+      return set_string(cfg, def, value);
+    case ParamType::kIntList:
+      return set_int_list(cfg, def, value);
+  }
+  return param_error(def, "internal error: unknown type");
+}
+
+Result<std::string> format_param(const Config& cfg, const ParamDef& def) {
+  if (def.field == nullptr) return param_error(def, "not stored by this build");
+  // The accessor takes a mutable Config only so one table serves reads and writes; we only read.
+  ParamField f = def.field(const_cast<Config&>(cfg));
+  if (auto* p = std::get_if<int*>(&f)) return std::to_string(**p);
+  if (auto* p = std::get_if<uint32_t*>(&f)) return std::to_string(**p);
+  if (auto* p = std::get_if<bool*>(&f)) return std::string(**p ? "1" : "0");
+  if (auto* p = std::get_if<std::string*>(&f)) return **p;
+  if (auto* p = std::get_if<std::vector<int>*>(&f)) {
+    std::string s;
+    for (int v : **p) s += (s.empty() ? "" : ",") + std::to_string(v);
+    return s;
+  }
+  return param_error(def, "not stored by this build");
+}
+
+std::string resolve_config_path(std::string_view path, std::string_view config_dir) {
+  if (path.empty()) return {};
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p;
+  if (path.front() == '/') {
+    p = fs::path(path);
+  } else {
+    fs::path base =
+        path.front() == '.' || config_dir.empty() ? fs::current_path(ec) : fs::path(config_dir);
+    if (base.is_relative()) base = fs::current_path(ec) / base;
+    p = base / fs::path(path);
+  }
+  std::string out = p.lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+bool parse_config_bool(std::string_view text, bool* out) {
+  text = trim(text);
+  for (std::string_view t : {"1", "yes", "on", "true", "enable"}) {
+    if (iequals(text, t)) return *out = true;
+  }
+  for (std::string_view f : {"0", "no", "off", "false", "disable"}) {
+    if (iequals(text, f)) {
+      *out = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string registry_markdown() {
+  std::string md =
+      "| Parameter | Type | Default | Allowed values | Runtime | Description |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const ParamDef& def : param_registry()) {
+    md += "| `" + qualified(def) + "`";
+    for (std::string_view a : def.aliases) md += " (alias `" + std::string(a) + "`)";
+    md += " | " + type_text(def.type);
+    md += " | " +
+          (def.default_text.empty() ? std::string("(unset)") : "`" + cell(def.default_text) + "`");
+    md += " | " + cell(allowed_text(def));
+    md += def.runtime ? " | yes | " : " | no | ";
+    if (def.support == ParamSupport::kNotYet) md += "**Not supported yet.** ";
+    if (def.support == ParamSupport::kObsolete) {
+      md += "**Obsolete, refused:** " + cell(def.note) + ". ";
+    }
+    md += cell(def.description) + " |\n";
+  }
+  return md;
+}
+
+}  // namespace sipring

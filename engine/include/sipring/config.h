@@ -1,0 +1,67 @@
+// The engine's configuration as plain values: what the config file and the parameter registry
+// produce, and what Engine::start consumes.
+//
+// Every field here is a parameter of the registry (engine/config_registry.cc), which holds its
+// name, default, allowed range and description; this struct only carries the resolved values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sipring/result.h"
+#include "sipring/sock_addr.h"
+
+namespace sipring {
+
+// One `listen=` line.
+struct ListenSpec {
+  enum class Proto : uint8_t { kTls, kTcp };
+  Proto proto = Proto::kTls;
+  SockAddr addr;
+};
+
+// Parameters of the "tls" module (the TLS module manual's names).
+struct TlsParams {
+  std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ...
+  std::string certificate;              // PEM file; absolute after resolution
+  std::string private_key;              // PEM file; may be the certificate file
+  std::string cipher_list;              // TLS 1.2 cipher list; empty = BoringSSL default
+  int connection_timeout = 600;         // seconds; -1 = never
+  bool send_close_notify = false;
+};
+
+// Engine tuning ("sipring" module).
+struct EngineParams {
+  int reactors = 0;                       // 0 = one per online CPU
+  std::vector<int> cpus;                  // CPU per reactor; empty = reactor i on CPU i
+  uint32_t ring_entries = 4096;           // io_uring SQ entries per reactor
+  uint32_t recv_buffers = 512;            // provided buffers per reactor (power of two)
+  uint32_t recv_buffer_size = 16384;      // bytes per provided buffer
+  uint32_t handoff_entries = 8192;        // frames in each reactor's handoff ring (power of two)
+  uint32_t reply_ring_bytes = 1u << 20;   // bytes in each producer->reactor reply ring
+  uint32_t max_connections = 65536;       // per reactor (io_uring direct descriptors)
+  uint32_t max_message_size = 65535;      // largest SIP message (head and body) accepted
+  int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
+  bool reuseport = true;                  // SO_REUSEPORT listener per reactor
+};
+
+struct Config {
+  std::string source;                     // config file path, for messages
+  std::string config_dir;                 // directory of the main config file
+  bool enable_tls = false;
+  std::vector<ListenSpec> listen;
+  TlsParams tls;
+  EngineParams engine;
+};
+
+// Reads a Kamailio-style config file (see README "Configuration"). Relative paths in it are
+// resolved as the TLS module manual says: "./x" against the working directory, "/x" as is,
+// anything else against the directory of `path`. Errors name file:line and the reason.
+Result<Config> load_config_file(const std::string& path);
+
+// Same as load_config_file but from text; `name` is used in messages and `dir` for paths.
+Result<Config> parse_config_text(const std::string& text, const std::string& name,
+                                 const std::string& dir);
+
+}  // namespace sipring
