@@ -1,0 +1,216 @@
+#include "crypto/tls_conn.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+
+namespace sipring {
+namespace {
+
+const char* reason_from_queue(const char* fallback) {
+  uint32_t err = ERR_peek_last_error();
+  const char* reason = err != 0 ? ERR_reason_error_string(err) : nullptr;
+  ERR_clear_error();
+  return reason != nullptr ? reason : fallback;
+}
+
+}  // namespace
+
+TlsConn::~TlsConn() = default;
+
+std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
+  std::unique_ptr<TlsConn> c(new (std::nothrow) TlsConn());
+  if (!c) return nullptr;
+  c->ssl_.reset(SSL_new(ctx));
+  c->io_.reset(new (std::nothrow) IoBioState());
+  if (!c->ssl_ || !c->io_) return nullptr;
+  BIO* bio = new_io_bio(c->io_.get());
+  if (bio == nullptr) return nullptr;
+  SSL_set_bio(c->ssl_.get(), bio, bio);  // one reference, used both ways
+  SSL_set_accept_state(c->ssl_.get());
+  // The handshake configuration (certificate, key, lists) is only needed until the handshake
+  // ends; shedding it keeps TLS 1.2 connections, which keep their SSL, small.
+  SSL_set_shed_handshake_config(c->ssl_.get(), 1);
+  return c;
+}
+
+std::unique_ptr<TlsConn> TlsConn::client(SSL_CTX* ctx, const char* sni,
+                                         SSL_SESSION* session) noexcept {
+  std::unique_ptr<TlsConn> c(new (std::nothrow) TlsConn());
+  if (!c) return nullptr;
+  c->ssl_.reset(SSL_new(ctx));
+  c->io_.reset(new (std::nothrow) IoBioState());
+  if (!c->ssl_ || !c->io_) return nullptr;
+  BIO* bio = new_io_bio(c->io_.get());
+  if (bio == nullptr) return nullptr;
+  SSL_set_bio(c->ssl_.get(), bio, bio);
+  SSL_set_connect_state(c->ssl_.get());
+  if (sni != nullptr && sni[0] != '\0') SSL_set_tlsext_host_name(c->ssl_.get(), sni);
+  if (session != nullptr) SSL_set_session(c->ssl_.get(), session);
+  return c;
+}
+
+TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
+                                 ByteSink& out) noexcept {
+  *consumed = 0;
+  if (mode_ != Mode::kHandshake) return mode_ == Mode::kFailed ? Step::kFailed : Step::kDone;
+  io_->set_input(in);
+  io_->out = &out;
+  int r = SSL_do_handshake(ssl_.get());
+  *consumed = io_->in_pos;
+  if (r == 1) {
+    finish_handshake(SSL_is_server(ssl_.get()));
+    return Step::kDone;
+  }
+  int err = SSL_get_error(ssl_.get(), r);
+  if (err == SSL_ERROR_WANT_READ) return Step::kNeedMore;
+  failure_ = reason_from_queue(err == SSL_ERROR_ZERO_RETURN ? "peer closed during handshake"
+                                                             : "handshake failed");
+  mode_ = Mode::kFailed;
+  return Step::kFailed;
+}
+
+void TlsConn::finish_handshake(bool server) noexcept {
+  SSL* ssl = ssl_.get();
+  version_ = static_cast<uint16_t>(SSL_version(ssl));
+  cipher_ = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl));
+  resumed_ = SSL_session_reused(ssl) != 0;
+  peer_verified_ = SSL_get0_peer_certificates(ssl) != nullptr &&
+                   (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0 &&
+                   SSL_get_verify_result(ssl) == X509_V_OK;
+  if (!server) {
+    mode_ = Mode::kBuffered;
+    return;
+  }
+  if (version_ == TLS1_3_VERSION) {
+    r13_.reset(new (std::nothrow) Tls13RecordLayer());
+    if (r13_ && r13_->init_from(ssl)) {
+      mode_ = Mode::kDirect13;
+      prefix_ = Tls13RecordLayer::kHeaderLen;
+      suffix_max_ = 1 + Tls13RecordLayer::kTagLen;
+      // Everything BoringSSL had to say (including session tickets) is already written, so
+      // the SSL object and its buffers can go: the record layer carries on alone.
+      ssl_.reset();
+      io_.reset();
+      return;
+    }
+    r13_.reset();
+    failure_ = "unsupported TLS 1.3 cipher suite";
+    mode_ = Mode::kFailed;
+    return;
+  }
+  mode_ = Mode::kDirect12;
+  prefix_ = static_cast<uint16_t>(bssl::SealRecordPrefixLen(ssl, SSL3_RT_MAX_PLAIN_LENGTH));
+  size_t suffix = 0;
+  // CBC padding makes the suffix depend on the length modulo the block size.
+  for (size_t len = SSL3_RT_MAX_PLAIN_LENGTH - 32; len <= SSL3_RT_MAX_PLAIN_LENGTH; len++) {
+    suffix = std::max(suffix, bssl::SealRecordSuffixLen(ssl, len));
+  }
+  suffix_max_ = static_cast<uint16_t>(suffix);
+}
+
+TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext,
+                            uint8_t* alert, bool* key_update_reply) noexcept {
+  *alert = 0;
+  if (mode_ == Mode::kDirect13) {
+    switch (r13_->open(rec, len, plaintext, alert, key_update_reply)) {
+      case Tls13RecordLayer::Open::kData: return Open::kData;
+      case Tls13RecordLayer::Open::kHandled: return Open::kHandled;
+      case Tls13RecordLayer::Open::kCloseNotify: return Open::kCloseNotify;
+      case Tls13RecordLayer::Open::kError:
+        failure_ = *alert == 20 ? "bad record MAC" : "bad TLS 1.3 record";
+        return Open::kError;
+    }
+  }
+  if (mode_ != Mode::kDirect12) return Open::kError;
+  bssl::Span<uint8_t> out;
+  size_t record_len = 0;
+  switch (bssl::OpenRecord(ssl_.get(), &out, &record_len, alert, bssl::Span<uint8_t>(rec, len))) {
+    case bssl::OpenRecordResult::kOK:
+      *plaintext = {out.data(), out.size()};
+      return Open::kData;
+    case bssl::OpenRecordResult::kDiscard: return Open::kHandled;
+    case bssl::OpenRecordResult::kAlertCloseNotify: return Open::kCloseNotify;
+    case bssl::OpenRecordResult::kIncompleteRecord:
+    case bssl::OpenRecordResult::kError: break;
+  }
+  failure_ = reason_from_queue("bad TLS 1.2 record");
+  return Open::kError;
+}
+
+size_t TlsConn::seal(uint8_t* rec, size_t len) noexcept {
+  if (mode_ == Mode::kDirect13) return r13_->seal(rec, len);
+  if (mode_ != Mode::kDirect12) return 0;
+  size_t suffix = bssl::SealRecordSuffixLen(ssl_.get(), len);
+  uint8_t* body = rec + prefix_;
+  if (!bssl::SealRecord(ssl_.get(), bssl::Span<uint8_t>(rec, prefix_), bssl::Span<uint8_t>(body, len),
+                        bssl::Span<uint8_t>(body + len, suffix),
+                        bssl::Span<const uint8_t>(body, len))) {
+    failure_ = reason_from_queue("sealing a TLS 1.2 record failed");
+    return 0;
+  }
+  return prefix_ + len + suffix;
+}
+
+bool TlsConn::seal_key_update(ByteSink& out) noexcept {
+  if (mode_ != Mode::kDirect13) return false;
+  uint8_t rec[Tls13RecordLayer::kOverhead + 5];
+  size_t n = r13_->seal_key_update(rec);
+  return n != 0 && out.write({rec, n});
+}
+
+void TlsConn::feed(std::span<const uint8_t> in) noexcept {
+  if (io_) io_->set_input(in);
+}
+
+TlsConn::Read TlsConn::read(uint8_t* out, size_t cap, size_t* n, ByteSink& sink) noexcept {
+  *n = 0;
+  if (mode_ != Mode::kBuffered) return Read::kError;
+  io_->out = &sink;
+  int r = SSL_read(ssl_.get(), out, static_cast<int>(std::min<size_t>(cap, INT32_MAX)));
+  if (r > 0) {
+    *n = static_cast<size_t>(r);
+    return Read::kData;
+  }
+  int err = SSL_get_error(ssl_.get(), r);
+  if (err == SSL_ERROR_WANT_READ) return Read::kNeedMore;
+  if (err == SSL_ERROR_ZERO_RETURN) return Read::kCloseNotify;
+  failure_ = reason_from_queue("TLS read failed");
+  return Read::kError;
+}
+
+bool TlsConn::write(std::span<const uint8_t> plaintext, ByteSink& out) noexcept {
+  if (mode_ != Mode::kBuffered) return false;
+  io_->out = &out;
+  int r = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
+  if (r == static_cast<int>(plaintext.size())) return true;
+  failure_ = reason_from_queue("TLS write failed");
+  return false;
+}
+
+void TlsConn::set_user(void* p) noexcept {
+  if (ssl_) SSL_set_app_data(ssl_.get(), p);
+}
+
+void* TlsConn::user_of(const SSL* ssl) noexcept { return SSL_get_app_data(ssl); }
+
+SSL_SESSION* TlsConn::get1_session() const noexcept {
+  return ssl_ ? SSL_get1_session(ssl_.get()) : nullptr;
+}
+
+bool TlsConn::close_notify(ByteSink& out) noexcept {
+  if (mode_ == Mode::kDirect13) {
+    uint8_t rec[Tls13RecordLayer::kOverhead + 2];
+    size_t n = r13_->seal_alert(rec, 1, 0);
+    return n != 0 && out.write({rec, n});
+  }
+  if (!ssl_ || !io_ || mode_ == Mode::kHandshake || mode_ == Mode::kFailed) return false;
+  io_->out = &out;
+  int r = SSL_shutdown(ssl_.get());
+  ERR_clear_error();
+  return r >= 0;
+}
+
+}  // namespace sipring

@@ -1,0 +1,101 @@
+// The TLS state of one connection, from handshake to close.
+//
+// Handshakes run in BoringSSL over borrowed spans (io_bio.h). Once a server handshake is done,
+// application records are opened and sealed in place on the engine's buffers:
+//   - TLS 1.3: by our own record layer (record_tls13.h); the SSL object is freed, so an idle
+//     connection keeps only two AEAD contexts.
+//   - TLS 1.2: by BoringSSL's in-place OpenRecord/SealRecord; the SSL object stays.
+// Client connections keep the SSL object and use SSL_read/SSL_write ("buffered"), because
+// TLS 1.3 session tickets arrive after the handshake and only BoringSSL can take them.
+#pragma once
+
+#include <openssl/base.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "crypto/byte_sink.h"
+#include "crypto/io_bio.h"
+#include "crypto/record_tls13.h"
+
+namespace sipring {
+
+class TlsConn {
+ public:
+  enum class Mode : uint8_t { kHandshake, kDirect13, kDirect12, kBuffered, kFailed };
+  enum class Step : uint8_t { kNeedMore, kDone, kFailed };
+  enum class Open : uint8_t { kData, kHandled, kCloseNotify, kError };
+  enum class Read : uint8_t { kData, kNeedMore, kCloseNotify, kError };
+
+  // A server connection on `ctx` (which must outlive the handshake). nullptr on allocation failure.
+  static std::unique_ptr<TlsConn> server(SSL_CTX* ctx) noexcept;
+  // A client connection; `sni` may be null; `session` (may be null) is offered for resumption.
+  static std::unique_ptr<TlsConn> client(SSL_CTX* ctx, const char* sni, SSL_SESSION* session) noexcept;
+  ~TlsConn();
+
+  // Runs the handshake over `in` (empty to start a client). BoringSSL's flights go to `out`.
+  // *consumed is how much of `in` BoringSSL read; on kDone the rest of `in` holds application
+  // records. On kFailed, failure_reason() says why and any alert BoringSSL wrote is in `out`.
+  Step handshake(std::span<const uint8_t> in, size_t* consumed, ByteSink& out) noexcept;
+
+  // --- Direct modes (kDirect13, kDirect12) ---
+  // Bytes to leave before the plaintext of a record, and the most bytes sealing adds after it.
+  size_t record_prefix() const noexcept { return prefix_; }
+  size_t record_suffix_max() const noexcept { return suffix_max_; }
+  // Opens the complete record rec[0..len) in place. On kData, *plaintext points into rec.
+  // *key_update_reply is set when the peer requested a KeyUpdate: the caller seals what it has
+  // staged, then calls seal_key_update() before sealing anything else.
+  Open open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext, uint8_t* alert,
+            bool* key_update_reply) noexcept;
+  // Seals the plaintext at rec[prefix .. prefix+len) in place; returns the record length or 0.
+  size_t seal(uint8_t* rec, size_t len) noexcept;
+  // Appends our KeyUpdate answer to `out`. TLS 1.3 direct mode only.
+  bool seal_key_update(ByteSink& out) noexcept;
+
+  // --- Buffered mode (kBuffered) ---
+  // Hands received ciphertext to BoringSSL; then call read() until it returns kNeedMore.
+  // `in` must stay valid until then.
+  void feed(std::span<const uint8_t> in) noexcept;
+  // Decrypts into out[0..cap); *n is the plaintext length on kData. Writes (e.g. alerts) go to sink.
+  Read read(uint8_t* out, size_t cap, size_t* n, ByteSink& sink) noexcept;
+  // Encrypts `plaintext` into `out` as one or more records.
+  bool write(std::span<const uint8_t> plaintext, ByteSink& out) noexcept;
+  // The session to offer next time (TLS 1.3: only after a ticket arrived). Up-referenced.
+  SSL_SESSION* get1_session() const noexcept;
+
+  // Attaches an opaque pointer to the SSL (for BoringSSL callbacks); `user_of` reads it back.
+  void set_user(void* p) noexcept;
+  static void* user_of(const SSL* ssl) noexcept;
+
+  // Appends a close_notify alert to `out`.
+  bool close_notify(ByteSink& out) noexcept;
+
+  // Facts about the established connection.
+  Mode mode() const { return mode_; }
+  uint16_t version() const { return version_; }
+  uint16_t cipher() const { return cipher_; }
+  bool resumed() const { return resumed_; }
+  bool peer_verified() const { return peer_verified_; }
+  // Why the handshake or a record failed: BoringSSL's reason text (static storage).
+  const char* failure_reason() const { return failure_; }
+
+ private:
+  TlsConn() = default;
+  void finish_handshake(bool server) noexcept;
+
+  bssl::UniquePtr<SSL> ssl_;
+  std::unique_ptr<Tls13RecordLayer> r13_;  // kDirect13 only
+  std::unique_ptr<IoBioState> io_;          // while BoringSSL does I/O
+  const char* failure_ = "";
+  uint16_t version_ = 0;
+  uint16_t cipher_ = 0;
+  uint16_t prefix_ = 0;
+  uint16_t suffix_max_ = 0;
+  Mode mode_ = Mode::kHandshake;
+  bool resumed_ = false;
+  bool peer_verified_ = false;
+};
+
+}  // namespace sipring

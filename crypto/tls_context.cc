@@ -1,0 +1,119 @@
+#include "crypto/tls_context.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/ticket_keys.h"
+#include "crypto/tls_error.h"
+
+namespace sipring {
+namespace {
+
+// X25519 first: it is the fastest key exchange and what every modern client offers.
+constexpr const char* kGroups = "X25519:P-256:P-384";
+
+Status check_readable(const char* what, const std::string& path) {
+  if (path.empty()) return make_error(Errc::kConfig, "tls.%s is not set", what);
+  if (access(path.c_str(), R_OK) != 0) {
+    return make_error(Errc::kConfig, "tls.%s: cannot read %s: %s", what, path.c_str(),
+                      strerror(errno));
+  }
+  return Status::ok();
+}
+
+Status apply_versions(SSL_CTX* ctx, const std::string& method) {
+  auto range = parse_tls_method(method);
+  if (!range) return range.status();
+  if (!SSL_CTX_set_min_proto_version(ctx, range->min) ||
+      !SSL_CTX_set_max_proto_version(ctx, range->max)) {
+    return make_error(Errc::kTls, "tls.tls_method %s: %s", method.c_str(), take_tls_errors().c_str());
+  }
+  return Status::ok();
+}
+
+Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
+  if (list.empty()) return Status::ok();
+  // Strict: an unknown cipher name is an operator error, not something to skip silently.
+  if (!SSL_CTX_set_strict_cipher_list(ctx, list.c_str())) {
+    return make_error(Errc::kConfig,
+                      "tls.cipher_list \"%s\" is not a valid BoringSSL cipher list (%s); TLS 1.3 "
+                      "suites are not configurable and stay enabled",
+                      list.c_str(), take_tls_errors().c_str());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<VersionRange> parse_tls_method(const std::string& method) {
+  if (method == "TLSv1.2") return VersionRange{TLS1_2_VERSION, TLS1_2_VERSION};
+  if (method == "TLSv1.3" || method == "TLSv1.3+") return VersionRange{TLS1_3_VERSION, TLS1_3_VERSION};
+  if (method == "TLSv1.2+" || method.empty()) return VersionRange{TLS1_2_VERSION, TLS1_3_VERSION};
+  return make_error(Errc::kConfig,
+                    "tls.tls_method \"%s\" is not supported: use TLSv1.2, TLSv1.3, TLSv1.2+ or "
+                    "TLSv1.3+ (SSLv2, SSLv3, TLSv1 and TLSv1.1 are deprecated by RFC 8996)",
+                    method.c_str());
+}
+
+Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, TicketKeys* tickets) {
+  ERR_clear_error();
+  if (Status s = check_readable("certificate", params.certificate); !s) return s;
+  const std::string& key_file = params.private_key.empty() ? params.certificate : params.private_key;
+  if (Status s = check_readable("private_key", key_file); !s) return s;
+
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+  if (!ctx) return make_error(Errc::kTls, "SSL_CTX_new failed: %s", take_tls_errors().c_str());
+  SSL_CTX* c = ctx.get();
+  if (Status s = apply_versions(c, params.tls_method); !s) return s;
+  if (Status s = apply_ciphers(c, params.cipher_list); !s) return s;
+  if (!SSL_CTX_use_certificate_chain_file(c, params.certificate.c_str())) {
+    return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
+                      params.certificate.c_str(), take_tls_errors().c_str());
+  }
+  if (!SSL_CTX_use_PrivateKey_file(c, key_file.c_str(), SSL_FILETYPE_PEM)) {
+    return make_error(Errc::kConfig,
+                      "tls.private_key %s: no usable unencrypted PEM private key (%s)",
+                      key_file.c_str(), take_tls_errors().c_str());
+  }
+  if (!SSL_CTX_check_private_key(c)) {
+    return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
+                      key_file.c_str(), params.certificate.c_str());
+  }
+  if (!SSL_CTX_set1_curves_list(c, kGroups)) {
+    return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
+  }
+  // Stateless resumption only: tickets work on whichever reactor the client lands on, and no
+  // session cache means no lock and no per-session memory on the server.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(c, 1);
+  if (tickets != nullptr) tickets->attach(c);
+  return ctx;
+}
+
+Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const ClientTlsOptions& options) {
+  ERR_clear_error();
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+  if (!ctx) return make_error(Errc::kTls, "SSL_CTX_new failed: %s", take_tls_errors().c_str());
+  SSL_CTX* c = ctx.get();
+  if (Status s = apply_versions(c, options.tls_method); !s) return s;
+  if (Status s = apply_ciphers(c, options.cipher_list); !s) return s;
+  if (!SSL_CTX_set1_curves_list(c, kGroups)) {
+    return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
+  }
+  if (!options.ca_file.empty()) {
+    if (!SSL_CTX_load_verify_locations(c, options.ca_file.c_str(), nullptr)) {
+      return make_error(Errc::kConfig, "CA file %s: %s", options.ca_file.c_str(),
+                        take_tls_errors().c_str());
+    }
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+  }
+  SSL_CTX_set_session_cache_mode(c, options.tickets ? SSL_SESS_CACHE_CLIENT : SSL_SESS_CACHE_OFF);
+  if (!options.tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+  return ctx;
+}
+
+}  // namespace sipring
