@@ -1,0 +1,68 @@
+// Per-connection state, kept small because SIP means many mostly idle connections: an idle
+// TLS 1.3 connection is this struct (~128 bytes) plus its record layer, and holds no buffers.
+//
+// Buffers appear only while needed: rx_partial while a TLS record is split across receives,
+// msg_asm while a SIP message is split across records, the tx chain while bytes wait to be sent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "crypto/tls_conn.h"
+#include "engine/block.h"
+#include "engine/sip_framer.h"
+#include "sipring/sock_addr.h"
+
+namespace sipring {
+
+enum class ConnState : uint8_t {
+  kFree,        // slot unused
+  kInstalling,  // accepted; moving its fd into the direct descriptor table
+  kConnecting,  // client: TCP connect in flight
+  kHandshake,   // TLS handshake running
+  kOpen,        // established: records flow
+  kClosing,     // no more reading; flushing what is queued, then closing the socket
+};
+
+enum ConnFlags : uint16_t {
+  kConnRecvArmed = 1 << 0,    // a multishot recv is armed
+  kConnSendBusy = 1 << 1,     // a send is in flight
+  kConnDirty = 1 << 2,        // on the reactor's flush list
+  kConnRecvPaused = 1 << 3,   // reading paused by handoff backpressure
+  kConnNeedRearm = 1 << 4,    // recv stopped (no buffers / paused) and must be re-armed
+  kConnClient = 1 << 5,       // we opened it
+  kConnFixed = 1 << 6,        // fd is a direct descriptor
+  kConnCloseSubmitted = 1 << 7,
+  kConnAnnounced = 1 << 8,    // the core was told it opened (client role)
+  kConnCancelSubmitted = 1 << 9,
+  kConnInstalling = 1 << 10,  // the fd is being moved into the direct table (an op in flight)
+  kConnShutdownSubmitted = 1 << 11,
+  kConnHardClose = 1 << 12,   // linger time is over: abort whatever is still pending
+};
+
+struct Connection {
+  static constexpr uint32_t kNoRecord = 0xffffffffu;
+
+  uint32_t generation;          // of the ConnId that names this connection
+  int32_t fd;                   // direct descriptor (kConnFixed) or plain fd; -1 when none
+  ConnState state;
+  uint8_t ops;                  // SQEs in flight whose completion must arrive before reuse
+  uint16_t flags;               // ConnFlags
+  uint16_t listener;            // index of the listener that accepted it
+  uint16_t close_reason;        // why it is closing (CloseReason), for the core and logs
+  SipFramer framer;             // message boundary state of the plaintext stream
+  uint32_t open_rec;            // offset in tx_tail of the record being filled, or kNoRecord
+  uint32_t flush_next;          // next slot on the reactor's flush list
+  uint64_t last_io_ns;          // for the idle timeout
+  std::unique_ptr<TlsConn> tls;
+  Block* rx_partial;            // a TLS record split across receives (ciphertext)
+  Block* msg_asm;               // a SIP message split across records (plaintext)
+  Block* tx_head;               // bytes to send, oldest first
+  Block* tx_tail;
+  Block* ct_queue;              // client role: plaintext queued until the handshake is done
+  uint32_t tx_bytes;            // bytes queued in the tx chain (limit: con_ct_wq_max)
+  SockAddr peer;
+  SockAddr local;
+};
+
+}  // namespace sipring

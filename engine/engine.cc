@@ -1,0 +1,274 @@
+// The public Engine: builds the shared TLS contexts and listeners, starts one reactor thread per
+// CPU, and routes calls from any thread to the owning reactor.
+#include "sipring/engine.h"
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "crypto/ticket_keys.h"
+#include "crypto/tls_context.h"
+#include "engine/listener.h"
+#include "engine/log.h"
+#include "engine/reactor.h"
+
+namespace sipring {
+
+const char* send_status_name(SendStatus s) noexcept {
+  switch (s) {
+    case SendStatus::kOk: return "ok";
+    case SendStatus::kUnknownConnection: return "unknown-connection";
+    case SendStatus::kQueueFull: return "queue-full";
+    case SendStatus::kTooLarge: return "too-large";
+    case SendStatus::kNotRunning: return "not-running";
+  }
+  return "?";
+}
+
+const char* close_reason_name(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::kNone: return "none";
+    case CloseReason::kPeerClosed: return "peer-closed";
+    case CloseReason::kIoError: return "io-error";
+    case CloseReason::kHandshakeFailed: return "handshake-failed";
+    case CloseReason::kHandshakeTimeout: return "handshake-timeout";
+    case CloseReason::kTlsError: return "tls-error";
+    case CloseReason::kIdleTimeout: return "idle-timeout";
+    case CloseReason::kBadMessage: return "bad-message";
+    case CloseReason::kLocalClose: return "local-close";
+    case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kConnectFailed: return "connect-failed";
+    case CloseReason::kQueueFull: return "queue-full";
+  }
+  return "?";
+}
+
+namespace {
+
+// The consumer side of one reactor's handoff ring, for a core thread.
+class ThreadInbox final : public Engine::Inbox {
+ public:
+  ThreadInbox(SpscRing<Frame>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  const Frame* front() noexcept override {
+    const Frame* f = ring_->front();
+    if (f == nullptr) ring_->release();  // hand popped slots back before reporting "empty"
+    return f;
+  }
+  void pop() noexcept override {
+    ring_->pop();
+    // Publish pops in small batches so the reactor can recycle buffers while we work.
+    if (++pops_ % 16 == 0) ring_->release();
+  }
+  bool wait() noexcept override {
+    ring_->release();
+    return ring_->wait_nonempty(*stop_);
+  }
+
+ private:
+  SpscRing<Frame>* ring_;
+  std::atomic<bool>* stop_;
+  uint32_t pops_ = 0;
+};
+
+uint32_t online_cpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<uint32_t>(n) : 1;
+}
+
+// Direct descriptor tables are capped at RLIMIT_NOFILE; raise the soft limit to the hard one.
+uint32_t usable_files() {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur > 1u << 24 ? 1u << 24 : static_cast<uint32_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Config config;
+  Options options;
+  ReactorShared shared;
+  TicketKeys tickets;
+  bssl::UniquePtr<SSL_CTX> server_ctx;
+  bssl::UniquePtr<SSL_CTX> client_ctx;
+  std::vector<std::unique_ptr<Reactor>> reactors;
+  std::vector<std::unique_ptr<ThreadInbox>> inboxes;
+  std::vector<std::thread> threads;
+  std::atomic<bool> inbox_stop{false};
+  std::string features;
+  bool running = false;
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() { stop(0); }
+
+Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
+  if (options.listen && config.listen.empty()) {
+    return make_error(Errc::kConfig, "%s: nothing to listen on: add a line like listen=tls:127.0.0.1:5061",
+                      config.source.c_str());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->options = std::move(options);
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::start() {
+  Impl& m = *impl_;
+  if (m.running) return Status::ok();
+  Config& cfg = m.config;
+  const uint32_t ncpu = online_cpus();
+  uint32_t n = cfg.engine.reactors > 0 ? static_cast<uint32_t>(cfg.engine.reactors)
+               : !cfg.engine.cpus.empty() ? static_cast<uint32_t>(cfg.engine.cpus.size())
+                                          : ncpu;
+  uint32_t files = usable_files();
+  if (cfg.engine.max_connections + 64 > files) {
+    uint32_t capped = files > 128 ? files - 64 : 64;
+    SIPRING_LOG(kLogNotice, "engine",
+                "sipring.max_connections %u exceeds the open-file limit %u (it also caps io_uring's "
+                "direct descriptor table): using %u per reactor",
+                cfg.engine.max_connections, files, capped);
+    cfg.engine.max_connections = capped;
+  }
+
+  if (m.options.listen) {
+    auto ctx = make_server_context(cfg.tls, &m.tickets);
+    if (!ctx) return ctx.status();
+    m.server_ctx = std::move(ctx.value());
+  }
+  ClientTlsOptions co;
+  co.tls_method = m.options.client.tls_method;
+  co.cipher_list = m.options.client.cipher_list;
+  co.ca_file = m.options.client.ca_file;
+  co.tickets = m.options.client.resume;
+  auto cctx = make_client_context(co);
+  if (!cctx) return cctx.status();
+  m.client_ctx = std::move(cctx.value());
+  SSL_CTX_sess_set_new_cb(m.client_ctx.get(), &Reactor::on_new_session);
+
+  // One listening socket per reactor and address (SO_REUSEPORT). A port 0 in the config is
+  // resolved by the first socket and reused by the others.
+  std::vector<std::vector<ReactorListener>> listeners(n);
+  if (m.options.listen) {
+    for (ListenSpec spec : cfg.listen) {
+      for (uint32_t r = 0; r < n; r++) {
+        auto fd = open_listener(spec, cfg.engine.reuseport || n > 1);
+        if (!fd) {
+          for (auto& v : listeners) {
+            for (auto& l : v) ::close(l.fd);
+          }
+          return fd.status();
+        }
+        ReactorListener l;
+        l.fd = fd.value();
+        l.addr = bound_address(l.fd);
+        sockaddr_in6 any6 = {};
+        l.wildcard = (spec.addr.family() == AF_INET &&
+                      reinterpret_cast<const sockaddr_in*>(spec.addr.sa())->sin_addr.s_addr == 0) ||
+                     (spec.addr.family() == AF_INET6 &&
+                      memcmp(&reinterpret_cast<const sockaddr_in6*>(spec.addr.sa())->sin6_addr,
+                             &any6.sin6_addr, sizeof(in6_addr)) == 0);
+        if (r == 0) spec.addr = l.addr;  // later reactors bind the port the first one got
+        listeners[r].push_back(l);
+      }
+    }
+  }
+
+  m.shared.config = &m.config;
+  m.shared.server_ctx = m.server_ctx.get();
+  m.shared.client_ctx = m.client_ctx.get();
+  m.shared.core = m.options.core;
+  m.shared.stopping.store(false);
+  for (uint32_t r = 0; r < n; r++) {
+    int cpu = !cfg.engine.cpus.empty() ? cfg.engine.cpus[r % cfg.engine.cpus.size()]
+                                       : static_cast<int>(r % ncpu);
+    m.reactors.push_back(std::make_unique<Reactor>(r, cpu, &m.shared, std::move(listeners[r])));
+    m.shared.reactors.push_back(m.reactors.back().get());
+  }
+
+  // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).
+  std::mutex mu;
+  std::condition_variable cv;
+  uint32_t ready = 0;
+  Status first_error;
+  for (uint32_t r = 0; r < n; r++) {
+    Reactor* reactor = m.reactors[r].get();
+    m.threads.emplace_back([&, reactor] {
+      Status s = reactor->setup();
+      {
+        // Notify under the lock: start() may return and destroy `cv` as soon as it sees `ready`.
+        std::lock_guard<std::mutex> lock(mu);
+        if (!s && first_error) first_error = s;
+        ready++;
+        cv.notify_all();
+      }
+      if (s) reactor->run();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return ready == n; });
+  }
+  m.running = true;
+  for (auto& r : m.reactors) {
+    m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
+  }
+  if (!first_error) {
+    stop(0);
+    return first_error;
+  }
+  m.features = "io_uring: " + m.reactors[0]->features().describe() + "; TLS: " +
+               OpenSSL_version(OPENSSL_VERSION) + " (BoringSSL), TLS 1.3 records in place, " +
+               "TLS 1.2 via SealRecord/OpenRecord; " + std::to_string(n) + " reactor(s)";
+  SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
+  return Status::ok();
+}
+
+void Engine::stop(int grace_ms) {
+  Impl& m = *impl_;
+  if (!m.running) return;
+  // Release: reactors and senders that see the flag see everything before it.
+  m.shared.stopping.store(true, std::memory_order_release);
+  for (auto& r : m.reactors) r->request_stop(grace_ms);
+  for (auto& t : m.threads) t.join();
+  m.threads.clear();
+  m.inbox_stop.store(true, std::memory_order_release);
+  for (auto& r : m.reactors) r->handoff().wake_consumer();
+  m.running = false;
+}
+
+bool Engine::running() const { return impl_->running; }
+
+uint32_t Engine::reactors() const { return static_cast<uint32_t>(impl_->reactors.size()); }
+
+SendStatus Engine::send(ConnId id, std::span<const uint8_t> message) noexcept {
+  Impl& m = *impl_;
+  if (!m.running) return SendStatus::kNotRunning;
+  if (id.reactor() >= m.reactors.size()) return SendStatus::kUnknownConnection;
+  return m.reactors[id.reactor()]->send_remote(id, message);
+}
+
+Engine::Inbox& Engine::inbox(uint32_t r) { return *impl_->inboxes.at(r); }
+
+void Engine::rotate_ticket_keys() { impl_->tickets.rotate(); }
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  for (auto& r : impl_->reactors) s.reactors.push_back(r->stats());
+  return s;
+}
+
+std::string Engine::features() const { return impl_->features; }
+
+}  // namespace sipring

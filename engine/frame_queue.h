@@ -1,0 +1,31 @@
+// A reactor-local FIFO of frames that did not fit into the handoff ring. It only grows while
+// the core is slower than the network, i.e. under backpressure, where allocating is acceptable;
+// past a threshold the reactor stops reading the connections that feed it, so it stays bounded.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "sipring/frame.h"
+
+namespace sipring {
+
+class FrameQueue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  size_t size() const { return items_.size() - head_; }
+  void push(const Frame& f) { items_.push_back(f); }
+  const Frame& front() const { return items_[head_]; }
+  void pop() {
+    if (++head_ == items_.size()) {
+      items_.clear();  // keeps capacity: the next burst does not allocate again
+      head_ = 0;
+    }
+  }
+
+ private:
+  std::vector<Frame> items_;
+  size_t head_ = 0;
+};
+
+}  // namespace sipring

@@ -1,0 +1,132 @@
+// sipring's public API: start the engine, receive framed SIP messages, send replies.
+//
+// The engine runs one reactor thread per configured CPU, each owning an io_uring and a share of
+// the connections. Every complete SIP message a reactor frames becomes a Frame in that
+// reactor's handoff ring. The SIP core consumes them in one of two ways:
+//   - inline (fastest): the engine calls Core::run() on the reactor thread after each batch of
+//     I/O; the core pops frames through the ReactorPort and replies through it, with no thread
+//     hop and no copy beyond the TLS record buffer;
+//   - threads: the embedder runs its own threads that pop frames with Engine::inbox(r) and reply
+//     with Engine::send() from any thread (lock-free per-thread rings to the owning reactor).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sipring/config.h"
+#include "sipring/conn_id.h"
+#include "sipring/frame.h"
+#include "sipring/result.h"
+#include "sipring/stats.h"
+
+namespace sipring {
+
+// Outcome of a send; allocation-free so it can be returned on the per-message path.
+enum class SendStatus : uint8_t {
+  kOk,                 // queued; it goes out in order after anything queued before it
+  kUnknownConnection,  // the id is stale, closed or never existed
+  kQueueFull,          // the per-thread ring to that reactor is full: retry later
+  kTooLarge,           // larger than the ring or the configured maximum message size
+  kNotRunning,         // the engine is not running
+};
+const char* send_status_name(SendStatus s) noexcept;
+
+// The reactor-side view a Core uses while Core::run() executes on the reactor thread.
+class ReactorPort {
+ public:
+  virtual ~ReactorPort() = default;
+  // Index of this reactor.
+  virtual uint32_t index() const noexcept = 0;
+  // Monotonic clock, nanoseconds (the value the reactor read for this iteration).
+  virtual uint64_t now_ns() const noexcept = 0;
+  // The next frame of this reactor's handoff ring, or nullptr. Valid until pop().
+  virtual const Frame* front() noexcept = 0;
+  // Releases the front frame: its bytes must not be used afterwards.
+  virtual void pop() noexcept = 0;
+  // Queues a message to a connection of any reactor. Same thread as the owner: appended
+  // straight to the connection's TLS record buffer.
+  virtual SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept = 0;
+  // Opens a client connection (TLS client role) from this reactor; the id is usable at once,
+  // a kOpened frame follows when the handshake completes (or kClosed if it fails). Messages sent
+  // before then wait in the clear-text queue.
+  virtual Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept = 0;
+  // Closes a connection after what is queued for it has been sent.
+  virtual void close(ConnId id) noexcept = 0;
+};
+
+// The SIP core in inline mode: one instance per reactor, always called on that reactor's thread.
+class Core {
+ public:
+  virtual ~Core() = default;
+  // Drains the frames available through `port` and does any due work. Returns the monotonic time
+  // (ns) at which it wants to run again even if no frame arrives, or 0 for "only on frames".
+  virtual uint64_t run(ReactorPort& port) noexcept = 0;
+};
+using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
+
+// Client-side TLS settings (load generator, client role).
+struct ClientOptions {
+  std::string tls_method = "TLSv1.2+";
+  std::string cipher_list;
+  std::string ca_file;     // verify servers against it; empty = no verification
+  bool resume = true;      // offer the last session ticket received from the same address
+};
+
+class Engine {
+ public:
+  struct Options {
+    CoreFactory core;               // inline core; leave empty to consume with inbox() threads
+    ClientOptions client;           // for connect()
+    bool listen = true;             // false: a pure client (load generator)
+  };
+
+  // Validates `config` (certificates, keys, sockets are checked at start()).
+  static Result<std::unique_ptr<Engine>> create(const Config& config, Options options);
+  ~Engine();
+
+  // Builds TLS contexts, opens listeners and starts the reactors. Logs one line saying which
+  // kernel and library features are used.
+  Status start();
+  // Stops accepting, flushes queued replies, sends close_notify if configured, and closes all
+  // connections, waiting at most `grace_ms` before closing the rest hard. Idempotent.
+  void stop(int grace_ms = 2000);
+  bool running() const;
+
+  uint32_t reactors() const;
+
+  // Queues `message` for connection `id` from any thread (lock-free, wakes the reactor only
+  // if it sleeps). Thread-safe.
+  SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept;
+
+  // The consumer side of reactor `r`'s handoff ring, for threads mode. One consumer thread per
+  // reactor. Frames stay valid until popped.
+  class Inbox {
+   public:
+    virtual ~Inbox() = default;
+    virtual const Frame* front() noexcept = 0;
+    virtual void pop() noexcept = 0;
+    // Blocks until a frame is available or the engine stops; false when stopping.
+    virtual bool wait() noexcept = 0;
+  };
+  Inbox& inbox(uint32_t r);
+
+  // Rotates the shared session-ticket key (the previous one is still accepted).
+  void rotate_ticket_keys();
+
+  // A consistent-enough snapshot of every reactor's counters (relaxed reads).
+  EngineStats stats() const;
+
+  // The kernel/library feature line logged at start.
+  std::string features() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sipring

@@ -1,0 +1,312 @@
+// Reactor set-up, the loop, and the ReactorPort the inline core uses.
+#include "engine/reactor.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include <cstring>
+
+#include "engine/op.h"
+
+namespace sipring {
+namespace {
+
+constexpr uint64_t kTimerTickNs = 100'000'000;  // 100 ms: timeouts are seconds-scale
+constexpr uint32_t kTimerSlots = 1024;
+constexpr uint64_t kBackpressurePollNs = 1'000'000;  // re-check a busy core every 1 ms
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+Reactor::Reactor(uint32_t index, int cpu, ReactorShared* shared,
+                 std::vector<ReactorListener> listeners)
+    : index_(index), cpu_(cpu), shared_(shared), cfg_(*shared->config),
+      listeners_(std::move(listeners)) {}
+
+Reactor::~Reactor() {
+  for (auto& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+  }
+}
+
+Status Reactor::setup() {
+  if (cpu_ >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu_, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+      return make_error(Errc::kInvalidArgument, "reactor %u: cannot pin to CPU %d", index_, cpu_);
+    }
+  }
+  char name[16];
+  snprintf(name, sizeof(name), "sipring-r%u", index_);
+  pthread_setname_np(pthread_self(), name);
+
+  const EngineParams& e = cfg_.engine;
+  now_ns_ = monotonic_ns();
+  if (Status s = uring_.init(e.ring_entries, e.max_connections); !s) return s;
+  if (Status s = buffers_.init(uring_.ring(), 1, e.recv_buffers, e.recv_buffer_size); !s) return s;
+  if (Status s = doorbell_.open(); !s) return s;
+  conns_ = std::make_unique<ConnTable>(index_, e.max_connections);
+  timers_ = std::make_unique<TimerWheel>(e.max_connections, kTimerSlots, kTimerTickNs, now_ns_);
+  handoff_ = std::make_unique<SpscRing<Frame>>(e.handoff_entries);
+  handoff_pause_threshold_ = e.handoff_entries;
+  inbox_ = std::make_unique<ReplyInbox>(e.reply_ring_bytes);
+  if (shared_->core) core_ = shared_->core(index_);
+  return Status::ok();
+}
+
+void Reactor::request_stop(int grace_ms) noexcept {
+  stop_grace_ms_.store(grace_ms, std::memory_order_relaxed);
+  // Release: the grace time above is visible to the reactor that sees the flag.
+  stop_requested_.store(true, std::memory_order_release);
+  doorbell_.ring();
+}
+
+thread_local Reactor* Reactor::current_ = nullptr;
+
+void Reactor::run() {
+  current_ = this;
+  for (uint32_t i = 0; i < listeners_.size(); i++) arm_accept(i);
+  arm_wake();
+  for (;;) {
+    // Acquire: pairs with request_stop()'s release.
+    if (!shutting_down_ && stop_requested_.load(std::memory_order_acquire)) begin_shutdown();
+    if (shutting_down_) {
+      if (conns_->in_use() == 0) break;
+      if (now_ns_ >= shutdown_deadline_ns_) {
+        // Grace time is over: whatever is still queued is not going to be read.
+        for (uint32_t s = 0; s < conns_->capacity() && conns_->in_use() > 0; s++) {
+          Connection* c = conns_->at(s);
+          if (c->state == ConnState::kFree) continue;
+          if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
+          if (c->tx_head != nullptr && c->close_reason == uint16_t(CloseReason::kShutdown)) {
+            // Drop unsent bytes so the close goes ahead.
+            while (Block* b = c->tx_head) {
+              if (c->flags & kConnSendBusy) break;
+              c->tx_head = b->next;
+              unref(b);
+            }
+            if (c->tx_head == nullptr) c->tx_tail = nullptr;
+          }
+          maybe_finish_close(c);
+        }
+        // Sends in flight and closes complete within a few iterations.
+        shutdown_deadline_ns_ = now_ns_ + 200'000'000;
+        if (++hard_close_rounds_ > 10) break;
+      }
+    }
+    loop_once(true);
+  }
+  // Let the last closes and cancels complete before the ring goes away.
+  uring_.submit_and_wait(0, 0);
+  reap_completions();
+}
+
+void Reactor::begin_shutdown() {
+  shutting_down_ = true;
+  shutdown_deadline_ns_ = now_ns_ + uint64_t(stop_grace_ms_.load(std::memory_order_relaxed)) * 1'000'000ull;
+  accepting_ = false;
+  for (auto& l : listeners_) {
+    if (l.fd >= 0) {
+      // Closing the listener ends its multishot accept; no new connection arrives here.
+      io_uring_sqe* sqe = uring_.sqe();
+      io_uring_prep_cancel_fd(sqe, l.fd, 0);
+      io_uring_sqe_set_data64(sqe, op_data(Op::kNone, 0, 0));
+    }
+  }
+  uring_.submit_and_wait(0, 0);
+  for (auto& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+    l.fd = -1;
+  }
+  for (uint32_t s = 0; s < conns_->capacity(); s++) {
+    Connection* c = conns_->at(s);
+    if (c->state != ConnState::kFree && c->state != ConnState::kClosing) {
+      close_conn(c, CloseReason::kShutdown);
+    }
+  }
+}
+
+void Reactor::loop_once(bool may_sleep) {
+  counters_.loops.add();
+  if (may_sleep && !has_pending_work() &&
+      doorbell_.prepare_sleep([this] {
+        // Acquire: pairs with request_stop()'s release.
+        return !inbox_->empty() || stop_requested_.load(std::memory_order_acquire);
+      })) {
+    uring_.submit_and_wait(1, sleep_timeout_ns());
+    doorbell_.woke();
+  } else {
+    uring_.submit_and_wait(0, 0);
+  }
+  counters_.uring_enters.set(uring_.enters());
+  now_ns_ = monotonic_ns();
+  reap_completions();
+  drain_inbox();
+  handoff_->commit();
+  run_core();
+  reclaim_frames();
+  rearm_stopped_recvs();
+  flush_all();
+  buffers_.publish();
+  timers_->advance(now_ns_, [this](uint32_t slot) { on_timer(slot); });
+  handoff_->commit();
+}
+
+bool Reactor::has_pending_work() {
+  if (io_uring_cq_ready(uring_.ring()) != 0) return true;
+  if (flush_head_ != 0xffffffffu) return true;
+  if (core_ && handoff_->size_approx() != 0) return true;
+  if (core_ && core_deadline_ns_ != 0 && core_deadline_ns_ <= now_ns_) return true;
+  return false;
+}
+
+uint64_t Reactor::sleep_timeout_ns() {
+  uint64_t t = timers_->next_wakeup_ns(now_ns_, 1'000'000'000ull);
+  if (!overflow_.empty() || !stopped_recv_.empty() || shutting_down_) {
+    t = std::min(t, kBackpressurePollNs);
+  }
+  if (!core_ && handoff_->size_approx() != 0) t = std::min(t, kBackpressurePollNs);
+  if (core_deadline_ns_ != 0) {
+    uint64_t d = core_deadline_ns_ > now_ns_ ? core_deadline_ns_ - now_ns_ : 1;
+    t = std::min(t, d);
+  }
+  return t == 0 ? 1 : t;
+}
+
+void Reactor::reap_completions() {
+  io_uring* ring = uring_.ring();
+  for (;;) {
+    unsigned head;
+    unsigned n = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(ring, head, cqe) {
+      dispatch(cqe);
+      n++;
+    }
+    if (n == 0) break;
+    io_uring_cq_advance(ring, n);
+  }
+}
+
+void Reactor::dispatch(io_uring_cqe* cqe) {
+  uint64_t data = io_uring_cqe_get_data64(cqe);
+  Op op = op_of(data);
+  if (op == Op::kWake) {
+    counters_.wakeups.add();
+    arm_wake();
+    return;
+  }
+  if (op == Op::kAccept) {
+    on_accept(op_slot(data), cqe);
+    return;
+  }
+  if (op == Op::kNone) return;
+  Connection* c = conns_->at(op_slot(data));
+  if (c->state == ConnState::kFree || c->generation != op_generation(data)) {
+    // A completion for a connection that is gone: only a buffer may need returning.
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+      unref(buffers_.take(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT), 0));
+    }
+    return;
+  }
+  switch (op) {
+    case Op::kInstall: on_install(c, cqe->res); break;
+    case Op::kCloseFd: c->ops--; break;
+    case Op::kRecv: on_recv(c, cqe); break;
+    case Op::kSend: on_send(c, cqe->res); break;
+    case Op::kConnect: on_connect(c, cqe->res); break;
+    case Op::kCancel: c->ops--; break;
+    case Op::kClose:
+      c->ops--;
+      c->fd = -1;
+      break;
+    default: break;
+  }
+  maybe_finish_close(c);
+}
+
+void Reactor::arm_wake() {
+  io_uring_sqe* sqe = uring_.sqe();
+  io_uring_prep_read(sqe, doorbell_.fd(), &wake_buf_, sizeof(wake_buf_), 0);
+  io_uring_sqe_set_data64(sqe, op_data(Op::kWake, 0, 0));
+}
+
+void Reactor::drain_inbox() {
+  inbox_->drain([this](uint64_t tag, std::span<const uint8_t> payload) {
+    Connection* c = conns_->find(ConnId(tag));
+    if (c == nullptr || c->state == ConnState::kClosing) {
+      counters_.send_unknown_connection.add();
+      return;
+    }
+    if (queue_plain(c, payload)) counters_.messages_out.add();
+  });
+}
+
+void Reactor::run_core() {
+  if (!core_) return;
+  if (handoff_->size_approx() == 0 && (core_deadline_ns_ == 0 || core_deadline_ns_ > now_ns_)) {
+    return;
+  }
+  core_deadline_ns_ = core_->run(*this);
+  handoff_->release();
+}
+
+void Reactor::reclaim_frames() {
+  handoff_->reclaim([this](const Frame& f) {
+    if (f.block != nullptr) unref(static_cast<Block*>(f.block));
+  });
+  while (!overflow_.empty()) {
+    Frame* slot = handoff_->claim();
+    if (slot == nullptr) break;
+    *slot = overflow_.front();
+    overflow_.pop();
+  }
+}
+
+const Frame* Reactor::front() noexcept { return handoff_->front(); }
+
+void Reactor::pop() noexcept { handoff_->pop(); }
+
+SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
+  if (id.reactor() != index_) {
+    if (id.reactor() >= shared_->reactors.size()) return SendStatus::kUnknownConnection;
+    return shared_->reactors[id.reactor()]->send_remote(id, message);
+  }
+  if (message.size() > cfg_.engine.max_message_size) return SendStatus::kTooLarge;
+  Connection* c = conns_->find(id);
+  if (c == nullptr || c->state == ConnState::kClosing) return SendStatus::kUnknownConnection;
+  if (!queue_plain(c, message)) return SendStatus::kQueueFull;
+  counters_.messages_out.add();
+  return SendStatus::kOk;
+}
+
+SendStatus Reactor::send_remote(ConnId id, std::span<const uint8_t> message) noexcept {
+  // Acquire: a stop flag set before the engine returned from stop() is seen here.
+  if (shared_->stopping.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  if (!conns_->alive(id)) return SendStatus::kUnknownConnection;
+  if (message.size() > cfg_.engine.max_message_size || message.size() > inbox_->max_payload()) {
+    return SendStatus::kTooLarge;
+  }
+  std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw());
+  if (slot.data() == nullptr) return SendStatus::kQueueFull;
+  memcpy(slot.data(), message.data(), message.size());
+  inbox_->commit();
+  doorbell_.ring();
+  return SendStatus::kOk;
+}
+
+void Reactor::close(ConnId id) noexcept {
+  if (id.reactor() != index_) return;
+  Connection* c = conns_->find(id);
+  if (c != nullptr) close_conn(c, CloseReason::kLocalClose);
+}
+
+}  // namespace sipring

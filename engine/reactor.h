@@ -1,0 +1,192 @@
+// A reactor: one thread pinned to one CPU, owning one io_uring, its connections and buffers.
+//
+// Everything a reactor owns is touched only by its thread. Other threads reach it through
+// three lock-free doors: its handoff ring (frames out to the core), its reply inbox (messages
+// in from any thread) and its doorbell (wakes it when it sleeps). The loop:
+//
+//   1. reap completions: accepts, receives (TLS records -> framer -> frames), sends, closes
+//   2. drain the reply inbox into connections' TLS record buffers
+//   3. run the inline core (if any) on the handoff ring
+//   4. reclaim buffers of frames the core popped; re-arm receives stopped by backpressure
+//   5. seal and send everything queued per connection (one record, one send per connection)
+//   6. expire timers; sleep in io_uring_enter only if there is nothing left to do
+//
+// The implementation is split by concern: reactor.cc (loop, setup, port), reactor_accept.cc
+// (accept, connect, install), reactor_rx.cc (records, framing, frames), reactor_tx.cc
+// (sealing, sending), reactor_close.cc (closing, timers).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/byte_sink.h"
+#include "engine/block_pool.h"
+#include "engine/buffer_ring.h"
+#include "engine/conn_table.h"
+#include "engine/counters.h"
+#include "engine/doorbell.h"
+#include "engine/frame_queue.h"
+#include "engine/log.h"
+#include "engine/reply_inbox.h"
+#include "engine/sip_framer.h"
+#include "engine/spsc_ring.h"
+#include "engine/timer_wheel.h"
+#include "engine/uring.h"
+#include "sipring/engine.h"
+
+namespace sipring {
+
+class Reactor;
+
+// What all reactors share, read-only while they run (set up by Engine before start).
+struct ReactorShared {
+  const Config* config = nullptr;
+  SSL_CTX* server_ctx = nullptr;   // may be null for a pure client
+  SSL_CTX* client_ctx = nullptr;   // may be null for a pure server
+  std::vector<Reactor*> reactors;  // for sends to connections of other reactors
+  CoreFactory core;                // inline core, or empty
+  std::atomic<bool> stopping{false};
+};
+
+// A listening socket a reactor accepts on.
+struct ReactorListener {
+  int fd = -1;
+  SockAddr addr;
+  bool wildcard = false;  // bound to 0.0.0.0/::, so each connection's local address is looked up
+};
+
+class Reactor final : public ReactorPort {
+ public:
+  Reactor(uint32_t index, int cpu, ReactorShared* shared, std::vector<ReactorListener> listeners);
+  ~Reactor() override;
+
+  // On the reactor's own thread: pins it, creates the ring, buffers and rings. Then run().
+  Status setup();
+  // Runs until stop; returns after every connection is closed (or the grace time ran out).
+  void run();
+
+  // --- Any thread ---
+  void request_stop(int grace_ms) noexcept;
+  SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
+  SpscRing<Frame>& handoff() { return *handoff_; }
+  ReactorStats stats() const { return counters_.snapshot(); }
+  const UringFeatures& features() const { return uring_.features(); }
+  std::atomic<bool>& stop_flag() { return stop_requested_; }
+
+  // BoringSSL's new-session callback for client contexts: keeps the ticket for the next
+  // connection to the same address. Runs on the reactor thread that owns the connection.
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
+  // The reactor running on the calling thread, or nullptr.
+  static Reactor* current() { return current_; }
+
+  // --- ReactorPort (reactor thread only) ---
+  uint32_t index() const noexcept override { return index_; }
+  uint64_t now_ns() const noexcept override { return now_ns_; }
+  const Frame* front() noexcept override;
+  void pop() noexcept override;
+  SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept override;
+  Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept override;
+  void close(ConnId id) noexcept override;
+
+ private:
+  friend class ConnSink;
+
+  // reactor.cc
+  void loop_once(bool may_sleep);
+  void reap_completions();
+  void dispatch(io_uring_cqe* cqe);
+  void drain_inbox();
+  void run_core();
+  void reclaim_frames();
+  void arm_wake();
+  bool has_pending_work();
+  uint64_t sleep_timeout_ns();
+  void begin_shutdown();
+
+  // reactor_accept.cc
+  void arm_accept(uint32_t listener);
+  void on_accept(uint32_t listener, io_uring_cqe* cqe);
+  void install(Connection* c);
+  void on_install(Connection* c, int res);
+  void on_connect(Connection* c, int res);
+  void start_tls(Connection* c);
+  SSL_SESSION* session_for(const SockAddr& addr);
+
+  // reactor_rx.cc
+  void arm_recv(Connection* c);
+  void on_recv(Connection* c, io_uring_cqe* cqe);
+  void on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n);
+  void handshake_step(Connection* c, Block* blk, uint8_t*& p, size_t& n);
+  void open_records(Connection* c, Block* blk, uint8_t* p, size_t n);
+  void open_record(Connection* c, Block* blk, uint8_t* rec, size_t len);
+  void read_buffered(Connection* c, uint8_t* p, size_t n);
+  void deliver(Connection* c, Block* blk, std::span<uint8_t> pt);
+  bool frame_step(Connection* c, Block* blk, std::span<uint8_t>& pt, Block** asm_out);
+  void emit_message(Connection* c, Block* blk, const uint8_t* data, uint32_t len);
+  void emit_event(Connection* c, FrameKind kind);
+  void bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason);
+  void pause_recv(Connection* c);
+  void rearm_stopped_recvs();
+  void unref(Block* b) noexcept;
+
+  // reactor_tx.cc
+  bool queue_plain(Connection* c, std::span<const uint8_t> bytes);
+  bool queue_raw(Connection* c, std::span<const uint8_t> bytes);
+  bool seal_open_record(Connection* c);
+  Block* tx_block(Connection* c, uint32_t need);
+  void mark_dirty(Connection* c);
+  void flush_all();
+  void flush(Connection* c);
+  void on_send(Connection* c, int res);
+
+  // reactor_close.cc
+  void close_conn(Connection* c, CloseReason why);
+  void maybe_finish_close(Connection* c);
+  void free_conn(Connection* c);
+  void on_timer(uint32_t slot);
+  void arm_idle_timer(Connection* c);
+  void log_peer(int level, Connection* c, const char* what, const char* detail);
+
+  static thread_local Reactor* current_;
+
+  uint32_t index_;
+  int cpu_;
+  ReactorShared* shared_;
+  const Config& cfg_;
+  std::vector<ReactorListener> listeners_;
+
+  Uring uring_;
+  BufferRing buffers_;
+  BlockPool pool_;
+  std::unique_ptr<ConnTable> conns_;
+  std::unique_ptr<TimerWheel> timers_;
+  std::unique_ptr<SpscRing<Frame>> handoff_;
+  FrameQueue overflow_;                    // frames waiting for room in handoff_
+  std::unique_ptr<ReplyInbox> inbox_;
+  Doorbell doorbell_;
+  std::unique_ptr<Core> core_;
+  uint64_t core_deadline_ns_ = 0;
+  ReactorCounters counters_;
+  RateLimitedLog peer_log_{20};
+
+  uint64_t now_ns_ = 0;
+  uint64_t wake_buf_ = 0;                  // target of the armed eventfd read
+  uint32_t flush_head_ = 0xffffffffu;      // connections with bytes to seal/send
+  std::vector<uint32_t> stopped_recv_;     // connections whose recv must be re-armed
+  std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<int> stop_grace_ms_{2000};
+  bool shutting_down_ = false;
+  uint64_t shutdown_deadline_ns_ = 0;
+  int hard_close_rounds_ = 0;
+  bool accepting_ = true;
+  uint32_t handoff_pause_threshold_ = 0;
+};
+
+}  // namespace sipring

@@ -1,0 +1,205 @@
+// How connections begin: multishot accept (server role), connect (client role), and moving the
+// new socket into the ring's direct descriptor table so it stops costing a process fd and a
+// file-table lookup on every operation.
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/conn_sink.h"
+#include "engine/op.h"
+#include "engine/reactor.h"
+
+namespace sipring {
+namespace {
+
+SockAddr peer_of(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return SockAddr();
+  return SockAddr::from(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+SockAddr local_of(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return SockAddr();
+  return SockAddr::from(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+}  // namespace
+
+void Reactor::arm_accept(uint32_t listener) {
+  if (listeners_[listener].fd < 0) return;
+  io_uring_sqe* sqe = uring_.sqe();
+  io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, op_data(Op::kAccept, listener, 0));
+}
+
+void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE) && accepting_) arm_accept(listener);
+  int fd = cqe->res;
+  if (fd < 0) {
+    if (fd != -ECANCELED && fd != -EBADF) {
+      uint64_t suppressed;
+      if (peer_log_.allow(now_ns_, &suppressed)) {
+        SIPRING_LOG(kLogErr, "accept", "reactor %u: accept on %s failed: %s", index_,
+                    listeners_[listener].addr.to_string().c_str(), strerror(-fd));
+      }
+    }
+    return;
+  }
+  if (!accepting_) {
+    ::close(fd);
+    return;
+  }
+  Connection* c = conns_->alloc();
+  if (c == nullptr) {
+    ::close(fd);
+    uint64_t suppressed;
+    if (peer_log_.allow(now_ns_, &suppressed)) {
+      SIPRING_LOG(kLogErr, "accept",
+                  "reactor %u: connection table full (%u connections): refusing a new one; raise "
+                  "sipring.max_connections",
+                  index_, conns_->capacity());
+    }
+    return;
+  }
+  // Per connection, not per message: two cheap syscalls give the addresses that io_uring's
+  // multishot accept cannot report reliably.
+  c->peer = peer_of(fd);
+  c->local = listeners_[listener].wildcard ? local_of(fd) : listeners_[listener].addr;
+  c->fd = fd;
+  c->listener = static_cast<uint16_t>(listener);
+  c->state = ConnState::kInstalling;
+  c->last_io_ns = now_ns_;
+  counters_.accepted.add();
+  counters_.connections_open.add();
+  timers_->arm(conns_->slot_of(c), now_ns_ + uint64_t(cfg_.engine.handshake_timeout_ms) * 1'000'000ull);
+  install(c);
+}
+
+void Reactor::install(Connection* c) {
+  int plain = c->fd;
+  uint32_t slot = conns_->slot_of(c);
+  io_uring_sqe* sqe = uring_.sqe();
+  // The kernel reads the plain fd from c->fd and writes the allocated direct index back there.
+  io_uring_prep_files_update(sqe, &c->fd, 1, static_cast<int>(IORING_FILE_INDEX_ALLOC));
+  io_uring_sqe_set_data64(sqe, op_data(Op::kInstall, slot, c->generation));
+  sqe->flags |= IOSQE_IO_LINK;
+  sqe = uring_.sqe();
+  io_uring_prep_close(sqe, plain);
+  io_uring_sqe_set_data64(sqe, op_data(Op::kCloseFd, slot, c->generation));
+  c->ops += 2;
+  c->flags |= kConnInstalling;
+}
+
+void Reactor::on_install(Connection* c, int res) {
+  c->ops--;
+  c->flags &= static_cast<uint16_t>(~kConnInstalling);
+  if (res != 1) {
+    // Nothing was installed, so the linked close was cancelled: the plain fd is still ours.
+    log_peer(kLogErr, c, "cannot install the socket as a direct descriptor", strerror(-res));
+    ::close(c->fd);
+    c->fd = -1;
+    close_conn(c, CloseReason::kIoError);
+    return;
+  }
+  c->flags |= kConnFixed;
+  if (c->state == ConnState::kClosing) return;
+  if (c->flags & kConnClient) {
+    start_tls(c);
+    return;
+  }
+  c->tls = TlsConn::server(shared_->server_ctx);
+  if (!c->tls) {
+    log_peer(kLogErr, c, "out of memory for a TLS session", "");
+    close_conn(c, CloseReason::kIoError);
+    return;
+  }
+  c->state = ConnState::kHandshake;
+  arm_recv(c);
+}
+
+Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noexcept {
+  if (shared_->client_ctx == nullptr) {
+    return make_error(Errc::kInvalidArgument, "this engine has no client TLS context");
+  }
+  if (shutting_down_) return make_error(Errc::kShuttingDown, "the engine is stopping");
+  Connection* c = conns_->alloc();
+  if (c == nullptr) {
+    return make_error(Errc::kQueueFull, "connection table full (%u)", conns_->capacity());
+  }
+  int fd = socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    int e = errno;
+    conns_->release(c);
+    return make_error(Errc::kIo, "socket: %s", strerror(e));
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c->fd = fd;
+  c->peer = to;
+  c->state = ConnState::kConnecting;
+  c->flags |= kConnClient;
+  c->last_io_ns = now_ns_;
+  SSL_SESSION* session = session_for(to);
+  c->tls = TlsConn::client(shared_->client_ctx, sni.c_str(), session);
+  if (!c->tls) {
+    ::close(fd);
+    conns_->release(c);
+    return make_error(Errc::kTls, "cannot create a TLS client session");
+  }
+  c->tls->set_user(c);
+  counters_.connections_open.add();
+  uint32_t slot = conns_->slot_of(c);
+  io_uring_sqe* sqe = uring_.sqe();
+  io_uring_prep_connect(sqe, fd, c->peer.sa(), c->peer.len());
+  io_uring_sqe_set_data64(sqe, op_data(Op::kConnect, slot, c->generation));
+  c->ops++;
+  timers_->arm(slot, now_ns_ + uint64_t(cfg_.engine.handshake_timeout_ms) * 1'000'000ull);
+  return conns_->id_of(c);
+}
+
+void Reactor::on_connect(Connection* c, int res) {
+  c->ops--;
+  if (c->state == ConnState::kClosing) return;
+  if (res < 0) {
+    log_peer(kLogInfo, c, "connect failed", strerror(-res));
+    close_conn(c, CloseReason::kConnectFailed);
+    return;
+  }
+  c->local = local_of(c->fd);
+  counters_.connected.add();
+  c->state = ConnState::kInstalling;
+  install(c);
+}
+
+void Reactor::start_tls(Connection* c) {
+  c->state = ConnState::kHandshake;
+  ConnSink sink(this, c);
+  size_t consumed;
+  if (c->tls->handshake({}, &consumed, sink) == TlsConn::Step::kFailed) {
+    log_peer(kLogErr, c, "TLS client handshake could not start", c->tls->failure_reason());
+    close_conn(c, CloseReason::kHandshakeFailed);
+    return;
+  }
+  mark_dirty(c);
+  arm_recv(c);
+}
+
+SSL_SESSION* Reactor::session_for(const SockAddr& addr) {
+  auto it = sessions_.find(addr.to_string());
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+int Reactor::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* c = static_cast<Connection*>(TlsConn::user_of(ssl));
+  if (c == nullptr || current_ == nullptr) return 0;
+  // Returning 1 takes ownership of the reference BoringSSL passed us.
+  current_->sessions_[c->peer.to_string()].reset(session);
+  return 1;
+}
+
+}  // namespace sipring

@@ -1,0 +1,219 @@
+// The send path: messages for a connection are copied once, into the plaintext area of an open
+// TLS record in the connection's send buffer; everything queued during one loop iteration
+// shares that record (coalescing), which is sealed in place and sent with one io_uring send at
+// the end of the iteration.
+//
+// Send buffer layout (a chain of Blocks, oldest first):
+//   [begin ... ready) sealed records not yet sent   [ready ... size) the open record, if any
+#include <cerrno>
+#include <cstring>
+
+#include "engine/conn_sink.h"
+#include "engine/op.h"
+#include "engine/reactor.h"
+
+namespace sipring {
+namespace {
+
+constexpr size_t kMaxPlaintext = 16384;
+// Bytes a connection may have queued for sending before sends to it are refused (a peer that
+// stops reading must not eat the reactor's memory).
+constexpr uint32_t kMaxConnQueue = 4u << 20;
+constexpr uint32_t kDefaultTxBlock = 8192;
+
+}  // namespace
+
+Block* Reactor::tx_block(Connection* c, uint32_t need) {
+  uint32_t largest = BlockPool::kClassSizes[BlockPool::kClasses - 1];
+  Block* b = pool_.get(std::min(std::max(need, kDefaultTxBlock), largest));
+  if (b == nullptr) return nullptr;
+  if (c->tx_tail != nullptr) {
+    c->tx_tail->next = b;
+  } else {
+    c->tx_head = b;
+  }
+  c->tx_tail = b;
+  return b;
+}
+
+bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
+  if (c->tx_bytes + bytes.size() > kMaxConnQueue) {
+    counters_.send_queue_full.add();
+    return false;
+  }
+  if (c->state != ConnState::kOpen) {
+    // Only a client connection still connecting may queue: its clear-text queue is replayed
+    // once the handshake completes.
+    if (!(c->flags & kConnClient) || c->state == ConnState::kClosing) return false;
+    Block** tail = &c->ct_queue;
+    while (*tail != nullptr && (*tail)->next != nullptr) tail = &(*tail)->next;
+    while (!bytes.empty()) {
+      Block* t = *tail;
+      if (t == nullptr || t->room() == 0) {
+        Block* nb = pool_.get(kDefaultTxBlock);
+        if (nb == nullptr) return false;
+        if (t == nullptr) {
+          *tail = nb;
+        } else {
+          t->next = nb;
+          tail = &t->next;
+        }
+        t = nb;
+      }
+      size_t k = std::min<size_t>(t->room(), bytes.size());
+      memcpy(t->end(), bytes.data(), k);
+      t->size += static_cast<uint32_t>(k);
+      bytes = bytes.subspan(k);
+    }
+    return true;
+  }
+  if (c->tls->mode() == TlsConn::Mode::kBuffered) {
+    ConnSink sink(this, c);
+    bool ok = c->tls->write(bytes, sink);
+    if (ok) counters_.records_out.add();
+    mark_dirty(c);
+    return ok;
+  }
+  const size_t prefix = c->tls->record_prefix();
+  const size_t suffix = c->tls->record_suffix_max();
+  while (!bytes.empty()) {
+    Block* t = c->tx_tail;
+    if (c->open_rec == Connection::kNoRecord) {
+      size_t first = std::min(bytes.size(), kMaxPlaintext);
+      // Open the record in the current buffer only if a useful amount fits there.
+      if (t == nullptr || t->room() < prefix + suffix + std::min<size_t>(first, 512)) {
+        t = tx_block(c, static_cast<uint32_t>(prefix + first + suffix));
+        if (t == nullptr) return false;
+      }
+      c->open_rec = t->size;
+      t->size += static_cast<uint32_t>(prefix);
+    }
+    size_t pt_len = t->size - c->open_rec - prefix;
+    size_t room = t->room() > suffix ? t->room() - suffix : 0;
+    size_t space = std::min(kMaxPlaintext - pt_len, room);
+    if (space == 0) {
+      if (!seal_open_record(c)) return false;
+      continue;
+    }
+    size_t k = std::min(space, bytes.size());
+    memcpy(t->end(), bytes.data(), k);
+    t->size += static_cast<uint32_t>(k);
+    c->tx_bytes += static_cast<uint32_t>(k);
+    counters_.tx_copied_bytes.add(k);
+    bytes = bytes.subspan(k);
+  }
+  mark_dirty(c);
+  return true;
+}
+
+bool Reactor::seal_open_record(Connection* c) {
+  if (c->open_rec == Connection::kNoRecord) return true;
+  Block* t = c->tx_tail;
+  size_t prefix = c->tls->record_prefix();
+  size_t pt_len = t->size - c->open_rec - prefix;
+  size_t n = pt_len == 0 ? 0 : c->tls->seal(t->data + c->open_rec, pt_len);
+  uint32_t start = c->open_rec;
+  c->open_rec = Connection::kNoRecord;
+  if (pt_len != 0 && n == 0) {
+    t->size = start;
+    log_peer(kLogErr, c, "sealing a TLS record failed", c->tls->failure_reason());
+    close_conn(c, CloseReason::kTlsError);
+    return false;
+  }
+  t->size = start + static_cast<uint32_t>(n);
+  t->ready = t->size;
+  c->tx_bytes += static_cast<uint32_t>(n - pt_len);
+  if (n != 0) counters_.records_out.add();
+  return true;
+}
+
+bool Reactor::queue_raw(Connection* c, std::span<const uint8_t> bytes) {
+  if (!seal_open_record(c)) return false;
+  if (c->tx_bytes + bytes.size() > kMaxConnQueue) {
+    counters_.send_queue_full.add();
+    return false;
+  }
+  while (!bytes.empty()) {
+    Block* t = c->tx_tail;
+    if (t == nullptr || t->room() == 0) {
+      t = tx_block(c, static_cast<uint32_t>(bytes.size()));
+      if (t == nullptr) return false;
+    }
+    size_t k = std::min<size_t>(t->room(), bytes.size());
+    memcpy(t->end(), bytes.data(), k);
+    t->size += static_cast<uint32_t>(k);
+    t->ready = t->size;
+    c->tx_bytes += static_cast<uint32_t>(k);
+    bytes = bytes.subspan(k);
+  }
+  mark_dirty(c);
+  return true;
+}
+
+void Reactor::mark_dirty(Connection* c) {
+  if (c->flags & kConnDirty) return;
+  c->flags |= kConnDirty;
+  c->flush_next = flush_head_;
+  flush_head_ = conns_->slot_of(c);
+}
+
+void Reactor::flush_all() {
+  while (flush_head_ != 0xffffffffu) {
+    Connection* c = conns_->at(flush_head_);
+    flush_head_ = c->flush_next;
+    c->flags &= static_cast<uint16_t>(~kConnDirty);
+    if (c->state != ConnState::kFree) flush(c);
+  }
+}
+
+void Reactor::flush(Connection* c) {
+  if (!seal_open_record(c)) return;
+  if (!(c->flags & kConnSendBusy) && (c->flags & kConnFixed)) {
+    Block* h = c->tx_head;
+    if (h != nullptr && h->ready > h->begin) {
+      io_uring_sqe* sqe = uring_.sqe();
+      io_uring_prep_send(sqe, c->fd, h->data + h->begin, h->ready - h->begin,
+                         MSG_NOSIGNAL | MSG_WAITALL);
+      sqe->flags |= IOSQE_FIXED_FILE;
+      io_uring_sqe_set_data64(sqe, op_data(Op::kSend, conns_->slot_of(c), c->generation));
+      c->flags |= kConnSendBusy;
+      c->ops++;
+      counters_.sends.add();
+    }
+  }
+  maybe_finish_close(c);
+}
+
+void Reactor::on_send(Connection* c, int res) {
+  c->ops--;
+  c->flags &= static_cast<uint16_t>(~kConnSendBusy);
+  if (res <= 0) {
+    if (c->state != ConnState::kClosing) {
+      log_peer(kLogDebug, c, "send failed", strerror(-res));
+      close_conn(c, CloseReason::kIoError);
+    }
+    // The peer is gone: nothing queued can be delivered any more.
+    while (Block* b = c->tx_head) {
+      c->tx_head = b->next;
+      unref(b);
+    }
+    c->tx_tail = nullptr;
+    c->open_rec = Connection::kNoRecord;
+    c->tx_bytes = 0;
+    return;
+  }
+  counters_.bytes_out.add(static_cast<uint64_t>(res));
+  c->last_io_ns = now_ns_;
+  Block* h = c->tx_head;
+  h->begin += static_cast<uint32_t>(res);
+  c->tx_bytes -= std::min<uint32_t>(c->tx_bytes, static_cast<uint32_t>(res));
+  bool open_here = h == c->tx_tail && c->open_rec != Connection::kNoRecord;
+  if (h->begin == h->size && !open_here) {
+    c->tx_head = h->next;
+    if (c->tx_head == nullptr) c->tx_tail = nullptr;
+    unref(h);  // an idle connection keeps no send buffer
+  }
+  mark_dirty(c);
+}
+
+}  // namespace sipring
