@@ -1,0 +1,86 @@
+#include "revoke.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+
+#include "ca_dir.h"
+#include "ca_index.h"
+#include "command.h"
+#include "errors.h"
+#include "pem_io.h"
+#include "x509_util.h"
+
+namespace sipring::certs {
+namespace {
+
+Result<std::string> now_as_index_time() {
+  bssl::UniquePtr<ASN1_TIME> now(ASN1_TIME_set(nullptr, time(nullptr)));
+  if (!now) return tls_error("formatting revocation time");
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(now.get())),
+                     static_cast<size_t>(ASN1_STRING_length(now.get())));
+}
+
+Status run_revoke(const Args& args) {
+  const std::string* dir = args.get("dir");
+  if (dir == nullptr) return usage_error("option --dir is required");
+  if (args.positional().size() != 1) return usage_error("give exactly one certificate file");
+  return revoke_cert(*dir, args.positional()[0]);
+}
+
+constexpr OptionSpec kRevokeOptions[] = {{"dir", true}};
+
+}  // namespace
+
+Status revoke_cert(const std::string& dir, const std::string& cert_path) {
+  CaPaths paths = CaPaths::in(dir);
+  Result<bssl::UniquePtr<X509>> ca_cert = read_cert_file(paths.cert);
+  if (!ca_cert) return ca_cert.status();
+  Result<bssl::UniquePtr<X509>> cert = read_cert_file(cert_path);
+  if (!cert) return cert.status();
+  bssl::UniquePtr<EVP_PKEY> ca_key(X509_get_pubkey(ca_cert->get()));
+  if (X509_NAME_cmp(X509_get_issuer_name(cert->get()), X509_get_subject_name(ca_cert->get())) !=
+          0 ||
+      !ca_key || X509_verify(cert->get(), ca_key.get()) != 1) {
+    ERR_clear_error();
+    return config_error(cert_path + ": was not issued by the CA in " + paths.cert);
+  }
+  Result<std::vector<IndexEntry>> index = load_index(paths.index);
+  if (!index) return index.status();
+  Result<std::string> serial = serial_hex(X509_get0_serialNumber(cert->get()));
+  if (!serial) return serial.status();
+  IndexEntry* entry = find_entry(*index, *serial);
+  if (entry == nullptr) {
+    return config_error(cert_path + ": serial " + *serial + " is not recorded in " + paths.index);
+  }
+  if (entry->status == 'R') {
+    return config_error(cert_path + ": serial " + *serial + " is already revoked (at " +
+                        entry->revoked_at + ")");
+  }
+  Result<std::string> now = now_as_index_time();
+  if (!now) return now.status();
+  entry->status = 'R';
+  entry->revoked_at = *now;
+  if (Status s = save_index(paths.index, *index); !s) return s;
+  std::printf("revoked serial %s (%s) in %s\n", serial->c_str(), entry->subject.c_str(),
+              paths.index.c_str());
+  return Status::ok();
+}
+
+const Command kRevokeCommand = {
+    .name = "revoke",
+    .summary = "mark a certificate as revoked in the CA's index (then run crl)",
+    .usage =
+        "usage: sipring-certs revoke --dir DIR CERT.pem\n"
+        "\n"
+        "Marks CERT.pem, which the CA in DIR issued, as revoked (R) in DIR/index.txt.\n"
+        "Run `sipring-certs crl` afterwards to publish a CRL that lists it.\n",
+    .options = kRevokeOptions,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = run_revoke,
+};
+
+}  // namespace sipring::certs
