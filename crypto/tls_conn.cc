@@ -85,6 +85,11 @@ void TlsConn::finish_handshake(bool server) noexcept {
     return;
   }
   if (version_ == TLS1_3_VERSION) {
+    // BoringSSL holds TLS 1.3 session tickets back until the server's first write (so a client
+    // that never reads cannot stall it). We take over writing, so flush them now with an empty
+    // write; they were sealed already, so the write sequence below accounts for them.
+    SSL_write(ssl, "", 0);
+    ERR_clear_error();
     r13_.reset(new (std::nothrow) Tls13RecordLayer());
     if (r13_ && r13_->init_from(ssl)) {
       mode_ = Mode::kDirect13;
