@@ -62,9 +62,10 @@ void Reactor::maybe_finish_close(Connection* c) {
   const bool fixed = (c->flags & kConnFixed) != 0;
   Block* h = c->tx_head;
   const bool unsent = (c->flags & kConnSendBusy) || (h != nullptr && h->ready > h->begin);
-  uint32_t slot = conns_->slot_of(c);
+  const uint32_t slot = conns_->slot_of(c);
   if (unsent && !hard) return;
-  if (fixed && !(c->flags & kConnShutdownSubmitted)) {
+  const bool peer_open = (c->flags & kConnRecvArmed) != 0;
+  if (fixed && peer_open && !(c->flags & kConnShutdownSubmitted)) {
     // Our side is done. SHUT_WR after a graceful flush lets the peer read everything before the
     // FIN; SHUT_RDWR on a hard close also aborts a send stuck on a peer that stopped reading.
     io_uring_sqe* sqe = uring_.sqe();
@@ -76,14 +77,19 @@ void Reactor::maybe_finish_close(Connection* c) {
   }
   // Keep draining (and discarding) until the peer closes, so unread bytes do not turn our close
   // into a reset that could destroy the response we just sent.
-  if ((c->flags & kConnRecvArmed) && !hard) return;
-  if ((c->flags & (kConnRecvArmed | kConnSendBusy)) && !(c->flags & kConnCancelSubmitted)) {
+  if (peer_open && !hard) return;
+  if (hard && (c->flags & (kConnRecvArmed | kConnSendBusy)) && !(c->flags & kConnCancelSubmitted)) {
     io_uring_sqe* sqe = uring_.sqe();
-    io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL | (fixed ? IORING_ASYNC_CANCEL_FD_FIXED : 0));
+    io_uring_prep_cancel_fd(sqe, c->fd,
+                            IORING_ASYNC_CANCEL_ALL | (fixed ? IORING_ASYNC_CANCEL_FD_FIXED : 0));
     io_uring_sqe_set_data64(sqe, op_data(Op::kCancel, slot, c->generation));
     c->ops++;
     c->flags |= kConnCancelSubmitted;
   }
+  // A direct descriptor index is reused by the next connection as soon as it is closed, so no
+  // operation naming it (a late shutdown, a cancel, a recv) may still be in flight: close only
+  // once every completion is in.
+  if (c->ops != 0) return;
   if (fixed) {
     io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_close_direct(sqe, static_cast<unsigned>(c->fd));
