@@ -58,7 +58,10 @@ Status Reactor::setup() {
   handoff_ = std::make_unique<SpscRing<Frame>>(e.handoff_entries);
   handoff_pause_threshold_ = e.handoff_entries;
   inbox_ = std::make_unique<ReplyInbox>(e.reply_ring_bytes);
-  if (shared_->core) core_ = shared_->core(index_);
+  if (shared_->core) {
+    core_ = shared_->core(index_);
+    core_deadline_ns_ = 1;  // let the core start at the first iteration
+  }
   return Status::ok();
 }
 
