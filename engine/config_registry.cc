@@ -287,17 +287,18 @@ std::vector<ParamDef> build_registry() {
       {.module = "sipring",
        .name = "max_connections",
        .type = T::kInt,
-       .default_text = "65536",
+       .default_text = "16384",
        .min = 1,
        .max = 1048576,  // io_uring direct descriptor table limit
-       .description = "Connections per reactor.",
+       .description = "Connections per reactor (also capped by the open-file limit, which bounds "
+                      "io_uring's direct descriptor table).",
        .field = [](Config& c) -> ParamField { return &c.engine.max_connections; }},
       {.module = "sipring",
        .name = "max_message_size",
        .type = T::kInt,
        .default_text = "65535",
        .min = 1024,
-       .max = 16777216,
+       .max = 65536,  // the largest reassembly block (engine/block_pool.h) holds one of these
        .description = "Largest SIP message (head and body) accepted, in bytes.",
        .field = [](Config& c) -> ParamField { return &c.engine.max_message_size; }},
       {.module = "sipring",
@@ -698,5 +699,7 @@ std::string registry_markdown() {
   }
   return md;
 }
+
+std::string parameters_markdown() { return registry_markdown(); }
 
 }  // namespace sipring

@@ -531,7 +531,7 @@ TEST(ConfigFile, EmptyFileGivesEveryDefault) {
   EXPECT_EQ(c.engine.recv_buffer_size, 16384u);
   EXPECT_EQ(c.engine.handoff_entries, 8192u);
   EXPECT_EQ(c.engine.reply_ring_bytes, 1u << 20);
-  EXPECT_EQ(c.engine.max_connections, 65536u);
+  EXPECT_EQ(c.engine.max_connections, 16384u);
   EXPECT_EQ(c.engine.max_message_size, 65535u);
   EXPECT_EQ(c.engine.handshake_timeout_ms, 10000);
   EXPECT_TRUE(c.engine.reuseport);

@@ -29,7 +29,8 @@ void usage() {
           "                   threads: one core thread per reactor, replies via Engine::send\n"
           "  --grace-ms N     how long shutdown waits for queued replies (default 2000)\n"
           "  --stats-interval S  print counters as JSON every S seconds (default: only on SIGUSR1)\n"
-          "  --check          validate the config (files, keys, ciphers) and exit\n");
+          "  --check          validate the config (files, keys, ciphers) and exit\n"
+          "  --list-params    print every parameter (Markdown table) and exit\n");
 }
 
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
@@ -63,6 +64,10 @@ int main(int argc, char** argv) {
     else if (a == "--grace-ms") grace_ms = atoi(next());
     else if (a == "--stats-interval") stats_interval = atoi(next());
     else if (a == "--check") check_only = true;
+    else if (a == "--list-params") {
+      fputs(sipring::parameters_markdown().c_str(), stdout);
+      return 0;
+    }
     else if (a == "-h" || a == "--help") {
       usage();
       return 0;

@@ -40,7 +40,7 @@ struct EngineParams {
   uint32_t recv_buffer_size = 16384;      // bytes per provided buffer
   uint32_t handoff_entries = 8192;        // frames in each reactor's handoff ring (power of two)
   uint32_t reply_ring_bytes = 1u << 20;   // bytes in each producer->reactor reply ring
-  uint32_t max_connections = 65536;       // per reactor (io_uring direct descriptors)
+  uint32_t max_connections = 16384;       // per reactor (io_uring direct descriptors)
   uint32_t max_message_size = 65535;      // largest SIP message (head and body) accepted
   int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
   bool reuseport = true;                  // SO_REUSEPORT listener per reactor
@@ -63,5 +63,9 @@ Result<Config> load_config_file(const std::string& path);
 // Same as load_config_file but from text; `name` is used in messages and `dir` for paths.
 Result<Config> parse_config_text(const std::string& text, const std::string& name,
                                  const std::string& dir);
+
+// Every parameter of the registry as a Markdown table (name, type, default, allowed values,
+// whether it may change at runtime, description): the README's parameter reference.
+std::string parameters_markdown();
 
 }  // namespace sipring
