@@ -150,6 +150,7 @@ void Reactor::loop_once(bool may_sleep) {
     uring_.submit_and_wait(0, 0);
   }
   counters_.uring_enters.set(uring_.enters());
+  counters_.pool_allocs.set(pool_.misses());
   now_ns_ = monotonic_ns();
   reap_completions();
   drain_inbox();

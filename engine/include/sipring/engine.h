@@ -35,6 +35,10 @@ enum class SendStatus : uint8_t {
 };
 const char* send_status_name(SendStatus s) noexcept;
 
+// Sets the log threshold with Kamailio's numeric levels (-1 errors ... 3 debug; default 2 info).
+// Messages above it are dropped. Any thread, any time.
+void set_log_level(int level) noexcept;
+
 // The reactor-side view a Core uses while Core::run() executes on the reactor thread.
 class ReactorPort {
  public:
