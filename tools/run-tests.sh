@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
+# unit tests (GoogleTest), the certificate tool's tests and the integration/interop tests
+# against real peers (Python ssl, openssl s_client, Kamailio). Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh || exit 1
+tools/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+passed=0 failed=0 skipped=0
+
+# Unit tests: one line per test case from each GoogleTest binary's XML report.
+for bin in build/tests/*_test; do
+  [[ -x "$bin" ]] || continue
+  name=$(basename "$bin")
+  echo "== $name"
+  timeout 600 "$bin" --gtest_output="xml:$results/$name.xml" >"$results/$name.log" 2>&1
+  rc=$?
+  if [[ ! -s "$results/$name.xml" ]]; then
+    echo "FAIL $name (exit $rc, no report)"; tail -20 "$results/$name.log"; failed=$((failed + 1)); continue
+  fi
+  bin_failed=0
+  while read -r status case; do
+    case "$status" in
+      PASS) passed=$((passed + 1)) ;;
+      SKIP) skipped=$((skipped + 1)); echo "SKIP $case" ;;
+      *) failed=$((failed + 1)); bin_failed=1; echo "FAIL $case" ;;
+    esac
+  done < <(python3 - "$results/$name.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for tc in ET.parse(sys.argv[1]).getroot().iter('testcase'):
+    name = tc.get('classname') + '.' + tc.get('name')
+    if tc.find('failure') is not None: print('FAIL', name)
+    elif tc.get('result') == 'skipped' or tc.find('skipped') is not None: print('SKIP', name)
+    else: print('PASS', name)
+PY
+)
+  if ((rc != 0 && bin_failed == 0)); then
+    # Every case passed but the binary did not exit cleanly (a crash at exit, a sanitizer).
+    echo "FAIL $name (exit $rc)"; tail -20 "$results/$name.log"; failed=$((failed + 1))
+  fi
+done
+
+# Script-driven tests print "PASS name" / "FAIL name" / "SKIP name (why)" lines.
+count_lines() {
+  while IFS= read -r line; do
+    echo "$line"
+    case "$line" in
+      PASS\ *) passed=$((passed + 1)) ;;
+      FAIL\ *) failed=$((failed + 1)) ;;
+      SKIP\ *) skipped=$((skipped + 1)) ;;
+    esac
+  done
+}
+echo "== sipring-certs"
+count_lines < <(timeout 900 tests/integration/test_sipring_certs.sh build/tools/sipring-certs 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
+echo "== integration"
+count_lines < <(timeout 3600 python3 tests/integration/run_integration.py --build build 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
+
+echo "$skipped skipped (the host lacks what they need)"
+echo "$passed passed, $failed failed"
+((failed == 0))
