@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark: sipring against Kamailio 5.6's tls module, measured the same way.
+
+Each server runs pinned to one CPU (default 0) and sipring-load pinned to another (default 1).
+On two cores the load tool, not the server, caps the raw rates, so the figure that compares
+servers is the server's CPU time per operation, read from /proc for all its threads (sipring)
+or processes (Kamailio) over exactly the measured phase. Every load runs --repeat times and the
+median is reported. Prints every command it runs, a Markdown table, and one JSON line of results.
+
+  bench/e2e.py [--build build] [--repeat 3] [--servers sipring,kamailio] [--quick]
+"""
+import argparse
+import json
+import os
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import proc_cpu  # noqa: E402
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    log("$ " + " ".join(shlex.quote(c) for c in cmd))
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+class Sipring:
+    name = "sipring"
+
+    def __init__(self, build, certs, cpu, workdir):
+        self.build, self.certs, self.cpu, self.workdir = build, certs, cpu, workdir
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        cfg = os.path.join(self.workdir, "sipring.cfg")
+        with open(cfg, "w") as f:
+            f.write('loadmodule "tls.so"\nenable_tls=yes\nlisten=tls:127.0.0.1:%d\n'
+                    'modparam("tls", "certificate", "%s")\n'
+                    'modparam("sipring", "reactors", 1)\nmodparam("sipring", "cpus", "%d")\n'
+                    % (self.port, os.path.join(self.certs, "server.pem"), self.cpu))
+        cmd = ["taskset", "-c", str(self.cpu), os.path.join(self.build, "tools", "sipring"), "-f", cfg]
+        log("$ " + " ".join(cmd) + " &")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.workdir, "sipring.log"), "w"))
+        if not wait_listening(self.port):
+            raise RuntimeError("sipring did not start; see " + self.workdir + "/sipring.log")
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Kamailio:
+    name = "kamailio"
+    script = os.path.join(HERE, "kamailio", "run-kamailio.sh")
+
+    def __init__(self, build, certs, cpu, workdir):
+        self.certs, self.cpu = certs, cpu
+        self.port = free_port()
+
+    def start(self):
+        c = self.certs
+        run([self.script, "start", os.path.join(c, "localhost-cert.pem"),
+             os.path.join(c, "localhost-key.pem"), os.path.join(c, "cacert.pem"),
+             str(self.port), str(self.cpu)], stdout=subprocess.DEVNULL)
+
+    def pids(self):
+        out = subprocess.run([self.script, "pids", str(self.port)], check=True,
+                             capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self):
+        subprocess.run([self.script, "stop", str(self.port)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def load(args, server, mode_args, load_cpu):
+    cmd = (["taskset", "-c", str(load_cpu), os.path.join(args.build, "tools", "sipring-load")]
+           + mode_args + ["--target", "127.0.0.1:%d" % server.port,
+                          "--server-pid", ",".join(str(p) for p in server.pids())])
+    out = run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
+def median(values):
+    return statistics.median(values) if values else 0.0
+
+
+def measure(args, server, load_cpu):
+    q = args.quick
+    plans = {
+        "full_handshake": ["handshake", "--count", "1500" if q else "6000", "--connections", "8"],
+        "resumed_handshake": ["handshake", "--resume", "--count", "1500" if q else "6000",
+                              "--connections", "8"],
+        "options_pipelined": ["rps", "--connections", "50", "--pipeline", "16", "--duration",
+                              "3" if q else "8"],
+        "latency_10k": ["rate", "--connections", "50", "--rate", "10000", "--duration",
+                        "4" if q else "10", "--warmup", "1"],
+    }
+    res = {}
+    for key, mode_args in plans.items():
+        rows = []
+        for _ in range(args.repeat):
+            r = load(args, server, mode_args, load_cpu)
+            if r["lost"] or r["mismatched"] or r["connect_failures"]:
+                log("WARNING: %s on %s: lost %d mismatched %d connect failures %d" %
+                    (key, server.name, r["lost"], r["mismatched"], r["connect_failures"]))
+            rows.append(r)
+        res[key] = {
+            "cpu_us_per_op": median([r["server"]["cpu_us_per_op"] for r in rows]),
+            "per_s": median([r["per_s"] for r in rows]),
+            "p50_us": median([r["latency_us"]["p50"] for r in rows]),
+            "p99_us": median([r["latency_us"]["p99"] for r in rows]),
+            "p999_us": median([r["latency_us"]["p999"] for r in rows]),
+            "lost": sum(r["lost"] + r["mismatched"] for r in rows),
+            "runs": len(rows),
+        }
+    # Idle memory: Pss of the server before and while holding N established connections.
+    n = 2000 if q else 10000
+    pss = []
+    for _ in range(1 if q else max(1, args.repeat - 1)):
+        before = proc_cpu.pss_kib(server.pids())
+        r = load(args, server, ["idle", "--connections", str(n), "--hold", "2"], load_cpu)
+        pss.append((r["server"]["pss_kib"] - before) * 1024.0 / n)
+        time.sleep(1)
+    res["idle_memory"] = {"bytes_per_connection": median(pss), "connections": n}
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--servers", default="sipring,kamailio")
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--load-cpu", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="sipring-e2e-")
+    certs = os.path.join(work, "certs")
+    run([os.path.join(args.build, "tools", "sipring-certs"), "demo", "--dir", certs],
+        stdout=subprocess.DEVNULL)
+    results = {}
+    for name in args.servers.split(","):
+        cls = {"sipring": Sipring, "kamailio": Kamailio}[name]
+        server = cls(args.build, certs, args.server_cpu, work)
+        server.start()
+        try:
+            time.sleep(0.5)
+            results[name] = measure(args, server, args.load_cpu)
+        finally:
+            server.stop()
+    cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(" :\t")
+    print("\nMachine: %s, %d CPUs, kernel %s; server on CPU %d, load on CPU %d; medians of %d runs.\n"
+          % (cpu, os.cpu_count(), os.uname().release, args.server_cpu, args.load_cpu, args.repeat))
+    names = list(results)
+    rows = [
+        ("server CPU per full TLS 1.3 handshake (+1 OPTIONS)", "full_handshake", "cpu_us_per_op", "us"),
+        ("server CPU per resumed TLS 1.3 handshake (+1 OPTIONS)", "resumed_handshake", "cpu_us_per_op", "us"),
+        ("server CPU per OPTIONS, 50 conns x 16 pipelined", "options_pipelined", "cpu_us_per_op", "us"),
+        ("latency p50 at 10k req/s open loop, 50 conns", "latency_10k", "p50_us", "us"),
+        ("latency p99", "latency_10k", "p99_us", "us"),
+        ("latency p99.9", "latency_10k", "p999_us", "us"),
+        ("server CPU per OPTIONS at 10k req/s", "latency_10k", "cpu_us_per_op", "us"),
+    ]
+    print("| figure | " + " | ".join(names) + (" | ratio |" if len(names) == 2 else " |"))
+    print("|---|" + "---|" * len(names) + ("---|" if len(names) == 2 else ""))
+    for label, key, field, unit in rows:
+        vals = [results[n][key][field] for n in names]
+        line = "| %s | " % label + " | ".join("%.2f %s" % (v, unit) for v in vals) + " |"
+        if len(names) == 2 and vals[0] > 0:
+            line += " %.1fx |" % (vals[1] / vals[0])
+        print(line)
+    mem = [results[n]["idle_memory"]["bytes_per_connection"] for n in names]
+    line = ("| Pss per idle TLS connection (%d conns) | " % results[names[0]]["idle_memory"]["connections"]
+            + " | ".join("%.0f B" % v for v in mem) + " |")
+    if len(names) == 2 and mem[0] > 0:
+        line += " %.1fx |" % (mem[1] / mem[0])
+    print(line)
+    print()
+    print(json.dumps({"machine": cpu, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
