@@ -48,6 +48,8 @@ class ConnTable {
   }
   uint32_t capacity() const { return capacity_; }
   uint32_t in_use() const { return in_use_; }
+  // Slots below this have been used at least once; iterate these, not the whole capacity.
+  uint32_t high_water() const { return next_fresh_; }
 
  private:
   uint32_t reactor_;

@@ -106,7 +106,7 @@ struct Engine::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> inbox_stop{false};
   std::string features;
-  bool running = false;
+  std::atomic<bool> running{false};
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -126,7 +126,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options opt
 
 Status Engine::start() {
   Impl& m = *impl_;
-  if (m.running) return Status::ok();
+  if (m.running.load(std::memory_order_relaxed)) return Status::ok();
   Config& cfg = m.config;
   const uint32_t ncpu = online_cpus();
   uint32_t n = cfg.engine.reactors > 0 ? static_cast<uint32_t>(cfg.engine.reactors)
@@ -189,7 +189,6 @@ Status Engine::start() {
   m.shared.server_ctx = m.server_ctx.get();
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
-  m.shared.stopping.store(false);
   for (uint32_t r = 0; r < n; r++) {
     int cpu = !cfg.engine.cpus.empty() ? cfg.engine.cpus[r % cfg.engine.cpus.size()]
                                        : static_cast<int>(r % ncpu);
@@ -220,7 +219,7 @@ Status Engine::start() {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return ready == n; });
   }
-  m.running = true;
+  m.running.store(true, std::memory_order_release);
   for (auto& r : m.reactors) {
     m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
   }
@@ -237,24 +236,24 @@ Status Engine::start() {
 
 void Engine::stop(int grace_ms) {
   Impl& m = *impl_;
-  if (!m.running) return;
-  // Release: reactors and senders that see the flag see everything before it.
-  m.shared.stopping.store(true, std::memory_order_release);
+  if (!m.running.load(std::memory_order_acquire)) return;
   for (auto& r : m.reactors) r->request_stop(grace_ms);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  // Release: a sender that sees "not running" also sees the reactors' final state.
+  m.running.store(false, std::memory_order_release);
   m.inbox_stop.store(true, std::memory_order_release);
   for (auto& r : m.reactors) r->handoff().wake_consumer();
-  m.running = false;
 }
 
-bool Engine::running() const { return impl_->running; }
+bool Engine::running() const { return impl_->running.load(std::memory_order_acquire); }
 
 uint32_t Engine::reactors() const { return static_cast<uint32_t>(impl_->reactors.size()); }
 
 SendStatus Engine::send(ConnId id, std::span<const uint8_t> message) noexcept {
   Impl& m = *impl_;
-  if (!m.running) return SendStatus::kNotRunning;
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
   if (id.reactor() >= m.reactors.size()) return SendStatus::kUnknownConnection;
   return m.reactors[id.reactor()]->send_remote(id, message);
 }

@@ -81,44 +81,26 @@ void Reactor::run() {
   for (;;) {
     // Acquire: pairs with request_stop()'s release.
     if (!shutting_down_ && stop_requested_.load(std::memory_order_acquire)) begin_shutdown();
-    if (shutting_down_) {
-      if (conns_->in_use() == 0) break;
-      if (now_ns_ >= shutdown_deadline_ns_) {
-        // Grace time is over: whatever is still queued is not going to be read.
-        for (uint32_t s = 0; s < conns_->capacity() && conns_->in_use() > 0; s++) {
-          Connection* c = conns_->at(s);
-          if (c->state == ConnState::kFree) continue;
-          if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
-          if (c->tx_head != nullptr && c->close_reason == uint16_t(CloseReason::kShutdown)) {
-            // Drop unsent bytes so the close goes ahead.
-            while (Block* b = c->tx_head) {
-              if (c->flags & kConnSendBusy) break;
-              c->tx_head = b->next;
-              unref(b);
-            }
-            if (c->tx_head == nullptr) c->tx_tail = nullptr;
-          }
-          maybe_finish_close(c);
-        }
-        // Sends in flight and closes complete within a few iterations.
-        shutdown_deadline_ns_ = now_ns_ + 200'000'000;
-        if (++hard_close_rounds_ > 10) break;
-      }
-    }
+    if (shutting_down_ && !step_shutdown()) break;
     loop_once(true);
   }
-  // Let the last closes and cancels complete before the ring goes away.
+  // Let the last closes and cancels complete before the ring goes away; replies that raced with
+  // the last close are counted, not silently lost.
   uring_.submit_and_wait(0, 0);
   reap_completions();
+  drain_inbox();
 }
 
 void Reactor::begin_shutdown() {
   shutting_down_ = true;
-  shutdown_deadline_ns_ = now_ns_ + uint64_t(stop_grace_ms_.load(std::memory_order_relaxed)) * 1'000'000ull;
+  const uint64_t grace_ns = uint64_t(stop_grace_ms_.load(std::memory_order_relaxed)) * 1'000'000ull;
+  shutdown_deadline_ns_ = now_ns_ + grace_ns;
+  drain_deadline_ns_ = now_ns_ + grace_ns / 2;
+  last_reply_ns_ = now_ns_;
   accepting_ = false;
   for (auto& l : listeners_) {
     if (l.fd >= 0) {
-      // Closing the listener ends its multishot accept; no new connection arrives here.
+      // Cancelling ends the listener's multishot accept; no new connection arrives here.
       io_uring_sqe* sqe = uring_.sqe();
       io_uring_prep_cancel_fd(sqe, l.fd, 0);
       io_uring_sqe_set_data64(sqe, op_data(Op::kNone, 0, 0));
@@ -129,12 +111,45 @@ void Reactor::begin_shutdown() {
     if (l.fd >= 0) ::close(l.fd);
     l.fd = -1;
   }
-  for (uint32_t s = 0; s < conns_->capacity(); s++) {
-    Connection* c = conns_->at(s);
-    if (c->state != ConnState::kFree && c->state != ConnState::kClosing) {
-      close_conn(c, CloseReason::kShutdown);
+}
+
+bool Reactor::step_shutdown() {
+  constexpr uint64_t kQuietNs = 50'000'000;
+  if (!closing_all_) {
+    // First the core finishes what it was handed: connections stay open for its replies until
+    // the handoff ring is empty and no reply came for a moment (or half the grace time passed).
+    bool core_idle = handoff_->size_approx() == 0 && overflow_.empty() &&
+                     now_ns_ - last_reply_ns_ >= kQuietNs;
+    if (!core_idle && now_ns_ < drain_deadline_ns_) return true;
+    closing_all_ = true;
+    for (uint32_t s = 0; s < conns_->high_water(); s++) {
+      Connection* c = conns_->at(s);
+      if (c->state != ConnState::kFree && c->state != ConnState::kClosing) {
+        close_conn(c, CloseReason::kShutdown);
+      }
     }
   }
+  if (conns_->in_use() == 0) return false;
+  if (now_ns_ < shutdown_deadline_ns_) return true;
+  // Grace time is over: whatever is still queued is not going to be read.
+  for (uint32_t s = 0; s < conns_->high_water() && conns_->in_use() > 0; s++) {
+    Connection* c = conns_->at(s);
+    if (c->state == ConnState::kFree) continue;
+    if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
+    c->flags |= kConnHardClose;
+    if (!(c->flags & kConnSendBusy)) {
+      while (Block* b = c->tx_head) {
+        c->tx_head = b->next;
+        unref(b);
+      }
+      c->tx_tail = nullptr;
+      c->open_rec = Connection::kNoRecord;
+    }
+    maybe_finish_close(c);
+  }
+  // Aborted sends and closes complete within a few iterations.
+  shutdown_deadline_ns_ = now_ns_ + 200'000'000;
+  return ++hard_close_rounds_ <= 10;
 }
 
 void Reactor::loop_once(bool may_sleep) {
@@ -244,7 +259,7 @@ void Reactor::arm_wake() {
 }
 
 void Reactor::drain_inbox() {
-  inbox_->drain([this](uint64_t tag, std::span<const uint8_t> payload) {
+  size_t n = inbox_->drain([this](uint64_t tag, std::span<const uint8_t> payload) {
     Connection* c = conns_->find(ConnId(tag));
     if (c == nullptr || c->state == ConnState::kClosing) {
       counters_.send_unknown_connection.add();
@@ -252,6 +267,7 @@ void Reactor::drain_inbox() {
     }
     if (queue_plain(c, payload)) counters_.messages_out.add();
   });
+  if (n != 0) last_reply_ns_ = now_ns_;
 }
 
 void Reactor::run_core() {
@@ -289,12 +305,14 @@ SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
   if (c == nullptr || c->state == ConnState::kClosing) return SendStatus::kUnknownConnection;
   if (!queue_plain(c, message)) return SendStatus::kQueueFull;
   counters_.messages_out.add();
+  last_reply_ns_ = now_ns_;
   return SendStatus::kOk;
 }
 
 SendStatus Reactor::send_remote(ConnId id, std::span<const uint8_t> message) noexcept {
-  // Acquire: a stop flag set before the engine returned from stop() is seen here.
-  if (shared_->stopping.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  // While the engine stops, connections still open keep taking replies: a core thread answering
+  // requests it already received must not lose those answers during the grace time. Once a
+  // connection is gone its id is stale and the send says so.
   if (!conns_->alive(id)) return SendStatus::kUnknownConnection;
   if (message.size() > cfg_.engine.max_message_size || message.size() > inbox_->max_payload()) {
     return SendStatus::kTooLarge;

@@ -51,7 +51,6 @@ struct ReactorShared {
   SSL_CTX* client_ctx = nullptr;   // may be null for a pure server
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   CoreFactory core;                // inline core, or empty
-  std::atomic<bool> stopping{false};
 };
 
 // A listening socket a reactor accepts on.
@@ -108,6 +107,7 @@ class Reactor final : public ReactorPort {
   bool has_pending_work();
   uint64_t sleep_timeout_ns();
   void begin_shutdown();
+  bool step_shutdown();  // false when the loop may end
 
   // reactor_accept.cc
   void arm_accept(uint32_t listener);
@@ -184,6 +184,9 @@ class Reactor final : public ReactorPort {
   std::atomic<int> stop_grace_ms_{2000};
   bool shutting_down_ = false;
   uint64_t shutdown_deadline_ns_ = 0;
+  uint64_t drain_deadline_ns_ = 0;  // until then the core may still answer what it was handed
+  uint64_t last_reply_ns_ = 0;
+  bool closing_all_ = false;
   int hard_close_rounds_ = 0;
   bool accepting_ = true;
   uint32_t handoff_pause_threshold_ = 0;
