@@ -35,8 +35,10 @@ class ConnTable {
   // Any thread: whether `id` names a live connection right now (it may close right after).
   bool alive(ConnId id) const noexcept {
     uint32_t s = id.slot();
+    // Free slots publish generation 0, which no valid id carries.
+    if (id.generation() == 0 || id.reactor() != reactor_ || s >= capacity_) return false;
     // Acquire: pairs with the release in alloc(); a stale read only means a later error value.
-    return s < capacity_ && live_[s].load(std::memory_order_acquire) == id.generation();
+    return live_[s].load(std::memory_order_acquire) == id.generation();
   }
 
   Connection* at(uint32_t slot) noexcept { return &slots_[slot]; }
