@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/lazy_array.h"
 
@@ -31,17 +32,19 @@ class TimerWheel {
   void advance(uint64_t now_ns, F&& fire) {
     uint64_t now_tick = tick_of(now_ns);
     // Sweep each tick after the last swept one, at most one full turn: a slot holds every
-    // item whose deadline maps to it, whatever the turn.
+    // item whose deadline maps to it, whatever the turn. Due items are collected first and
+    // fired after, each only if still armed and due, so `fire` may arm or disarm anything.
     for (uint32_t swept = 0; current_tick_ < now_tick && swept < slots_; swept++) {
       current_tick_++;
-      uint32_t it = heads_[static_cast<uint32_t>(current_tick_) & (slots_ - 1)];
-      while (it != kNone) {
-        uint32_t next = links_[it].next;
-        if (links_[it].deadline_tick <= now_tick) {
-          disarm(it);
-          fire(it);
-        }
-        it = next;
+      due_.clear();
+      for (uint32_t it = heads_[static_cast<uint32_t>(current_tick_) & (slots_ - 1)]; it != kNone;
+           it = links_[it].next) {
+        if (links_[it].deadline_tick <= now_tick) due_.push_back(it);
+      }
+      for (uint32_t it : due_) {
+        if (!links_[it].armed || links_[it].deadline_tick > now_tick) continue;
+        disarm(it);
+        fire(it);
       }
     }
     current_tick_ = now_tick;
@@ -65,6 +68,7 @@ class TimerWheel {
   uint64_t tick_ns_;
   uint64_t current_tick_;
   uint32_t armed_count_ = 0;
+  std::vector<uint32_t> due_;  // reused: grows to the largest batch once
 };
 
 }  // namespace sipring
