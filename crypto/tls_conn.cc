@@ -201,10 +201,6 @@ void TlsConn::set_user(void* p) noexcept {
 
 void* TlsConn::user_of(const SSL* ssl) noexcept { return SSL_get_app_data(ssl); }
 
-SSL_SESSION* TlsConn::get1_session() const noexcept {
-  return ssl_ ? SSL_get1_session(ssl_.get()) : nullptr;
-}
-
 bool TlsConn::close_notify(ByteSink& out) noexcept {
   if (mode_ == Mode::kDirect13) {
     uint8_t rec[Tls13RecordLayer::kOverhead + 2];

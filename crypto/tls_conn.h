@@ -62,8 +62,6 @@ class TlsConn {
   Read read(uint8_t* out, size_t cap, size_t* n, ByteSink& sink) noexcept;
   // Encrypts `plaintext` into `out` as one or more records.
   bool write(std::span<const uint8_t> plaintext, ByteSink& out) noexcept;
-  // The session to offer next time (TLS 1.3: only after a ticket arrived). Up-referenced.
-  SSL_SESSION* get1_session() const noexcept;
 
   // Attaches an opaque pointer to the SSL (for BoringSSL callbacks); `user_of` reads it back.
   void set_user(void* p) noexcept;
