@@ -315,6 +315,15 @@ std::vector<ParamDef> build_registry() {
        .default_text = "1",
        .description = "One SO_REUSEPORT listening socket per reactor (else one shared socket).",
        .field = [](Config& c) -> ParamField { return &c.engine.reuseport; }},
+      {.module = "sipring",
+       .name = "busy_poll_us",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 1000000,
+       .description = "Microseconds a reactor keeps polling for work after its last event before "
+                      "it sleeps: lower latency (no wake-up) for CPU time; 0 = sleep at once.",
+       .field = [](Config& c) -> ParamField { return &c.engine.busy_poll_us; }},
   };
 }
 

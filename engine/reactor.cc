@@ -57,6 +57,7 @@ Status Reactor::setup() {
   timers_ = std::make_unique<TimerWheel>(e.max_connections, kTimerSlots, kTimerTickNs, now_ns_);
   handoff_ = std::make_unique<SpscRing<Frame>>(e.handoff_entries);
   handoff_pause_threshold_ = e.handoff_entries;
+  busy_poll_ns_ = uint64_t(e.busy_poll_us) * 1000;
   inbox_ = std::make_unique<ReplyInbox>(e.reply_ring_bytes);
   if (shared_->core) {
     core_ = shared_->core(index_);
@@ -154,6 +155,9 @@ bool Reactor::step_shutdown() {
 
 void Reactor::loop_once(bool may_sleep) {
   counters_.loops.add();
+  // Busy polling: right after activity, more is likely; polling (a non-blocking enter) avoids
+  // the wake-up latency of sleeping, at the price of CPU time.
+  if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
   if (may_sleep && !has_pending_work() &&
       doorbell_.prepare_sleep([this] {
         // Acquire: pairs with request_stop()'s release.
@@ -212,6 +216,7 @@ void Reactor::reap_completions() {
     }
     if (n == 0) break;
     io_uring_cq_advance(ring, n);
+    last_activity_ns_ = now_ns_;
   }
 }
 

@@ -124,7 +124,7 @@ TEST(Registry, DeclaresEveryEngineParamsField) {
                           "recv_buffer_size", "handoff_entries",
                           "reply_ring_bytes", "max_connections",
                           "max_message_size", "handshake_timeout_ms",
-                          "reuseport"};
+                          "reuseport",        "busy_poll_us"};
   for (const char* name : fields) {
     const ParamDef* def = find_param("sipring", name);
     ASSERT_NE(def, nullptr) << name;
@@ -535,6 +535,7 @@ TEST(ConfigFile, EmptyFileGivesEveryDefault) {
   EXPECT_EQ(c.engine.max_message_size, 65535u);
   EXPECT_EQ(c.engine.handshake_timeout_ms, 10000);
   EXPECT_TRUE(c.engine.reuseport);
+  EXPECT_EQ(c.engine.busy_poll_us, 0u);
 }
 
 TEST(ConfigFile, MinimalTlsConfig) {

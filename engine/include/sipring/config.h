@@ -44,6 +44,7 @@ struct EngineParams {
   uint32_t max_message_size = 65535;      // largest SIP message (head and body) accepted
   int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
   bool reuseport = true;                  // SO_REUSEPORT listener per reactor
+  uint32_t busy_poll_us = 0;              // keep polling this long after the last event
 };
 
 struct Config {
