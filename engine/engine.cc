@@ -157,13 +157,18 @@ Status Engine::start() {
   m.client_ctx = std::move(cctx.value());
   SSL_CTX_sess_set_new_cb(m.client_ctx.get(), &Reactor::on_new_session);
 
-  // One listening socket per reactor and address (SO_REUSEPORT). A port 0 in the config is
-  // resolved by the first socket and reused by the others.
+  // One listening socket per reactor and address (SO_REUSEPORT: the kernel spreads connections
+  // by 4-tuple hash), or with sipring.reuseport=0 one socket whose accept queue every reactor
+  // shares (each gets its own descriptor of it). A port 0 in the config is resolved by the
+  // first socket and reused by the others.
   std::vector<std::vector<ReactorListener>> listeners(n);
   if (m.options.listen) {
     for (ListenSpec spec : cfg.listen) {
       for (uint32_t r = 0; r < n; r++) {
-        auto fd = open_listener(spec, cfg.engine.reuseport || n > 1);
+        Result<int> fd = (!cfg.engine.reuseport && r > 0)
+                             ? Result<int>(::dup(listeners[0].back().fd))
+                             : open_listener(spec, cfg.engine.reuseport);
+        if (fd && fd.value() < 0) fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
         if (!fd) {
           for (auto& v : listeners) {
             for (auto& l : v) ::close(l.fd);

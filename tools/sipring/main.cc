@@ -34,9 +34,20 @@ void usage() {
 }
 
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
-  sipring::ReactorStats t = engine.stats().total();
-  fprintf(stdout, "{\"engine\":%s,\"core\":{\"requests\":%llu,\"replies\":%llu,\"unanswerable\":%llu}}\n",
-          t.to_json().c_str(), static_cast<unsigned long long>(core.requests.load()),
+  sipring::EngineStats stats = engine.stats();
+  sipring::ReactorStats t = stats.total();
+  // Per reactor, the figures that show how load is spread.
+  std::string per = "[";
+  for (const auto& r : stats.reactors) {
+    per += (per.size() > 1 ? "," : "") + std::string("{\"accepted\":") + std::to_string(r.accepted) +
+           ",\"connections_open\":" + std::to_string(r.connections_open) +
+           ",\"messages_in\":" + std::to_string(r.messages_in) + "}";
+  }
+  per += "]";
+  fprintf(stdout,
+          "{\"engine\":%s,\"reactors\":%s,\"core\":{\"requests\":%llu,\"replies\":%llu,"
+          "\"unanswerable\":%llu}}\n",
+          t.to_json().c_str(), per.c_str(), static_cast<unsigned long long>(core.requests.load()),
           static_cast<unsigned long long>(core.replies.load()),
           static_cast<unsigned long long>(core.unanswerable.load()));
   fflush(stdout);
