@@ -1,8 +1,21 @@
 // Stateless SIP response builder: start-line classification, head scanning and response output.
+//
+// build_response runs once per request on the server's hot path, so it makes a single pass over
+// the head: LFs are found 64 bytes at a time with 16-byte vector compares, header names are
+// recognised by their first byte before anything else is compared, Vias are written out as they
+// are met, and values that hold no CR or LF (the common case) are copied whole. The To tag hash
+// is fed a few bytes per line while the scan goes on (see TagHash). Folded lines, stray CRs and
+// start lines that are not plain requests take the careful byte-by-byte code (append_unfolded,
+// trim, classify_start_line), which defines what every path must produce.
 #include "sipring/sip_response.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sipring {
 namespace {
@@ -12,15 +25,26 @@ constexpr std::string_view kSipVersion = "SIP/2.0";
 constexpr bool is_ws(char c) {
   return c == ' ' || c == '\t';
 }
-// Whitespace inside a raw header value, which may still hold the line breaks of folds.
+// Whitespace inside a raw header value, which may still hold the line breaks of folds. A table:
+// the trimming loops test it once or twice per value.
+constexpr std::array<bool, 256> kLws = [] {
+  std::array<bool, 256> t{};
+  for (char c : {' ', '\t', '\r', '\n'}) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}();
 constexpr bool is_lws(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  return kLws[static_cast<uint8_t>(c)];
 }
 constexpr bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 constexpr char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;
+}
+// Lower case of an ASCII letter; only meaningful when compared with a lower-case letter, since
+// setting bit 5 maps no other byte onto one.
+constexpr char fold_case(char c) {
+  return static_cast<char>(c | 0x20);
 }
 
 // RFC 3261 token characters.
@@ -34,6 +58,16 @@ constexpr std::array<bool, 256> kTokenChars = [] {
 }();
 constexpr bool is_token_char(char c) {
   return kTokenChars[static_cast<uint8_t>(c)];
+}
+
+// LWS or ';': what ends an unquoted parameter value in a From/To value.
+constexpr std::array<bool, 256> kValueEnds = [] {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view(" \t\r\n;")) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}();
+constexpr bool is_value_end(char c) {
+  return kValueEnds[static_cast<uint8_t>(c)];
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -51,6 +85,179 @@ std::string_view trim(std::string_view v) noexcept {
   while (e > b && is_lws(v[e - 1])) --e;
   return v.substr(b, e - b);
 }
+
+// ---- byte searches ------------------------------------------------------------------------------
+
+constexpr bool is_cr(char c) {
+  return c == '\r';
+}
+constexpr bool is_lf(char c) {
+  return c == '\n';
+}
+// Bytes that may not appear in a Request-URI: controls, SP and DEL.
+constexpr bool is_non_uri(char c) {
+  auto u = static_cast<uint8_t>(c);
+  return u < 0x21 || u == 0x7f;
+}
+constexpr bool is_gt(char c) {
+  return c == '>';
+}
+// What ends a display name or addr-spec in a From/To value.
+constexpr bool is_addr_stop(char c) {
+  return c == '"' || c == '<' || c == ';';
+}
+// What the header-parameter part of a From/To value is scanned for.
+constexpr bool is_param_stop(char c) {
+  return c == '"' || c == ';';
+}
+
+// The searches below take 16 bytes at a time: header lines are a few dozen bytes, too short for
+// memchr's set-up to pay off. None reads outside p[0, n): a short tail re-reads the last 16 bytes
+// of the input instead of reading past its end.
+
+// Bit i of the result is set where Pred(p[i]), for i in [0, 16).
+template <bool (*Pred)(char)>
+inline uint32_t scalar_mask16(const char* p) noexcept {
+  uint32_t m = 0;
+  for (int i = 0; i < 16; ++i) m |= static_cast<uint32_t>(Pred(p[i])) << i;
+  return m;
+}
+
+#if defined(__SSE2__)
+inline uint32_t lf_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+}
+inline uint32_t cr_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+}
+inline uint32_t non_uri_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+  __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(ctl, del)));
+}
+inline uint32_t gt_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('>'))));
+}
+inline uint32_t addr_stop_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i m = _mm_or_si128(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8(';'))));
+  return static_cast<uint32_t>(_mm_movemask_epi8(m));
+}
+inline uint32_t param_stop_mask16(const char* p) noexcept {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i m =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8(';')));
+  return static_cast<uint32_t>(_mm_movemask_epi8(m));
+}
+#else
+inline uint32_t lf_mask16(const char* p) noexcept {
+  return scalar_mask16<is_lf>(p);
+}
+inline uint32_t cr_mask16(const char* p) noexcept {
+  return scalar_mask16<is_cr>(p);
+}
+inline uint32_t non_uri_mask16(const char* p) noexcept {
+  return scalar_mask16<is_non_uri>(p);
+}
+inline uint32_t gt_mask16(const char* p) noexcept {
+  return scalar_mask16<is_gt>(p);
+}
+inline uint32_t addr_stop_mask16(const char* p) noexcept {
+  return scalar_mask16<is_addr_stop>(p);
+}
+inline uint32_t param_stop_mask16(const char* p) noexcept {
+  return scalar_mask16<is_param_stop>(p);
+}
+#endif
+
+// Returns the offset of the first byte in p[i, n) for which Pred holds, or n. Requires i <= n.
+template <bool (*Pred)(char), uint32_t (*Mask16)(const char*)>
+inline size_t find_first(const char* p, size_t i, size_t n) noexcept {
+  for (; n - i >= 16; i += 16) {
+    uint32_t m = Mask16(p + i);
+    if (m != 0) return i + static_cast<size_t>(__builtin_ctz(m));
+  }
+  if (i < n && n >= 16) {
+    uint32_t m = Mask16(p + n - 16) >> (16 - (n - i));
+    return m != 0 ? i + static_cast<size_t>(__builtin_ctz(m)) : n;
+  }
+  for (; i < n; ++i) {
+    if (Pred(p[i])) return i;
+  }
+  return n;
+}
+
+inline size_t find_non_uri(const char* p, size_t i, size_t n) noexcept {
+  return find_first<is_non_uri, non_uri_mask16>(p, i, n);
+}
+inline size_t find_cr(const char* p, size_t i, size_t n) noexcept {
+  return find_first<is_cr, cr_mask16>(p, i, n);
+}
+
+// Returns a mask with bit k set where p[pos + k] is LF, for k in [0, 64) and pos + k < n.
+[[gnu::noinline]] uint64_t lf_block(const char* p, size_t pos, size_t n) noexcept {
+  const char* q = p + pos;
+  const size_t left = n - pos;
+  if (left >= 64) {
+    return static_cast<uint64_t>(lf_mask16(q)) | static_cast<uint64_t>(lf_mask16(q + 16)) << 16 |
+           static_cast<uint64_t>(lf_mask16(q + 32)) << 32 |
+           static_cast<uint64_t>(lf_mask16(q + 48)) << 48;
+  }
+  uint64_t bits = 0;
+  size_t k = 0;
+  for (; left - k >= 16; k += 16) bits |= static_cast<uint64_t>(lf_mask16(q + k)) << k;
+  if (k < left) {
+    if (n >= 16) {
+      bits |= static_cast<uint64_t>(lf_mask16(p + n - 16) >> (16 - (left - k))) << k;
+    } else {
+      for (; k < left; ++k) bits |= static_cast<uint64_t>(is_lf(q[k])) << k;
+    }
+  }
+  return bits;
+}
+
+// Finds the LFs of a head. It keeps a bit mask of one 64-byte block, so walking the head line by
+// line costs one vector pass over it plus a shift and a bit scan per line.
+class LfFinder {
+ public:
+  LfFinder(const char* p, size_t n) : p_(p), n_(n), base_(n + 64) {}
+
+  // Returns the offset of the first LF in p[pos, n), or n. Cheapest when successive calls ask
+  // for increasing offsets.
+  [[gnu::always_inline]] size_t next(size_t pos) noexcept {
+    for (;;) {
+      size_t off = pos - base_;  // wraps to a huge value when pos is before the block
+      if (off < 64) {
+        uint64_t m = bits_ >> off;
+        if (m != 0) return pos + static_cast<size_t>(__builtin_ctzll(m));
+        pos = base_ + 64;
+      }
+      if (pos >= n_) return n_;
+      base_ = pos;
+      bits_ = lf_block(p_, pos, n_);
+    }
+  }
+
+ private:
+  const char* p_;
+  size_t n_;
+  size_t base_;  // offset of the current block
+  uint64_t bits_ = 0;
+};
+
+// Offset of the first LF in p[i, n), or n. Only folds and stray CRs need it.
+size_t find_lf(const char* p, size_t i, size_t n) noexcept {
+  const void* lf = i < n ? std::memchr(p + i, '\n', n - i) : nullptr;
+  return lf == nullptr ? n : static_cast<size_t>(static_cast<const char*>(lf) - p);
+}
+
+// ---- start line ---------------------------------------------------------------------------------
 
 StartLine classify_start_line(std::string_view line) noexcept {
   StartLine out;
@@ -86,108 +293,73 @@ StartLine classify_start_line(std::string_view line) noexcept {
   return out;
 }
 
-// parse_start_line that also reports where the line after the start line begins.
+// True when p[0, 7) is "SIP/2.0" in any case.
+inline bool is_sip_version(const char* p) noexcept {
+  return fold_case(p[0]) == 's' && fold_case(p[1]) == 'i' && fold_case(p[2]) == 'p' &&
+         p[3] == '/' && p[4] == '2' && p[5] == '.' && p[6] == '0';
+}
+
+// Recognises a well-formed request line at p[pos, n) in one pass and sets *next to where the line
+// after it begins. Returns false for anything else (status lines, malformed lines), which the
+// caller hands to classify_start_line; a true here is exactly classify_start_line's kRequest
+// (a line starting "SIP/2.0 " cannot pass, as '/' is no token character).
+bool parse_request_line(const char* p, size_t pos, size_t n, std::string_view* method,
+                        size_t* next) noexcept {
+  size_t i = pos;
+  while (i < n && is_token_char(p[i])) ++i;
+  if (i == pos || i >= n || p[i] != ' ') return false;
+  size_t uri = i + 1;
+  size_t j = find_non_uri(p, uri, n);
+  if (j == uri || j >= n || p[j] != ' ') return false;
+  size_t v = j + 1;
+  if (n - v < kSipVersion.size() || !is_sip_version(p + v)) return false;
+  size_t k = v + kSipVersion.size();
+  // The line ends here: at the end of input, at LF, or at CR followed by LF or the end of input.
+  if (k == n) {
+    *next = n;
+  } else if (p[k] == '\n') {
+    *next = k + 1;
+  } else if (p[k] == '\r' && k + 1 == n) {
+    *next = n;
+  } else if (p[k] == '\r' && p[k + 1] == '\n') {
+    *next = k + 2;
+  } else {
+    return false;
+  }
+  *method = {p + pos, i - pos};
+  return true;
+}
+
+// parse_start_line that also reports where the line after the start line begins; *next is set
+// only for requests.
 StartLine parse_start(std::string_view msg, size_t* next) noexcept {
+  const char* p = msg.data();
+  const size_t n = msg.size();
   size_t pos = 0;
-  while (pos < msg.size()) {
-    if (msg[pos] == '\n') {
+  while (pos < n) {
+    if (p[pos] == '\n') {
       pos += 1;
-    } else if (msg[pos] == '\r' && pos + 1 < msg.size() && msg[pos + 1] == '\n') {
+    } else if (p[pos] == '\r' && pos + 1 < n && p[pos + 1] == '\n') {
       pos += 2;
     } else {
       break;
     }
   }
-  size_t nl = msg.find('\n', pos);
-  size_t end = nl == std::string_view::npos ? msg.size() : nl;
-  *next = nl == std::string_view::npos ? msg.size() : nl + 1;
-  if (end > pos && msg[end - 1] == '\r') --end;
-  return classify_start_line(msg.substr(pos, end - pos));
+  StartLine out;
+  if (parse_request_line(p, pos, n, &out.method, next)) {
+    out.kind = StartLine::kRequest;
+    return out;
+  }
+  size_t nl = find_lf(p, pos, n);
+  size_t end = nl;
+  if (end > pos && p[end - 1] == '\r') --end;
+  out = classify_start_line(msg.substr(pos, end - pos));
+  // Every request line passes parse_request_line; this only guards against the two disagreeing.
+  if (out.kind == StartLine::kRequest) *next = nl == n ? n : nl + 1;
+  return out;
 }
 
-enum class HeaderKind : uint8_t { kOther, kVia, kFrom, kTo, kCallId, kCSeq };
-
-HeaderKind classify_name(std::string_view name) noexcept {
-  switch (name.size()) {
-    case 1:
-      switch (to_lower(name[0])) {
-        case 'v':
-          return HeaderKind::kVia;
-        case 'f':
-          return HeaderKind::kFrom;
-        case 't':
-          return HeaderKind::kTo;
-        case 'i':
-          return HeaderKind::kCallId;
-      }
-      return HeaderKind::kOther;
-    case 2:
-      return iequals(name, "To") ? HeaderKind::kTo : HeaderKind::kOther;
-    case 3:
-      return iequals(name, "Via") ? HeaderKind::kVia : HeaderKind::kOther;
-    case 4:
-      if (iequals(name, "From")) return HeaderKind::kFrom;
-      return iequals(name, "CSeq") ? HeaderKind::kCSeq : HeaderKind::kOther;
-    case 7:
-      return iequals(name, "Call-ID") ? HeaderKind::kCallId : HeaderKind::kOther;
-  }
-  return HeaderKind::kOther;
-}
-
-struct Header {
-  HeaderKind kind;
-  size_t line;             // offset of the field's first line in the message
-  std::string_view value;  // trimmed; interior folds still hold their line breaks
-};
-
-// Walks the header fields of a head, one complete field (with its continuation lines) at a time.
-class HeaderCursor {
- public:
-  HeaderCursor(std::string_view msg, size_t pos) : msg_(msg), pos_(pos) {}
-
-  // Stores the next well-formed field in *h and returns true. Returns false at the blank line
-  // ending the head, or where the input ends before the next field is known to be complete.
-  // Lines that are not `token *WS ":" value` are skipped.
-  bool next(Header* h) noexcept {
-    constexpr size_t npos = std::string_view::npos;
-    while (pos_ < msg_.size()) {
-      size_t start = pos_;
-      if (msg_[start] == '\n' || msg_[start] == '\r') {
-        // The blank line; a lone CR at the very end is most likely its start, and either way
-        // nothing complete can follow it.
-        if (msg_[start] == '\n' || start + 1 >= msg_.size() || msg_[start + 1] == '\n') break;
-      }
-      size_t nl = msg_.find('\n', start);
-      if (nl == npos) break;
-      // A field continues while the next line starts with whitespace; the byte after the last
-      // line must be present to know it does not.
-      while (nl + 1 < msg_.size() && is_ws(msg_[nl + 1])) {
-        nl = msg_.find('\n', nl + 1);
-        if (nl == npos) break;
-      }
-      if (nl == npos || nl + 1 >= msg_.size()) break;
-      pos_ = nl + 1;
-
-      std::string_view field = msg_.substr(start, nl - start);
-      size_t i = 0;
-      while (i < field.size() && is_token_char(field[i])) ++i;
-      if (i == 0) continue;  // a stray continuation right after the start line, or junk
-      std::string_view name = field.substr(0, i);
-      while (i < field.size() && is_ws(field[i])) ++i;
-      if (i == field.size() || field[i] != ':') continue;
-      h->kind = classify_name(name);
-      h->line = start;
-      h->value = trim(field.substr(i + 1));
-      return true;
-    }
-    pos_ = msg_.size();
-    return false;
-  }
-
- private:
-  std::string_view msg_;
-  size_t pos_;
-};
+// ---- header values ------------------------------------------------------------------------------
 
 // Feeds `value` to sink.append() with each fold (a run of whitespace holding a line break)
 // replaced by one SP, which RFC 3261 section 7.3.1 makes equivalent.
@@ -241,49 +413,50 @@ struct AddrParams {
 // the URI cannot hold ';', so the first ';' starts the header parameters (RFC 3261 section 20).
 AddrParams scan_addr_params(std::string_view v) noexcept {
   AddrParams out;
+  const char* s = v.data();
+  const size_t n = v.size();
   size_t i = 0;
-  while (i < v.size()) {
-    if (v[i] == '"') {
+  for (;;) {
+    i = find_first<is_addr_stop, addr_stop_mask16>(s, i, n);
+    if (i == n) break;
+    if (s[i] == '"') {
       if (!skip_quoted(v, &i)) return out;
-    } else if (v[i] == '<') {
-      size_t gt = v.find('>', i + 1);
-      if (gt == std::string_view::npos) return out;
+      continue;
+    }
+    if (s[i] == '<') {
+      size_t gt = find_first<is_gt, gt_mask16>(s, i + 1, n);
+      if (gt == n) return out;
       i = gt + 1;
-      break;
-    } else if (v[i] == ';') {
-      break;
-    } else {
-      ++i;
     }
+    break;  // at the first ';' or just past '>'
   }
-  while (i < v.size()) {
-    if (v[i] == '"') {
+  while (i < n) {
+    i = find_first<is_param_stop, param_stop_mask16>(s, i, n);
+    if (i == n) break;
+    if (s[i] == '"') {
       if (!skip_quoted(v, &i)) return out;
       continue;
     }
-    if (v[i] != ';') {
-      ++i;
-      continue;
-    }
-    ++i;
+    ++i;  // past ';'
     skip_lws(v, &i);
     size_t name_start = i;
-    while (i < v.size() && is_token_char(v[i])) ++i;
-    std::string_view name = v.substr(name_start, i - name_start);
+    while (i < n && is_token_char(s[i])) ++i;
+    const bool is_tag = i - name_start == 3 && fold_case(s[name_start]) == 't' &&
+                        fold_case(s[name_start + 1]) == 'a' && fold_case(s[name_start + 2]) == 'g';
     skip_lws(v, &i);
     std::string_view param_value;
-    if (i < v.size() && v[i] == '=') {
+    if (i < n && s[i] == '=') {
       ++i;
       skip_lws(v, &i);
       size_t value_start = i;
-      if (i < v.size() && v[i] == '"') {
+      if (i < n && s[i] == '"') {
         if (!skip_quoted(v, &i)) return out;
       } else {
-        while (i < v.size() && !is_lws(v[i]) && v[i] != ';') ++i;
+        while (i < n && !is_value_end(s[i])) ++i;
       }
       param_value = v.substr(value_start, i - value_start);
     }
-    if (!out.has_tag && iequals(name, "tag")) {
+    if (!out.has_tag && is_tag) {
       out.has_tag = true;
       out.tag = param_value;
     }
@@ -292,62 +465,136 @@ AddrParams scan_addr_params(std::string_view v) noexcept {
   return out;
 }
 
-// FNV-1a over the unfolded bytes; good enough spread for a tag that only has to be stable.
-struct TagHasher {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void append(std::string_view s) noexcept {
-    for (char c : s) {
-      h ^= static_cast<uint8_t>(c);
-      h *= 0x100000001b3ull;
-    }
-  }
-  // Length-prefixing keeps ("ab","c") and ("a","bc") apart.
-  void field(std::string_view s) noexcept {
-    h ^= s.size();
-    h *= 0x100000001b3ull;
-    append_unfolded(s, *this);
-  }
-  uint64_t finish() const noexcept {
-    uint64_t x = h;  // murmur3 fmix64: FNV's low bits are weak on short inputs
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-  }
+// Returns the 8 lower-case hex digits of v, most significant first, as they lie in memory.
+inline uint64_t hex8(uint32_t v) noexcept {
+  uint64_t x = v;  // spread the nibbles so that nibble k lands in byte k
+  x = (x | x << 16) & 0x0000ffff0000ffffull;
+  x = (x | x << 8) & 0x00ff00ff00ff00ffull;
+  x = (x | x << 4) & 0x0f0f0f0f0f0f0f0full;
+  // Bytes holding 10..15 reach 0x80 when 0x76 is added; they need 'a' - '0' - 10 = 39 more.
+  const uint64_t letters = ((x + 0x7676767676767676ull) >> 7) & 0x0101010101010101ull;
+  x += 0x3030303030303030ull + letters * 39;
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  return x;
+}
+
+// The ";tag=<16 hex digits>" parameter added to a To value.
+using TagParam = std::array<char, 5 + 16>;
+inline TagParam tag_param(uint64_t tag) noexcept {
+  TagParam out = {';', 't', 'a', 'g', '='};
+  const uint64_t high = hex8(static_cast<uint32_t>(tag >> 32));
+  const uint64_t low = hex8(static_cast<uint32_t>(tag));
+  std::memcpy(out.data() + 5, &high, 8);
+  std::memcpy(out.data() + 13, &low, 8);
+  return out;
+}
+
+// A header value as found in the head: trimmed, with the line breaks of any folds still in it.
+struct Value {
+  std::string_view text;
+  bool plain = true;  // holds no CR or LF, so it is emitted byte for byte
 };
 
+// memcpy for the short strings of a response, inlined: a call costs as much as the copy. The
+// source and destination ranges are copied exactly, with overlapping loads and stores.
+[[gnu::always_inline]] inline void copy_bytes(char* d, const char* s, size_t n) noexcept {
+  struct B16 {
+    char b[16];
+  };
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+  } else if (n <= 32) {
+    B16 a, b;
+    std::memcpy(&a, s, 16);
+    std::memcpy(&b, s + n - 16, 16);
+    std::memcpy(d, &a, 16);
+    std::memcpy(d + n - 16, &b, 16);
+  } else if (n <= 64) {
+    B16 a, b, c, e;
+    std::memcpy(&a, s, 16);
+    std::memcpy(&b, s + 16, 16);
+    std::memcpy(&c, s + n - 32, 16);
+    std::memcpy(&e, s + n - 16, 16);
+    std::memcpy(d, &a, 16);
+    std::memcpy(d + 16, &b, 16);
+    std::memcpy(d + n - 32, &c, 16);
+    std::memcpy(d + n - 16, &e, 16);
+  } else {
+    std::memcpy(d, s, n);
+  }
+}
+
 // Appends into the caller's buffer; once something does not fit, only counts the length needed.
+// Nothing is written past the buffer's end (once one piece has not fit, needed_ exceeds cap_ and
+// nothing later fits either).
 class Writer {
  public:
-  explicit Writer(std::span<uint8_t> out) : out_(out) {}
+  explicit Writer(std::span<uint8_t> out)
+      : out_(reinterpret_cast<char*>(out.data())), cap_(out.size()) {}
 
-  void append(std::string_view s) noexcept {
-    if (!overflow_ && s.size() <= out_.size() - size_) {
-      if (!s.empty()) std::memcpy(out_.data() + size_, s.data(), s.size());
-      size_ += s.size();
-    } else {
-      overflow_ = true;
-    }
+  [[gnu::always_inline]] void append(std::string_view s) noexcept {
+    if (needed_ + s.size() <= cap_) copy_bytes(out_ + needed_, s.data(), s.size());
     needed_ += s.size();
   }
 
-  void field(std::string_view name, std::string_view value) noexcept {
-    append(name);
-    append_unfolded(value, *this);
-    append("\r\n");
+  // Appends the header line `name` `value` `extra` CRLF, unfolding `value` if it needs it.
+  // `name` and `extra` are literals, so their copies compile to a few stores.
+  [[gnu::always_inline]] void line(std::string_view name, const Value& value,
+                                   std::string_view extra = {}) noexcept {
+    if (!value.plain) {
+      append(name);
+      append_unfolded(value.text, *this);
+      append(extra);
+      append("\r\n");
+      return;
+    }
+    line_at(needed_, name, value.text, extra);
+    needed_ += name.size() + value.text.size() + extra.size() + 2;
   }
 
-  bool overflow() const { return overflow_; }
-  size_t size() const { return size_; }
+  // Leaves `len` bytes for a line that line_at() fills in later.
+  void skip(size_t len) noexcept { needed_ += len; }
+
+  // Writes the line `name` `value` `extra` CRLF at offset `at`, if all of it fits. `value` must
+  // be plain.
+  [[gnu::always_inline]] void line_at(size_t at, std::string_view name, std::string_view value,
+                                      std::string_view extra = {}) noexcept {
+    const size_t len = name.size() + value.size() + extra.size() + 2;
+    if (at + len <= cap_) {
+      char* d = out_ + at;
+      std::memcpy(d, name.data(), name.size());
+      d += name.size();
+      copy_bytes(d, value.data(), value.size());
+      d += value.size();
+      if (!extra.empty()) std::memcpy(d, extra.data(), extra.size());
+      d += extra.size();
+      std::memcpy(d, "\r\n", 2);
+    }
+  }
+
+  bool overflow() const { return needed_ > cap_; }
   size_t needed() const { return needed_; }
 
  private:
-  std::span<uint8_t> out_;
-  size_t size_ = 0;
+  char* out_;
+  size_t cap_;
   size_t needed_ = 0;
-  bool overflow_ = false;
 };
 
 bool valid_reason(std::string_view reason) noexcept {
@@ -358,40 +605,262 @@ bool valid_reason(std::string_view reason) noexcept {
   return true;
 }
 
-// What one pass over the head finds.
-struct HeadScan {
-  size_t first_via = 0;  // offset of the first Via line
-  size_t vias = 0;       // Via fields with a value
-  std::string_view from, to, call_id, cseq;
+// ---- head scan ----------------------------------------------------------------------------------
+
+enum class HeaderKind : uint8_t { kOther, kVia, kFrom, kTo, kCallId, kCSeq };
+
+// What the first byte of a header name says: the name may be one the builder uses.
+enum NameStart : uint8_t { kStartOther, kStartV, kStartF, kStartT, kStartI, kStartC };
+constexpr std::array<uint8_t, 256> kNameStarts = [] {
+  std::array<uint8_t, 256> t{};
+  t['v'] = t['V'] = kStartV;
+  t['f'] = t['F'] = kStartF;
+  t['t'] = t['T'] = kStartT;
+  t['i'] = t['I'] = kStartI;
+  t['c'] = t['C'] = kStartC;
+  return t;
+}();
+
+// Classifies the header name at the start of h, whose first byte is of class `start` (not
+// kStartOther), and returns the offset just past it, or 0 for a name the builder does not use.
+// The line must end in LF, which no comparison here matches, so the reads stop at the line end.
+inline size_t match_name(const char* h, uint8_t start, HeaderKind* kind) noexcept {
+  switch (start) {
+    case kStartV:
+      *kind = HeaderKind::kVia;
+      if (fold_case(h[1]) != 'i') return 1;
+      return fold_case(h[2]) == 'a' ? 3 : 0;
+    case kStartF:
+      *kind = HeaderKind::kFrom;
+      if (fold_case(h[1]) != 'r') return 1;
+      return fold_case(h[2]) == 'o' && fold_case(h[3]) == 'm' ? 4 : 0;
+    case kStartT:
+      *kind = HeaderKind::kTo;
+      return fold_case(h[1]) == 'o' ? 2 : 1;
+    case kStartI:
+      *kind = HeaderKind::kCallId;
+      return 1;
+    default:  // kStartC
+      if (fold_case(h[1]) == 's') {
+        *kind = HeaderKind::kCSeq;
+        return fold_case(h[2]) == 'e' && fold_case(h[3]) == 'q' ? 4 : 0;
+      }
+      if (fold_case(h[1]) == 'a') {
+        *kind = HeaderKind::kCallId;
+        return fold_case(h[2]) == 'l' && fold_case(h[3]) == 'l' && h[4] == '-' &&
+                       fold_case(h[5]) == 'i' && fold_case(h[6]) == 'd'
+                   ? 7
+                   : 0;
+      }
+      return 0;
+  }
+}
+
+// What the pass over the head finds; Vias go straight to the output.
+struct Head {
+  size_t vias = 0;  // Via fields with a value
+  Value from, to, call_id, cseq;
+  AddrParams to_params;  // of `to`, once it is set
 };
 
-HeadScan scan_head(std::string_view msg, size_t pos) noexcept {
-  HeadScan s;
-  HeaderCursor cursor(msg, pos);
-  Header h;
-  while (cursor.next(&h)) {
-    if (h.value.empty()) continue;
-    switch (h.kind) {
+// The To tag hash, computed while the rest of the head is scanned and the response is written.
+//
+// FNV-1a is one chain of dependent multiplies, some four cycles per byte, and little else.
+// Hashed in one go, its instructions fill the out-of-order window, and everything after them
+// waits for the chain to retire. So it is fed a few bytes at a time by pump(), which the scan and
+// the output code call between their own work, and the chain runs alongside that work. Its
+// inputs are the Call-ID, the From tag (or the whole From value, for RFC 2543 peers without one)
+// and the CSeq number, each length-prefixed, in this order. A field's first non-empty value is
+// the one used, so each is final once found and the result is that of hashing at the end.
+//
+// All members are inlined into build_response, which keeps the state in registers.
+class TagHash {
+ public:
+  static constexpr uint64_t kPrime = 0x100000001b3ull;
+
+  // Hashes up to four bytes of the current input, or starts the next input once it is known.
+  [[gnu::always_inline]] void pump(const Head& head) noexcept {
+    if (cur_ == end_) {
+      advance(head);
+      return;
+    }
+    const uint8_t* b = cur_;
+    uint64_t x = h_;
+    if (end_ - b >= 4) {
+      x = (x ^ b[0]) * kPrime;
+      x = (x ^ b[1]) * kPrime;
+      x = (x ^ b[2]) * kPrime;
+      x = (x ^ b[3]) * kPrime;
+      cur_ = b + 4;
+    } else {
+      for (; b != end_; ++b) x = (x ^ *b) * kPrime;
+      cur_ = b;
+    }
+    h_ = x;
+  }
+
+  // Returns the hash. Requires a To value without tag and non-empty From, Call-ID and CSeq.
+  [[gnu::always_inline]] uint64_t finish(const Head& head) noexcept {
+    for (;;) {
+      const uint8_t* b = cur_;
+      uint64_t x = h_;
+      for (; end_ - b >= 4; b += 4) {
+        x = (x ^ b[0]) * kPrime;
+        x = (x ^ b[1]) * kPrime;
+        x = (x ^ b[2]) * kPrime;
+        x = (x ^ b[3]) * kPrime;
+      }
+      for (; b != end_; ++b) x = (x ^ *b) * kPrime;
+      cur_ = b;
+      h_ = x;
+      if (stage_ == kDone) break;
+      advance(head);
+    }
+    uint64_t x = h_;  // murmur3 fmix64: FNV's low bits are weak on short inputs
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+  }
+
+ private:
+  enum Stage : uint8_t { kCallId, kFromTag, kCSeq, kDone };
+
+  // Hashes the bytes of a folded value now; what append_unfolded feeds.
+  struct Sink {
+    uint64_t h;
+    void append(std::string_view s) noexcept {
+      for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * kPrime;
+    }
+  };
+
+  // Starts on the next input if it is known (and the tag is wanted at all).
+  [[gnu::always_inline]] void advance(const Head& head) noexcept {
+    if (stage_ == kDone || head.to.text.empty() || head.to_params.has_tag || !head.to_params.ok) {
+      return;
+    }
+    switch (stage_) {
+      case kCallId:
+        if (head.call_id.text.empty()) return;
+        start(head.call_id.text, head.call_id.plain);
+        stage_ = kFromTag;
+        break;
+      case kFromTag: {
+        if (head.from.text.empty()) return;
+        AddrParams from = scan_addr_params(head.from.text);
+        start(from.has_tag ? from.tag : head.from.text, head.from.plain);
+        stage_ = kCSeq;
+        break;
+      }
+      default: {  // kCSeq
+        if (head.cseq.text.empty()) return;
+        std::string_view cseq = head.cseq.text;
+        size_t digits = 0;
+        while (digits < cseq.size() && is_digit(cseq[digits])) ++digits;
+        start(cseq.substr(0, digits), true);
+        stage_ = kDone;
+        break;
+      }
+    }
+  }
+
+  // Hashes the length of input `s` (that of `s` as sent, folds included; prefixing it keeps
+  // ("ab","c") and ("a","bc") apart) and makes `s` the current input. A value that is not plain
+  // is unfolded and hashed at once.
+  [[gnu::always_inline]] void start(std::string_view s, bool plain) noexcept {
+    h_ = (h_ ^ s.size()) * kPrime;
+    if (plain) {
+      cur_ = reinterpret_cast<const uint8_t*>(s.data());
+      end_ = cur_ + s.size();
+    } else {
+      Sink sink{h_};
+      append_unfolded(s, sink);
+      h_ = sink.h;
+    }
+  }
+
+  uint64_t h_ = 0xcbf29ce484222325ull;
+  const uint8_t* cur_ = nullptr;  // the rest of the current input
+  const uint8_t* end_ = nullptr;
+  Stage stage_ = kCallId;
+};
+
+// Scans the header fields from `pos` up to the blank line, or up to where the input ends before
+// the next field is known to be complete (the byte after a field's last line tells whether a
+// folded continuation follows). Lines that are not `token *WS ":" value` are skipped, as are
+// fields with empty values. Appends each Via field to `w` and pumps `tag` once per line.
+[[gnu::always_inline]] inline Head scan_head(const char* p, size_t pos, const size_t n, Writer& w,
+                                             TagHash& tag) noexcept {
+  Head head;
+  LfFinder lfs(p, n);
+  while (pos < n) {
+    tag.pump(head);
+    const size_t start = pos;
+    size_t nl = lfs.next(start);  // the field's last LF, once folds are followed
+    if (nl == n) break;           // no complete line follows
+    // The blank line ends the head (a lone CR at the very end was taken for its start above, as
+    // no LF follows it); a CR followed by anything but LF starts a junk line instead.
+    if (nl - start <= 1 && (nl == start || p[start] == '\r')) break;
+    // A field continues while the next line starts with whitespace; the byte after the last line
+    // must be present to know it does not.
+    if (nl + 1 >= n) break;
+    const bool folded = static_cast<uint8_t>(p[nl + 1]) <= ' ' && is_ws(p[nl + 1]);
+    if (folded) [[unlikely]] {
+      do {
+        nl = lfs.next(nl + 1);
+      } while (nl + 1 < n && is_ws(p[nl + 1]));
+      if (nl + 1 >= n) break;  // also when no LF was found (nl == n)
+    }
+    pos = nl + 1;
+
+    // The name, optional whitespace and the colon all lie on the first line, whose LF stops
+    // every comparison here.
+    const uint8_t name_start = kNameStarts[static_cast<uint8_t>(p[start])];
+    if (name_start == kStartOther) continue;
+    HeaderKind kind = HeaderKind::kOther;
+    size_t i = start + match_name(p + start, name_start, &kind);
+    if (i == start) continue;
+    while (is_ws(p[i])) ++i;
+    if (p[i] != ':') continue;
+    Value v;
+    if (!folded) {
+      size_t b = i + 1;
+      size_t e = nl;  // p[b, e) holds no LF
+      while (b < e && is_lws(p[b])) ++b;
+      while (e > b && is_lws(p[e - 1])) --e;
+      v.text = {p + b, e - b};
+      v.plain = find_cr(p, b, e) == e;  // a CR inside the value is unfolded like a fold
+    } else {
+      v.text = trim({p + i + 1, nl - (i + 1)});
+      v.plain = false;
+    }
+    if (v.text.empty()) continue;
+    switch (kind) {
       case HeaderKind::kVia:
-        if (s.vias++ == 0) s.first_via = h.line;
+        ++head.vias;
+        w.line("Via: ", v);
         break;
       case HeaderKind::kFrom:
-        if (s.from.empty()) s.from = h.value;
+        if (head.from.text.empty()) head.from = v;
         break;
       case HeaderKind::kTo:
-        if (s.to.empty()) s.to = h.value;
+        if (!head.to.text.empty()) break;
+        head.to = v;
+        head.to_params = scan_addr_params(v.text);
         break;
       case HeaderKind::kCallId:
-        if (s.call_id.empty()) s.call_id = h.value;
+        if (head.call_id.text.empty()) head.call_id = v;
         break;
       case HeaderKind::kCSeq:
-        if (s.cseq.empty()) s.cseq = h.value;
+        if (head.cseq.text.empty()) head.cseq = v;
         break;
       case HeaderKind::kOther:
         break;
     }
   }
-  return s;
+  return head;
 }
 
 }  // namespace
@@ -436,60 +905,70 @@ ResponseError build_response(std::span<const uint8_t> request, int code, std::st
   std::string_view msg(reinterpret_cast<const char*>(request.data()), request.size());
   size_t pos;
   if (parse_start(msg, &pos).kind != StartLine::kRequest) return ResponseError::kNotARequest;
-  HeadScan s = scan_head(msg, pos);
-  if (s.vias == 0) return ResponseError::kMissingVia;
-  if (s.from.empty()) return ResponseError::kMissingFrom;
-  AddrParams to = scan_addr_params(s.to);
-  if (s.to.empty() || !to.ok) return ResponseError::kMissingTo;
-  if (s.call_id.empty()) return ResponseError::kMissingCallId;
-  if (s.cseq.empty()) return ResponseError::kMissingCSeq;
 
+  // The status line and the Vias are written before the head is known to be usable; on an
+  // error the contents of `out` are unspecified anyway.
   Writer w(out);
-  const char status[] = {' ', static_cast<char>('0' + code / 100),
+  const char status[] = {'S',
+                         'I',
+                         'P',
+                         '/',
+                         '2',
+                         '.',
+                         '0',
+                         ' ',
+                         static_cast<char>('0' + code / 100),
                          static_cast<char>('0' + code / 10 % 10),
-                         static_cast<char>('0' + code % 10), ' '};
-  w.append(kSipVersion);
+                         static_cast<char>('0' + code % 10),
+                         ' '};
   w.append({status, sizeof(status)});
   w.append(reason);
   w.append("\r\n");
 
-  HeaderCursor vias(msg, s.first_via);
-  Header h;
-  for (size_t left = s.vias; left > 0 && vias.next(&h);) {
-    if (h.kind != HeaderKind::kVia || h.value.empty()) continue;
-    w.field("Via: ", h.value);
-    --left;
-  }
-  w.field("From: ", s.from);
+  TagHash tag;
+  Head s = scan_head(msg.data(), pos, msg.size(), w, tag);
+  if (s.vias == 0) return ResponseError::kMissingVia;
+  if (s.from.text.empty()) return ResponseError::kMissingFrom;
+  if (s.to.text.empty() || !s.to_params.ok) return ResponseError::kMissingTo;
+  if (s.call_id.text.empty()) return ResponseError::kMissingCallId;
+  if (s.cseq.text.empty()) return ResponseError::kMissingCSeq;
 
-  w.append("To: ");
-  append_unfolded(s.to, w);
-  if (!to.has_tag) {
-    // Without a From tag (RFC 2543 peers) the whole From value stands in for it.
-    AddrParams from = scan_addr_params(s.from);
-    std::string_view cseq_number = s.cseq;
-    size_t digits = 0;
-    while (digits < cseq_number.size() && is_digit(cseq_number[digits])) ++digits;
-    TagHasher hasher;
-    hasher.field(s.call_id);
-    hasher.field(from.has_tag ? from.tag : s.from);
-    hasher.field(cseq_number.substr(0, digits));
-    uint64_t tag = hasher.finish();
-    char hex[5 + 16] = {';', 't', 'a', 'g', '='};
-    for (int i = 0; i < 16; ++i) hex[5 + i] = "0123456789abcdef"[(tag >> (60 - 4 * i)) & 0xf];
-    w.append({hex, sizeof(hex)});
+  if (s.to_params.has_tag) {
+    w.line("From: ", s.from);
+    w.line("To: ", s.to);
+    w.line("Call-ID: ", s.call_id);
+    w.line("CSeq: ", s.cseq);
+    w.append("Content-Length: 0\r\n\r\n");
+  } else if (!s.to.plain) {
+    const TagParam param = tag_param(tag.finish(s));
+    w.line("From: ", s.from);
+    w.line("To: ", s.to, {param.data(), param.size()});
+    w.line("Call-ID: ", s.call_id);
+    w.line("CSeq: ", s.cseq);
+    w.append("Content-Length: 0\r\n\r\n");
+  } else {
+    // The common case: the lines after To are written first, with the hash pumped in between,
+    // and the To line with its tag last, into the room left for it.
+    tag.pump(s);
+    w.line("From: ", s.from);
+    tag.pump(s);
+    const size_t to_at = w.needed();
+    w.skip(4 + s.to.text.size() + std::tuple_size_v<TagParam> + 2);
+    tag.pump(s);
+    w.line("Call-ID: ", s.call_id);
+    tag.pump(s);
+    w.line("CSeq: ", s.cseq);
+    tag.pump(s);
+    w.append("Content-Length: 0\r\n\r\n");
+    const TagParam param = tag_param(tag.finish(s));
+    w.line_at(to_at, "To: ", s.to.text, {param.data(), param.size()});
   }
-  w.append("\r\n");
-
-  w.field("Call-ID: ", s.call_id);
-  w.field("CSeq: ", s.cseq);
-  w.append("Content-Length: 0\r\n\r\n");
 
   if (w.overflow()) {
     *written = w.needed();
     return ResponseError::kOutputTooSmall;
   }
-  *written = w.size();
+  *written = w.needed();
   return ResponseError::kOk;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -641,6 +642,238 @@ TEST(Output, NullSpanIsTooSmall) {
   EXPECT_EQ(build_response(bytes(kOptions), 200, "OK", {}, &written),
             ResponseError::kOutputTooSmall);
   EXPECT_GT(written, 0u);
+}
+
+// ---- fast path and careful path ---------------------------------------------------------------
+// The builder copies plain values whole and sends folded values, or values holding a stray CR,
+// through the careful unfolding path; these pin down where one hands over to the other.
+
+std::string minimal_request(std::string_view via, std::string_view from, std::string_view to,
+                            std::string_view call_id, std::string_view cseq) {
+  std::string r = "OPTIONS sip:a@b SIP/2.0\r\n";
+  r += via;
+  r += from;
+  r += to;
+  r += call_id;
+  r += cseq;
+  r += "\r\n";
+  return r;
+}
+
+TEST(FastPath, StrayCrInsideAValueIsUnfoldedLikeAFold) {
+  Built b = build(minimal_request("Via: SIP/2.0/TLS h;branch=z9hG4bK1\r\n",
+                                  "From: <sip:x@y>;tag=1\r\n", "To: <sip:a@b>;tag=2\r\n",
+                                  "Call-ID: left\rright\r\n", "CSeq: 1 \r OPTIONS\r \r\n"));
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(b.text,
+            "SIP/2.0 200 OK\r\n"
+            "Via: SIP/2.0/TLS h;branch=z9hG4bK1\r\n"
+            "From: <sip:x@y>;tag=1\r\n"
+            "To: <sip:a@b>;tag=2\r\n"
+            "Call-ID: left right\r\n"
+            "CSeq: 1 OPTIONS\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
+}
+
+TEST(FastPath, TabsAroundValuesAndTabFoldsAreTrimmedAndJoined) {
+  Built b =
+      build(minimal_request("Via:\tSIP/2.0/TLS h;branch=z9hG4bK1\t\r\n\t;received=192.0.2.1\r\n",
+                            "From:\t<sip:x@y>;tag=1\t\t\r\n", "To:\t\t<sip:a@b>;tag=2\r\n",
+                            "Call-ID:\tc\tc\r\n", "CSeq: 1\tOPTIONS\t\r\n"));
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(b.text,
+            "SIP/2.0 200 OK\r\n"
+            "Via: SIP/2.0/TLS h;branch=z9hG4bK1 ;received=192.0.2.1\r\n"
+            "From: <sip:x@y>;tag=1\r\n"
+            "To: <sip:a@b>;tag=2\r\n"
+            "Call-ID: c\tc\r\n"
+            "CSeq: 1\tOPTIONS\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
+}
+
+TEST(FastPath, FoldsOutsideTheHashedPartsGiveTheOneLineResponse) {
+  std::string one_line =
+      minimal_request("Via: SIP/2.0/TLS h1;branch=z9hG4bK1, SIP/2.0/TLS h2;branch=z9hG4bK2\r\n",
+                      "From: Alice <sip:x@y>;tag=ft\r\n", "To: Bob <sip:a@b>\r\n",
+                      "Call-ID: c1\r\n", "CSeq: 4 OPTIONS\r\n");
+  std::string folded = minimal_request(
+      "Via: SIP/2.0/TLS h1;branch=z9hG4bK1,\r\n \t SIP/2.0/TLS h2;branch=z9hG4bK2\r\n",
+      "From: Alice\r\n\t<sip:x@y>;tag=ft\r\n", "To: Bob\r\n <sip:a@b>\r\n", "Call-ID: c1\r\n",
+      "CSeq: 4\r\n OPTIONS\r\n");
+  Built a = build(one_line);
+  Built b = build(folded);
+  ASSERT_EQ(a.error, ResponseError::kOk);
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_TRUE(is_hex_tag(added_tag(parse_response(b.text).one("To"), "Bob <sip:a@b>")));
+}
+
+TEST(FastPath, FoldedFromTagIsUnfoldedBeforeHashing) {
+  // A quoted tag value may hold a fold: it hashes as its unfolded bytes after its length as sent,
+  // so folds of the same length give the same tag, whatever their whitespace.
+  std::string space_fold = to_of(request_with("<sip:a@b>", "call-1", "\"a\r\n b\""));
+  std::string tab_fold = to_of(request_with("<sip:a@b>", "call-1", "\"a\r\n\tb\""));
+  std::string unfolded = to_of(request_with("<sip:a@b>", "call-1", "\"a b\""));
+  EXPECT_TRUE(is_hex_tag(added_tag(space_fold, "<sip:a@b>")));
+  EXPECT_EQ(space_fold, tab_fold);
+  EXPECT_NE(space_fold, unfolded);  // the length prefix tells them apart
+}
+
+TEST(FastPath, HeaderOrderDoesNotChangeTheResponse) {
+  // The tag hash is fed while the head is scanned, in whatever order its inputs turn up.
+  std::vector<std::string> lines = {"From: <sip:x@y>;tag=ft1\r\n", "To: <sip:a@b>\r\n",
+                                    "Call-ID: call-order-test@example.com\r\n",
+                                    "CSeq: 77 OPTIONS\r\n", "Max-Forwards: 70\r\n"};
+  std::vector<size_t> order = {0, 1, 2, 3, 4};
+  std::string expected;
+  int permutations = 0;
+  do {
+    std::string r = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n";
+    for (size_t i : order) r += lines[i];
+    r += "\r\n";
+    Built b = build(r);
+    ASSERT_EQ(b.error, ResponseError::kOk) << r;
+    if (expected.empty()) expected = b.text;
+    EXPECT_EQ(b.text, expected) << r;
+    ++permutations;
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(permutations, 120);
+}
+
+TEST(FastPath, CompactFormsWithOddSpacing) {
+  Built b = build(
+      "INVITE sip:a@b SIP/2.0\r\n"
+      "v :SIP/2.0/TLS h1;branch=z9hG4bK1\r\n"
+      "f\t:\t<sip:x@y>;tag=ft\r\n"
+      "t:<sip:a@b>;tag=tt\r\n"
+      "i  :  compact\r\n"
+      "cSeQ:9 INVITE\r\n"
+      "c: application/sdp\r\n"
+      "l: 0\r\n"
+      "\r\n");
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(b.text,
+            "SIP/2.0 200 OK\r\n"
+            "Via: SIP/2.0/TLS h1;branch=z9hG4bK1\r\n"
+            "From: <sip:x@y>;tag=ft\r\n"
+            "To: <sip:a@b>;tag=tt\r\n"
+            "Call-ID: compact\r\n"
+            "CSeq: 9 INVITE\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
+}
+
+TEST(FastPath, NamesCutShortOrRunOnAreNotMatched) {
+  Built b = build(
+      "OPTIONS sip:a@b SIP/2.0\r\n"
+      "Vi: wrong\r\nViax: wrong\r\nv-: wrong\r\nFro: wrong\r\nFromx: wrong\r\nT: "
+      "<sip:a@b>;tag=t\r\n"
+      "Tox: wrong\r\nCall-I: wrong\r\nCall_ID: wrong\r\nCSe: wrong\r\nCSeqq: wrong\r\n"
+      "Ix: wrong\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=f\r\n"
+      "Call-ID: right\r\nCSeq: 1 OPTIONS\r\n\r\n");
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(b.text.find("wrong"), std::string::npos) << b.text;
+}
+
+TEST(FastPath, ViasWithFoldsStrayCrsAndEmptyValuesKeepOrder) {
+  Built b = build(
+      "OPTIONS sip:a@b SIP/2.0\r\n"
+      "Via: SIP/2.0/TLS p1;branch=z9hG4bK1,\r\n SIP/2.0/TLS p2;branch=z9hG4bK2\r\n"
+      "v:\t \r\n"
+      "From: <sip:x@y>;tag=1\r\n"
+      "VIA: SIP/2.0/TLS p3;branch=z9hG4bK3\r;x\r\n"
+      "To: <sip:a@b>;tag=2\r\n"
+      "v:\r\n SIP/2.0/TLS p4;branch=z9hG4bK4\r\n"
+      "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n");
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  EXPECT_EQ(parse_response(b.text).all("Via"),
+            (std::vector<std::string>{
+                "SIP/2.0/TLS p1;branch=z9hG4bK1, SIP/2.0/TLS p2;branch=z9hG4bK2",
+                "SIP/2.0/TLS p3;branch=z9hG4bK3 ;x", "SIP/2.0/TLS p4;branch=z9hG4bK4"}));
+}
+
+TEST(FastPath, LinesAcrossBlockBoundariesAndValuesOfEveryLength) {
+  // Padding moves the line ends across the scanner's 64-byte blocks; the Call-ID length runs
+  // across the copy's 4/8/16/32/64-byte cases.
+  for (size_t pad = 0; pad < 140; pad += 7) {
+    for (size_t len = 1; len <= 80; ++len) {
+      std::string call_id(len, 'c');
+      for (size_t i = 0; i < len; ++i) call_id[i] = static_cast<char>('a' + (i * 7 + len) % 26);
+      std::string r = "OPTIONS sip:a@b SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n" +
+                      "Via: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\n" +
+                      "X-Pad2: " + std::string(pad / 2, 'q') + "\r\nTo: <sip:a@b>\r\n" +
+                      "Call-ID: " + call_id + "\r\nCSeq: 1 OPTIONS\r\n\r\n";
+      Built b = build(r);
+      ASSERT_EQ(b.error, ResponseError::kOk) << r;
+      Parsed p = parse_response(b.text);
+      ASSERT_EQ(p.one("Call-ID"), call_id);
+      ASSERT_EQ(p.one("Via"), "SIP/2.0/TLS h;branch=z9hG4bK1");
+      ASSERT_TRUE(is_hex_tag(added_tag(p.one("To"), "<sip:a@b>")));
+      // The padding does not take part in the tag.
+      if (pad == 0) continue;
+      std::string unpadded = r;
+      unpadded.erase(unpadded.find("X-Pad: "), 9 + pad);
+      ASSERT_EQ(build(unpadded).text, b.text);
+    }
+  }
+}
+
+TEST(FastPath, EveryPrefixOfAShortLfOnlyRequest) {
+  // Shorter than one 16-byte compare at first, then across it: the searches' tails.
+  constexpr std::string_view kShort = "A a SIP/2.0\nv:x\nf:y\nt:z\ni:c\ncseq:1\n\n";
+  size_t first_ok = 0;
+  for (size_t n = 0; n <= kShort.size(); ++n) {
+    std::vector<uint8_t> copy(kShort.begin(), kShort.begin() + n);
+    std::vector<uint8_t> out(512);
+    size_t written = 0;
+    ResponseError e = build_response(copy, 200, "OK", out, &written);
+    if (e == ResponseError::kOk && first_ok == 0) first_ok = n;
+    if (first_ok != 0) {
+      EXPECT_EQ(e, ResponseError::kOk) << n;
+    }
+  }
+  EXPECT_EQ(first_ok, kShort.find("cseq:1\n") + 8);
+  Built b = build(kShort);
+  ASSERT_EQ(b.error, ResponseError::kOk);
+  Parsed p = parse_response(b.text);
+  EXPECT_EQ(p.one("Via"), "x");
+  EXPECT_EQ(p.one("From"), "y");
+  EXPECT_TRUE(is_hex_tag(added_tag(p.one("To"), "z")));
+}
+
+TEST(FastPath, StartLineEndings) {
+  const std::string rest =
+      "Via: SIP/2.0/TLS h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>;tag=2\r\n"
+      "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+  EXPECT_EQ(build("OPTIONS sip:a@b SIP/2.0\r\n" + rest).error, ResponseError::kOk);
+  EXPECT_EQ(build("OPTIONS sip:a@b SIP/2.0\n" + rest).error, ResponseError::kOk);
+  EXPECT_EQ(build("\r\n\nOPTIONS sip:a@b sip/2.0\r\n" + rest).error, ResponseError::kOk);
+  EXPECT_EQ(build("OPTIONS sip:a@b SIP/2.0\r\r\n" + rest).error, ResponseError::kNotARequest);
+  EXPECT_EQ(build("OPTIONS sip:a@b SIP/2.0 \r\n" + rest).error, ResponseError::kNotARequest);
+  EXPECT_EQ(build("OPTIONS sip:a@\x7f SIP/2.0\r\n" + rest).error, ResponseError::kNotARequest);
+  EXPECT_EQ(build("OPTIONS sip:a@\x80\xff SIP/2.0\r\n" + rest).error, ResponseError::kOk);
+  EXPECT_EQ(build("SIP/2.0 200 OK\r\n" + rest).error, ResponseError::kNotARequest);
+}
+
+TEST(Output, TooSmallBufferStaysInBoundsOnEveryPath) {
+  // To with a tag, To without one (the tag is written last), and a folded To.
+  for (std::string_view to : {"<sip:a@b>;tag=x", "<sip:a@b>", "Bob\r\n <sip:a@b>"}) {
+    std::string r = request_with(to);
+    Built full = build(r);
+    ASSERT_EQ(full.error, ResponseError::kOk) << to;
+    const size_t needed = full.text.size();
+    for (size_t cap = 0; cap < needed; ++cap) {
+      std::vector<uint8_t> buf(cap + 32, 0xAB);
+      size_t written = 0;
+      ResponseError e =
+          build_response(bytes(r), 200, "OK", std::span<uint8_t>(buf.data(), cap), &written);
+      ASSERT_EQ(e, ResponseError::kOutputTooSmall) << to << " " << cap;
+      EXPECT_EQ(written, needed);
+      for (size_t i = cap; i < buf.size(); ++i) ASSERT_EQ(buf[i], 0xAB) << "wrote past " << cap;
+    }
+  }
 }
 
 }  // namespace
