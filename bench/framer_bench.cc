@@ -44,6 +44,21 @@ std::string WithBody() {
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// A typical 200 OK answering an OPTIONS, as a proxy would receive it.
+std::string Response() {
+  return "SIP/2.0 200 OK\r\n"
+         "Via: SIP/2.0/TLS pc33.atlanta.example.com:5061;branch=z9hG4bK776asdhds;rport=5061;"
+         "received=192.0.2.4\r\n"
+         "To: <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+         "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+         "Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+         "CSeq: 63104 OPTIONS\r\n"
+         "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n"
+         "Accept: application/sdp\r\n"
+         "Content-Length: 0\r\n"
+         "\r\n";
+}
+
 // Frames every message in `buffer` as a reactor would: scan, drop `length`, scan again.
 void FrameAll(benchmark::State& state, const std::string& buffer, int messages) {
   const std::span<const uint8_t> all(reinterpret_cast<const uint8_t*>(buffer.data()),
@@ -82,6 +97,45 @@ void BM_FrameMessageWith1KiBBody(benchmark::State& state) {
   FrameAll(state, WithBody(), 1);
 }
 BENCHMARK(BM_FrameMessageWith1KiBBody);
+
+void BM_FrameResponse(benchmark::State& state) {
+  FrameAll(state, Response(), 1);
+}
+BENCHMARK(BM_FrameResponse);
+
+// A message split across two TLS records: the second scan resumes where the first stopped.
+void BM_FrameOptionsInTwoRecords(benchmark::State& state) {
+  const std::string msg = Options();
+  const std::span<const uint8_t> all(reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+  const size_t split = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    SipFramer framer;
+    ScanResult r = framer.scan(all.first(split), kMax);
+    if (r.kind == ScanResult::kNeedMore) r = framer.scan(all, kMax);
+    benchmark::DoNotOptimize(r);
+    if (r.kind != ScanResult::kMessage || r.length != msg.size()) state.SkipWithError("misframed");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * msg.size());
+}
+BENCHMARK(BM_FrameOptionsInTwoRecords)->Arg(100)->Arg(300)->Arg(450);
+
+// A peer trickling one byte per scan: the total must stay linear in the message size.
+void BM_FrameOptionsByteAtATime(benchmark::State& state) {
+  const std::string msg = Options();
+  const std::span<const uint8_t> all(reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+  for (auto _ : state) {
+    SipFramer framer;
+    ScanResult r{};
+    for (size_t n = 1; n <= all.size(); ++n) {
+      r = framer.scan(all.first(n), kMax);
+      if (r.kind != ScanResult::kNeedMore) break;
+    }
+    benchmark::DoNotOptimize(r);
+    if (r.kind != ScanResult::kMessage) state.SkipWithError("misframed");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * msg.size());
+}
+BENCHMARK(BM_FrameOptionsByteAtATime);
 
 }  // namespace
 }  // namespace sipring

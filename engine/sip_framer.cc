@@ -1,10 +1,22 @@
-// SIP stream framing (RFC 3261 §18.3): a resumable byte state machine over the head, with memchr
-// over the bytes it does not need to understand (other headers' values).
+// SIP stream framing (RFC 3261 §18.3): a resumable byte state machine over the head, with fast
+// paths for the common case. The usual start lines are taken whole; header lines are skipped to
+// their CRLFs, found 64 bytes at a time with SSE2, unless their first bytes show that they may
+// be Content-Length or the blank line; a plain Content-Length line is parsed in one go. Whatever
+// a fast path does not recognise is left to the state machine at the state and offset it would
+// have reached byte by byte, so results and resume offsets do not depend on which path ran.
 #include "engine/sip_framer.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string_view>
+
+// Elsewhere (or with SIPRING_FRAMER_NO_SIMD, to test that code on x86) CRs are found with memchr
+// and the Request-URI byte by byte.
+#if defined(__SSE2__) && !defined(SIPRING_FRAMER_NO_SIMD)
+#include <emmintrin.h>
+#define SIPRING_FRAMER_SSE2 1
+#endif
 
 namespace sipring {
 
@@ -71,6 +83,228 @@ constexpr bool is_digit(uint8_t c) {
   return c >= '0' && c <= '9';
 }
 
+// First bytes of a header line that the state machine must look at: the blank line's CR and the
+// names that may be Content-Length. SP/HT (a fold) continues the previous header, which only
+// matters when that was Content-Length.
+constexpr std::array<bool, 256> make_line_start_matters() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("\rcClL")) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kLineStartMatters = make_line_start_matters();
+
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// `byte` placed where load64 puts the i-th byte in memory.
+constexpr uint64_t at_byte(int i, uint8_t byte) {
+  return uint64_t{byte} << 8 * (std::endian::native == std::endian::little ? i : 7 - i);
+}
+
+// Eight bytes to compare ignoring case: what load64 reads when they match in lower case, and the
+// bits to OR into what it reads first. Only letters get the 0x20 bit: a letter's two cases are
+// the only bytes that OR to its lower case, while '-' | 0x20 would also match CR (0x0d).
+struct Pattern8 {
+  uint64_t image = 0;
+  uint64_t fold = 0;
+};
+
+// `s`: 8 bytes, letters in upper case.
+constexpr Pattern8 pattern8(const char* s) {
+  Pattern8 pat;
+  for (int i = 0; i < 8; ++i) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    pat.image |= at_byte(i, kLower[c]);
+    pat.fold |= at_byte(i, kLower[c] != c ? 0x20 : 0);
+  }
+  return pat;
+}
+
+constexpr Pattern8 kContentLengthHead = pattern8("CONTENT-");  // bytes 0..7 of the name
+constexpr Pattern8 kContentLengthTail = pattern8("T-LENGTH");  // bytes 6..13
+constexpr Pattern8 kSipVersionCr = pattern8("SIP/2.0\r");      // ends a request line
+constexpr Pattern8 kSipVersionSp = pattern8("SIP/2.0 ");       // starts a status line
+
+inline bool matches8(const uint8_t* p, Pattern8 pat) {
+  return (load64(p) | pat.fold) == pat.image;
+}
+
+// Whether the 14 bytes at `p` are "Content-Length" in any case.
+inline bool is_content_length(const uint8_t* p) {
+  return matches8(p, kContentLengthHead) && matches8(p + 6, kContentLengthTail);
+}
+
+// Whether the header line at `line` < end, whose first byte kLineStartMatters flags, must be looked
+// at: the blank line, and Content-Length or "l" followed by SP/HT or a colon; also any line that
+// might be one of these once more bytes are there. The other lines are other headers'.
+inline bool line_matters(const uint8_t* line, const uint8_t* end) {
+  const uint8_t c = line[0];
+  if (c == '\r') return true;
+  if (kLower[c] == 'c') return end - line < kContentLengthSize || is_content_length(line);
+  return end - line < 2 || is_ws(line[1]) || line[1] == ':';
+}
+
+#ifdef SIPRING_FRAMER_SSE2
+// Offset of the first byte in [pos, end) that stops a run, or end. `lanes` flags stopping bytes
+// 16 at a time (bit i for byte i), `stops` one at a time; they must agree.
+template <typename Lanes, typename Stops>
+inline uint32_t find_stop(const uint8_t* p, uint32_t pos, uint32_t end, Lanes lanes, Stops stops) {
+  while (end - pos >= 16) {
+    const unsigned m = lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos)));
+    if (m != 0) return pos + __builtin_ctz(m);
+    pos += 16;
+  }
+  if (pos < end && end >= 16) {
+    // Load the range's last 16 bytes rather than read past it; the bits of the bytes before pos
+    // (already examined, possibly overwritten since) are shifted out.
+    const unsigned m = lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + end - 16))) >>
+                       (16 - (end - pos));
+    return m != 0 ? pos + __builtin_ctz(m) : end;
+  }
+  while (pos < end && !stops(p[pos])) ++pos;
+  return pos;
+}
+
+inline unsigned cr_lanes(__m128i v) {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+}
+
+// The lanes that fail uri_byte: v <= 0x20 (unsigned: min(v, 0x20) == v) or v == 0x7f.
+inline unsigned non_uri_lanes(__m128i v) {
+  const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+  const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(low, del)));
+}
+#endif
+
+// Offset of the first byte in [pos, end) that cannot be in a Request-URI, or end.
+inline uint32_t skip_uri(const uint8_t* p, uint32_t pos, uint32_t end) {
+#ifdef SIPRING_FRAMER_SSE2
+  return find_stop(p, pos, end, non_uri_lanes, [](uint8_t c) { return !uri_byte(c); });
+#else
+  while (pos < end && uri_byte(p[pos])) ++pos;
+  return pos;
+#endif
+}
+
+// Skips header lines that are not Content-Length to their ends. On x86 it keeps a bit mask of
+// the CRs in 64 bytes, so that a run of short lines is loaded once rather than once per line.
+class LineSkipper {
+ public:
+  // The first line's rest starts at `from`; bytes before it are not looked at.
+  LineSkipper(const uint8_t* p, uint32_t from, uint32_t end) : p_(p), end_(p + end) {
+#ifdef SIPRING_FRAMER_SSE2
+    base_ = p + from;
+    crs_ = crs_at(base_);
+#else
+    from_ = p + from;
+#endif
+  }
+
+  // Skips to the end of the current line, the first CRLF after the last CR returned (a bare CR
+  // is part of the line), then past every following line that does not matter (line_matters):
+  // those are other headers' lines or continue one. Returns true with `pos` at the first byte of
+  // a line that matters (the state machine is then in kLineStart); otherwise `pos` is `end` and
+  // `state` where the state machine resumes.
+  [[gnu::always_inline]] bool next_line_that_matters(uint32_t& pos, uint8_t& state) {
+    for (;;) {
+      const uint8_t* const cr = next_cr();
+      if (end_ - cr > 2) {
+        if (cr[1] == '\n' && kLineStartMatters[cr[2]] && line_matters(cr + 2, end_)) {
+          pos = static_cast<uint32_t>(cr + 2 - p_);
+          state = kLineStart;
+          return true;
+        }
+        continue;  // a bare CR, or a line that does not matter
+      }
+      if (end_ - cr == 2 && cr[1] != '\n') continue;  // a bare CR before the last byte
+      // What is left ends at end: no CR, a CR without its LF yet, or a line end.
+      state = cr == end_ ? kOtherHeader : end_ - cr == 1 ? kLineLF : kLineStart;
+      pos = static_cast<uint32_t>(end_ - p_);
+      return false;
+    }
+  }
+
+  // The next CR not yet returned, or end.
+  [[gnu::always_inline]] const uint8_t* next_cr() {
+#ifdef SIPRING_FRAMER_SSE2
+    while (crs_ == 0) {
+      if (end_ - base_ <= 64) return end_;
+      base_ += 64;
+      crs_ = crs_at(base_);
+    }
+    const uint8_t* const cr = base_ + __builtin_ctzll(crs_);
+    crs_ &= crs_ - 1;
+    return cr;
+#else
+    const void* cr = std::memchr(from_, '\r', end_ - from_);
+    if (cr == nullptr) return end_;
+    from_ = static_cast<const uint8_t*>(cr) + 1;
+    return static_cast<const uint8_t*>(cr);
+#endif
+  }
+
+ private:
+#ifdef SIPRING_FRAMER_SSE2
+  // The CRs in [q, min(q + 64, end)) as bits, lowest for q. Never reads at or past end.
+  uint64_t crs_at(const uint8_t* q) const {
+    const size_t n = end_ - q;
+    if (n >= 64) {
+      return uint64_t{cr_lanes(load(q))} | uint64_t{cr_lanes(load(q + 16))} << 16 |
+             uint64_t{cr_lanes(load(q + 32))} << 32 | uint64_t{cr_lanes(load(q + 48))} << 48;
+    }
+    uint64_t crs = 0;
+    size_t k = 0;
+    for (; n - k >= 16; k += 16) crs |= uint64_t{cr_lanes(load(q + k))} << k;
+    const size_t rest = n - k;
+    if (rest == 0) return crs;
+    if (end_ - p_ >= 16) {
+      // The last 16 bytes before end, less those already covered.
+      return crs | uint64_t{cr_lanes(load(end_ - 16)) >> (16 - rest)} << k;
+    }
+    for (size_t i = k; i < n; ++i) crs |= uint64_t{q[i] == '\r'} << i;
+    return crs;
+  }
+
+  static __m128i load(const uint8_t* q) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  }
+#endif
+
+  const uint8_t* const p_;
+  const uint8_t* const end_;
+#ifdef SIPRING_FRAMER_SSE2
+  const uint8_t* base_;  // where crs_'s lowest bit is
+  uint64_t crs_;         // CRs not yet returned
+#else
+  const uint8_t* from_;  // where the next CR is searched for
+#endif
+};
+
+// Parses the rest of a Content-Length line at once, from just after its name up to `cr`, the
+// line's first CR: `*WSP ":" *WSP 1*9DIGIT *WSP`. Returns whether the line is that, with the
+// value in `value`; otherwise the state machine decides, byte by byte. The CR stops every loop.
+inline bool parse_content_length_value(const uint8_t* p, uint32_t pos, uint32_t cr,
+                                       uint32_t& value) {
+  while (is_ws(p[pos])) ++pos;
+  if (p[pos] != ':') return false;
+  ++pos;
+  while (is_ws(p[pos])) ++pos;
+  const uint32_t digits = pos;
+  uint32_t v = 0;
+  for (; is_digit(p[pos]); ++pos) {
+    if (pos - digits == 9) return false;  // may not fit: the saturating path decides
+    v = v * 10 + (p[pos] - '0');
+  }
+  if (pos == digits) return false;
+  while (is_ws(p[pos])) ++pos;
+  value = v;
+  return pos == cr;
+}
+
 // Content-Length is compared against limits in 64 bits; beyond 32 it only matters that it is huge.
 inline uint32_t add_digit(uint32_t v, uint8_t digit) {
   uint64_t next = uint64_t{v} * 10 + (digit - '0');
@@ -117,6 +351,17 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
     return ScanResult{ScanResult::kMessage, total, head, FrameReason::kNone};
   }
 
+  // Work on locals so the loop keeps them in registers; they are stored back on kNeedMore.
+  const uint32_t limit = max_message_size < kMaxHeadLength ? max_message_size : kMaxHeadLength;
+  const uint32_t end = size < limit ? static_cast<uint32_t>(size) : limit;
+  uint32_t pos;
+  uint32_t aux;
+  uint32_t cl;
+  uint8_t state;
+  bool has_cl;
+  bool in_cl;
+  uint8_t phase;
+
   if (state_ == kStart) {
     // Keep-alives are only recognised before a start line. The decision needs at most 4 bytes, so
     // it is re-taken from offset 0 until they are there rather than kept in state.
@@ -132,19 +377,36 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
       if (p[3] == '\n') return result(ScanResult::kPing, 4);
       return result(ScanResult::kSkip, 2);
     }
-    state_ = kMethod;
+    // A new message (kStart is the reset state, so the other fields are zero).
+    state = kMethod;
+    pos = aux = cl = 0;
+    has_cl = in_cl = false;
+    phase = kBeforeDigits;
+    // Take the usual start lines' first parts at once. Anything else is left to the state
+    // machine from offset 0; this is tried once per message, so it costs O(1) passes.
+    if (end >= 12 && matches8(p, kSipVersionSp) && is_digit(p[8]) && is_digit(p[9]) &&
+        is_digit(p[10]) && p[11] == ' ') {
+      state = kRespReason;
+      pos = 12;
+    } else {
+      // "SIP/" cannot be in here ('/' is not a token character), so this is a request's method.
+      const uint8_t* method_end = p;
+      const uint8_t* const stop = p + end;
+      while (method_end != stop && kToken[*method_end]) ++method_end;
+      if (method_end != p && method_end != stop && *method_end == ' ') {
+        state = kUri;
+        pos = aux = static_cast<uint32_t>(method_end - p) + 1;
+      }
+    }
+  } else {
+    pos = pos_;
+    aux = aux_;
+    cl = cl_;
+    state = state_;
+    has_cl = has_cl_;
+    in_cl = in_cl_;
+    phase = phase_;
   }
-
-  // Work on locals so the loop keeps them in registers; they are stored back on kNeedMore.
-  const uint32_t limit = max_message_size < kMaxHeadLength ? max_message_size : kMaxHeadLength;
-  const uint32_t end = size < limit ? static_cast<uint32_t>(size) : limit;
-  uint32_t pos = pos_;
-  uint32_t aux = aux_;
-  uint32_t cl = cl_;
-  uint8_t state = state_;
-  bool has_cl = has_cl_;
-  bool in_cl = in_cl_;
-  uint8_t phase = phase_;
 
   auto fail = [this](FrameReason reason, uint32_t seen) {
     reset();
@@ -163,8 +425,25 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
     }
   };
 
+  // The blank line ended at `head`.
+  auto complete = [&](uint32_t head) {
+    if (!has_cl) return fail(FrameReason::kMissingContentLength, head);
+    if (uint64_t{head} + cl > max_message_size) {
+      return fail(FrameReason::kContentLengthTooLarge, head);
+    }
+    const uint32_t total = head + cl;
+    if (size >= total) {
+      reset();
+      return ScanResult{ScanResult::kMessage, total, head, FrameReason::kNone};
+    }
+    pos_ = head;
+    state_ = kBody;
+    cl_ = cl;
+    return result(ScanResult::kNeedMore, 0);
+  };
+
   while (pos < end) {
-    const uint8_t c = p[pos];
+    uint8_t c = p[pos];
     switch (state) {
       case kMethod:
         if (kToken[c]) {
@@ -184,15 +463,18 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
         break;
 
       case kUri:
-        if (c == ' ') {
-          if (pos == aux) return fail(FrameReason::kBadStartLine, pos + 1);  // empty URI
-          state = kReqVersion;
-          aux = ++pos;
-        } else if (uri_byte(c)) {
-          ++pos;
-          while (pos < end && uri_byte(p[pos])) ++pos;
+        pos = skip_uri(p, pos, end);
+        if (pos == end) break;
+        // The first byte that cannot be in the URI must be the SP before a non-empty URI.
+        if (p[pos] != ' ' || pos == aux) return fail(FrameReason::kBadStartLine, pos + 1);
+        ++pos;
+        if (end - pos > kSipVersionSize + 1 && matches8(p + pos, kSipVersionCr) &&
+            p[pos + kSipVersionSize + 1] == '\n') {
+          state = kLineStart;
+          pos += kSipVersionSize + 2;
         } else {
-          return fail(FrameReason::kBadStartLine, pos + 1);
+          state = kReqVersion;
+          aux = pos;
         }
         break;
 
@@ -260,17 +542,65 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
           has_cl = true;
           in_cl = false;
         }
-        ++pos;
-        if (c == '\r') {
-          state = kBlankLF;
-        } else if (kLower[c] == 'c') {
-          state = kName;
-          aux = 1;
-        } else if (kLower[c] == 'l') {
-          state = kName;
-          aux = kCompactMatched;
-        } else {
-          state = kOtherHeader;
+        {
+          // Whole lines from here while they are plain. A line that is not is handed to the state
+          // machine at the state and offset its bytes lead to; `break` leaves for it.
+          LineSkipper lines(p, pos + 1, end);
+          for (;;) {
+            // pos < end is the first byte (c) of a line that does not continue Content-Length;
+            // `lines` has looked at nothing after it.
+            if (kLineStartMatters[c]) {
+              if (c == '\r') {
+                if (end - pos >= 2 && p[pos + 1] == '\n') return complete(pos + 2);
+                state = kBlankLF;
+                ++pos;
+                break;
+              }
+              uint32_t name_end;
+              uint32_t name_aux;
+              if (kLower[c] == 'c') {
+                if (end - pos < kContentLengthSize) {
+                  state = kName;
+                  aux = 1;
+                  ++pos;
+                  break;
+                }
+                // A mismatch makes the line an other header's. The state machine would look for
+                // its end from the mismatch, but the bytes before that are name characters, not
+                // CR, so the first CRLF after the line's first byte is the same.
+                name_end = is_content_length(p + pos) ? pos + kContentLengthSize : 0;
+                name_aux = kContentLengthSize;
+              } else {  // the compact form "l", if a colon or SP/HT follows
+                if (end - pos < 2) {
+                  state = kName;
+                  aux = kCompactMatched;
+                  ++pos;
+                  break;
+                }
+                name_end = is_ws(p[pos + 1]) || p[pos + 1] == ':' ? pos + 1 : 0;
+                name_aux = kCompactMatched;
+              }
+              if (name_end != 0) {
+                // The line's first CR is the next one: the name has none.
+                const uint32_t cr = static_cast<uint32_t>(lines.next_cr() - p);
+                uint32_t value;
+                if (end - cr < 3 || !parse_content_length_value(p, name_end, cr, value) ||
+                    p[cr + 1] != '\n' || is_ws(p[cr + 2]) || (has_cl && value != cl)) {
+                  state = kName;
+                  aux = name_aux;
+                  pos = name_end;
+                  break;
+                }
+                has_cl = true;
+                cl = value;
+                pos = cr + 2;  // `lines` has looked at nothing after it either
+                c = p[pos];
+                continue;
+              }
+            }
+            if (!lines.next_line_that_matters(pos, state)) break;
+            c = p[pos];
+          }
         }
         break;
 
@@ -321,21 +651,10 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
         ++pos;
         break;
 
-      case kOtherHeader: {
-        const void* cr = std::memchr(p + pos, '\r', end - pos);
-        if (cr == nullptr) {
-          pos = end;
-          break;
-        }
-        pos = static_cast<uint32_t>(static_cast<const uint8_t*>(cr) - p) + 1;
-        if (pos < end && p[pos] == '\n') {
-          ++pos;
-          state = kLineStart;
-        } else {
-          state = kLineLF;
-        }
+      case kOtherHeader:
+        // Not Content-Length (in_cl is false), so folds do not matter either.
+        LineSkipper(p, pos, end).next_line_that_matters(pos, state);
         break;
-      }
 
       case kLineLF:
         if (c == '\n') {
@@ -348,26 +667,12 @@ ScanResult SipFramer::scan(std::span<const uint8_t> pending, uint32_t max_messag
         }
         break;
 
-      case kBlankLF: {
+      case kBlankLF:
         if (c != '\n') {
           state = kOtherHeader;  // "\r" then text: not the blank line, just an odd header line
           break;
         }
-        const uint32_t head = pos + 1;
-        if (!has_cl) return fail(FrameReason::kMissingContentLength, head);
-        if (uint64_t{head} + cl > max_message_size) {
-          return fail(FrameReason::kContentLengthTooLarge, head);
-        }
-        const uint32_t total = head + cl;
-        if (size >= total) {
-          reset();
-          return ScanResult{ScanResult::kMessage, total, head, FrameReason::kNone};
-        }
-        pos_ = head;
-        state_ = kBody;
-        cl_ = cl;
-        return result(ScanResult::kNeedMore, 0);
-      }
+        return complete(pos + 1);
 
       default:
         __builtin_unreachable();
