@@ -114,8 +114,38 @@ def load(args, server, mode_args, load_cpu):
     cmd = (["taskset", "-c", str(load_cpu), os.path.join(args.build, "tools", "sipring-load")]
            + mode_args + ["--target", "127.0.0.1:%d" % server.port,
                           "--server-pid", ",".join(str(p) for p in server.pids())])
-    out = run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    return json.loads(out)
+    log("$ " + " ".join(shlex.quote(c) for c in cmd))
+    # Exit status 3 means some requests were lost or connections failed: the JSON says how many,
+    # and measure() reports it; anything else is a broken run.
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 3) or not p.stdout.strip():
+        raise RuntimeError("load failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+JITTER_PROBE = r"""
+import os, time
+os.sched_setaffinity(0, {%d})
+end = time.perf_counter_ns() + %d
+last = time.perf_counter_ns(); gaps = [0, 0, 0]; worst = 0
+while last < end:
+    now = time.perf_counter_ns(); g = now - last; last = now
+    if g > 100_000: gaps[0] += 1
+    if g > 500_000: gaps[1] += 1
+    if g > 2_000_000: gaps[2] += 1
+    worst = max(worst, g)
+print(gaps[0], gaps[1], gaps[2], worst)
+"""
+
+
+def machine_jitter(cpu, seconds=5):
+    """How often a thread that never sleeps loses its CPU on this machine (a VM's host
+    preempting the vCPU shows up here): no server can have a latency tail below this."""
+    out = subprocess.run([sys.executable, "-c", JITTER_PROBE % (cpu, int(seconds * 1e9))],
+                         capture_output=True, text=True, check=True).stdout.split()
+    g100, g500, g2000, worst = (int(x) for x in out)
+    return {"seconds": seconds, "gaps_over_100us": g100, "gaps_over_500us": g500,
+            "gaps_over_2ms": g2000, "worst_ms": worst / 1e6}
 
 
 def median(values):
@@ -157,7 +187,9 @@ def measure(args, server, load_cpu):
     for _ in range(1 if q else max(1, args.repeat - 1)):
         before = proc_cpu.pss_kib(server.pids())
         r = load(args, server, ["idle", "--connections", str(n), "--hold", "2"], load_cpu)
-        pss.append((r["server"]["pss_kib"] - before) * 1024.0 / n)
+        if r["opened"] != n:
+            log("WARNING: idle on %s: only %d of %d connections opened" % (server.name, r["opened"], n))
+        pss.append((r["server"]["pss_kib"] - before) * 1024.0 / max(1, r["opened"]))
         time.sleep(1)
     res["idle_memory"] = {"bytes_per_connection": median(pss), "connections": n}
     return res
@@ -187,8 +219,13 @@ def main():
         finally:
             server.stop()
     cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(" :\t")
-    print("\nMachine: %s, %d CPUs, kernel %s; server on CPU %d, load on CPU %d; medians of %d runs.\n"
+    jitter = machine_jitter(args.server_cpu)
+    print("\nMachine: %s, %d CPUs, kernel %s; server on CPU %d, load on CPU %d; medians of %d runs."
           % (cpu, os.cpu_count(), os.uname().release, args.server_cpu, args.load_cpu, args.repeat))
+    print("Machine jitter: a spinning thread on CPU %d lost its CPU %d times for >100 us, %d times "
+          "for >500 us, %d times for >2 ms in %d s (worst %.1f ms).\n"
+          % (args.server_cpu, jitter["gaps_over_100us"], jitter["gaps_over_500us"],
+             jitter["gaps_over_2ms"], jitter["seconds"], jitter["worst_ms"]))
     names = list(results)
     rows = [
         ("server CPU per full TLS 1.3 handshake (+1 OPTIONS)", "full_handshake", "cpu_us_per_op", "us"),
@@ -214,7 +251,7 @@ def main():
         line += " %.1fx |" % (mem[1] / mem[0])
     print(line)
     print()
-    print(json.dumps({"machine": cpu, "results": results}))
+    print(json.dumps({"machine": cpu, "jitter": jitter, "results": results}))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ void LoadCore::start(ReactorPort& port) {
     for (uint32_t k = 0; k < n; k++) open_one(port);
     return;
   }
-  for (uint32_t k = 0; k < share_; k++) open_one(port);
+  ramp(port);
   if (plan_.mode == Mode::kRate) {
     double per_reactor = plan_.rate / plan_.reactors;
     interval_ns_ = per_reactor > 0 ? static_cast<uint64_t>(1e9 / per_reactor) : 1'000'000'000;
@@ -132,6 +132,8 @@ void LoadCore::on_opened(ReactorPort& port, uint32_t i, const Frame& f) {
   Conn& c = conns_[i];
   c.open = true;
   opened_++;
+  connecting_--;
+  ramp(port);
   add(totals_->opened);
   if (plan_.mode == Mode::kHandshake && primed_) {
     add((f.flags & kFrameResumed) ? totals_->handshakes_resumed : totals_->handshakes_full);
@@ -193,8 +195,24 @@ void LoadCore::on_message(ReactorPort& port, uint32_t i, const Frame& f) {
   }
 }
 
+void LoadCore::ramp(ReactorPort& port) {
+  if (plan_.mode == Mode::kHandshake) return;
+  // Open the long-lived connections a batch at a time: thousands of simultaneous SYNs would
+  // overflow the server's accept queue and time handshakes out, measuring the ramp, not the
+  // server.
+  while (started_conns_ < share_ && connecting_ < plan_.ramp) {
+    started_conns_++;
+    connecting_++;
+    open_one(port);
+  }
+}
+
 void LoadCore::on_closed(ReactorPort& port, uint32_t i, const Frame& f) {
   Conn& c = conns_[i];
+  if (!c.open && plan_.mode != Mode::kHandshake) {
+    connecting_--;
+    ramp(port);
+  }
   if (!c.outstanding.empty()) {
     add(totals_->lost, c.outstanding.size());
     c.outstanding.clear();

@@ -36,6 +36,7 @@ class LoadCore final : public Core {
 
   void start(ReactorPort& port);
   void open_one(ReactorPort& port);
+  void ramp(ReactorPort& port);
   void on_frame(ReactorPort& port, const Frame& f);
   void on_opened(ReactorPort& port, uint32_t i, const Frame& f);
   void on_message(ReactorPort& port, uint32_t i, const Frame& f);
@@ -58,6 +59,8 @@ class LoadCore final : public Core {
   uint64_t handshakes_total_ = 0;   // this reactor's share (handshake mode)
   uint32_t in_flight_ = 0;          // handshake mode: connections not yet closed
   uint32_t opened_ = 0;
+  uint32_t started_conns_ = 0;      // long-lived modes: connections asked for so far
+  uint32_t connecting_ = 0;         // ... and not yet open or failed
   uint64_t next_send_ns_ = 0;       // rate mode
   uint64_t interval_ns_ = 0;
   uint64_t measure_from_ns_ = 0;    // rate mode: samples before this are warm-up

@@ -27,6 +27,8 @@ struct Plan {
   double duration_s = 10;      // upper bound of the measured phase (rate: its length)
   double hold_s = 10;          // idle: how long to hold the connections
   double warmup_s = 0;         // rate: seconds to send before measuring
+  uint32_t ramp = 200;         // rps/rate/idle: handshakes in flight while opening connections
+  int handshake_timeout_ms = 30000;
 };
 
 // Summed over reactors with relaxed atomics: each is an independent statistic.

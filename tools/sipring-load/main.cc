@@ -47,7 +47,9 @@ void usage() {
           "  --ca FILE          verify the server certificate against this CA\n"
           "  --server-pid P[,P] measure the server's CPU time over the measured phase\n"
           "  --max-seconds S    hard stop (default: duration + 30)\n"
-          "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n");
+          "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n"
+          "  --ramp N           rps/rate/idle: handshakes in flight while connecting (default 200)\n"
+          "  --handshake-timeout-ms N  give up on a connect+handshake after N ms (default 30000)\n");
 }
 
 std::vector<int> parse_cpus(const char* s) {
@@ -129,6 +131,8 @@ int main(int argc, char** argv) {
     else if (a == "--server-pid") pids = next();
     else if (a == "--max-seconds") max_seconds = atof(next());
     else if (a == "--busy-poll-us") busy_poll_us = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--ramp") plan.ramp = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--handshake-timeout-ms") plan.handshake_timeout_ms = atoi(next());
     else {
       fprintf(stderr, "sipring-load: unknown option %s\n", a.c_str());
       usage();
@@ -139,8 +143,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sipring-load: --target IP:PORT is required (got \"%s\")\n", target.c_str());
     return 2;
   }
-  if (plan.reactors == 0 || plan.connections == 0) {
-    fprintf(stderr, "sipring-load: --reactors and --connections must be at least 1\n");
+  if (plan.reactors == 0 || plan.connections == 0 || plan.ramp == 0) {
+    fprintf(stderr, "sipring-load: --reactors, --connections and --ramp must be at least 1\n");
     return 2;
   }
   if (max_seconds <= 0) {
@@ -157,7 +161,7 @@ int main(int argc, char** argv) {
   cfg.engine.reactors = static_cast<int>(plan.reactors);
   cfg.engine.cpus = cpus;
   cfg.engine.max_connections = std::max<uint32_t>(plan.connections + 64, 1024);
-  cfg.engine.handshake_timeout_ms = 10000;
+  cfg.engine.handshake_timeout_ms = plan.handshake_timeout_ms;
   cfg.tls.connection_timeout = -1;  // the load decides when connections end
   // The load tool owns its CPU: polling instead of sleeping keeps its own wake-up latency out
   // of the server's measured latency.
