@@ -20,7 +20,7 @@ const char* reason_from_queue(const char* fallback) {
 
 TlsConn::~TlsConn() = default;
 
-std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
+std::unique_ptr<TlsConn> TlsConn::make(SSL_CTX* ctx) noexcept {
   std::unique_ptr<TlsConn> c(new (std::nothrow) TlsConn());
   if (!c) return nullptr;
   c->ssl_.reset(SSL_new(ctx));
@@ -29,6 +29,12 @@ std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
   BIO* bio = new_io_bio(c->io_.get());
   if (bio == nullptr) return nullptr;
   SSL_set_bio(c->ssl_.get(), bio, bio);  // one reference, used both ways
+  return c;
+}
+
+std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
+  std::unique_ptr<TlsConn> c = make(ctx);
+  if (!c) return nullptr;
   SSL_set_accept_state(c->ssl_.get());
   // The handshake configuration (certificate, key, lists) is only needed until the handshake
   // ends; shedding it keeps TLS 1.2 connections, which keep their SSL, small.
@@ -38,14 +44,8 @@ std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
 
 std::unique_ptr<TlsConn> TlsConn::client(SSL_CTX* ctx, const char* sni,
                                          SSL_SESSION* session) noexcept {
-  std::unique_ptr<TlsConn> c(new (std::nothrow) TlsConn());
+  std::unique_ptr<TlsConn> c = make(ctx);
   if (!c) return nullptr;
-  c->ssl_.reset(SSL_new(ctx));
-  c->io_.reset(new (std::nothrow) IoBioState());
-  if (!c->ssl_ || !c->io_) return nullptr;
-  BIO* bio = new_io_bio(c->io_.get());
-  if (bio == nullptr) return nullptr;
-  SSL_set_bio(c->ssl_.get(), bio, bio);
   SSL_set_connect_state(c->ssl_.get());
   if (sni != nullptr && sni[0] != '\0') SSL_set_tlsext_host_name(c->ssl_.get(), sni);
   if (session != nullptr) SSL_set_session(c->ssl_.get(), session);

@@ -81,6 +81,8 @@ class TlsConn {
 
  private:
   TlsConn() = default;
+  // An SSL on `ctx` wired to a fresh IoBioState, neither client nor server yet.
+  static std::unique_ptr<TlsConn> make(SSL_CTX* ctx) noexcept;
   void finish_handshake(bool server) noexcept;
 
   bssl::UniquePtr<SSL> ssl_;

@@ -137,16 +137,7 @@ bool Reactor::step_shutdown() {
     Connection* c = conns_->at(s);
     if (c->state == ConnState::kFree) continue;
     if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
-    c->flags |= kConnHardClose;
-    if (!(c->flags & kConnSendBusy)) {
-      while (Block* b = c->tx_head) {
-        c->tx_head = b->next;
-        unref(b);
-      }
-      c->tx_tail = nullptr;
-      c->open_rec = Connection::kNoRecord;
-    }
-    maybe_finish_close(c);
+    hard_close(c);
   }
   // Aborted sends and closes complete within a few iterations.
   shutdown_deadline_ns_ = now_ns_ + 200'000'000;

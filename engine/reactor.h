@@ -149,6 +149,8 @@ class Reactor final : public ReactorPort {
   void close_conn(Connection* c, CloseReason why);
   void maybe_finish_close(Connection* c);
   void free_conn(Connection* c);
+  void drop_tx(Connection* c);     // discards everything queued for sending
+  void hard_close(Connection* c);  // linger is over: abort what is pending and close
   void on_timer(uint32_t slot);
   void arm_idle_timer(Connection* c);
   void log_peer(int level, Connection* c, const char* what, const char* detail);

@@ -103,15 +103,29 @@ void Reactor::maybe_finish_close(Connection* c) {
   if (c->ops == 0) free_conn(c);
 }
 
+void Reactor::drop_tx(Connection* c) {
+  while (Block* b = c->tx_head) {
+    c->tx_head = b->next;
+    unref(b);
+  }
+  c->tx_tail = nullptr;
+  c->open_rec = Connection::kNoRecord;
+  c->tx_bytes = 0;
+}
+
+void Reactor::hard_close(Connection* c) {
+  c->flags |= kConnHardClose;
+  // A send in flight still owns its block; the shutdown in maybe_finish_close() aborts it.
+  if (!(c->flags & kConnSendBusy)) drop_tx(c);
+  maybe_finish_close(c);
+}
+
 void Reactor::free_conn(Connection* c) {
   uint32_t slot = conns_->slot_of(c);
   timers_->disarm(slot);
   if (c->rx_partial != nullptr) unref(c->rx_partial);
   if (c->msg_asm != nullptr) unref(c->msg_asm);
-  while (Block* b = c->tx_head) {
-    c->tx_head = b->next;
-    unref(b);
-  }
+  drop_tx(c);
   while (Block* q = c->ct_queue) {
     c->ct_queue = q->next;
     unref(q);
@@ -152,16 +166,7 @@ void Reactor::on_timer(uint32_t slot) {
       return;
     }
     case ConnState::kClosing:
-      c->flags |= kConnHardClose;
-      if (!(c->flags & kConnSendBusy)) {
-        while (Block* b = c->tx_head) {
-          c->tx_head = b->next;
-          unref(b);
-        }
-        c->tx_tail = nullptr;
-        c->open_rec = Connection::kNoRecord;
-      }
-      maybe_finish_close(c);
+      hard_close(c);
       if (c->state == ConnState::kClosing) timers_->arm(slot, now_ns_ + kLingerNs);
       return;
   }

@@ -192,14 +192,7 @@ void Reactor::on_send(Connection* c, int res) {
       log_peer(kLogDebug, c, "send failed", strerror(-res));
       close_conn(c, CloseReason::kIoError);
     }
-    // The peer is gone: nothing queued can be delivered any more.
-    while (Block* b = c->tx_head) {
-      c->tx_head = b->next;
-      unref(b);
-    }
-    c->tx_tail = nullptr;
-    c->open_rec = Connection::kNoRecord;
-    c->tx_bytes = 0;
+    drop_tx(c);  // the peer is gone: nothing queued can be delivered any more
     return;
   }
   counters_.bytes_out.add(static_cast<uint64_t>(res));
