@@ -99,6 +99,9 @@ void Reactor::begin_shutdown() {
   drain_deadline_ns_ = now_ns_ + grace_ns / 2;
   last_reply_ns_ = now_ns_;
   accepting_ = false;
+  // From now on nothing new reaches the core: requests arriving during shutdown are read and
+  // discarded (counted), so the core can finish what it was handed and the closes stay clean.
+  delivering_ = false;
   for (auto& l : listeners_) {
     if (l.fd >= 0) {
       // Cancelling ends the listener's multishot accept; no new connection arrives here.
@@ -119,6 +122,7 @@ bool Reactor::step_shutdown() {
   if (!closing_all_) {
     // First the core finishes what it was handed: connections stay open for its replies until
     // the handoff ring is empty and no reply came for a moment (or half the grace time passed).
+    // Nothing new is delivered meanwhile (see begin_shutdown), so this converges.
     bool core_idle = handoff_->size_approx() == 0 && overflow_.empty() &&
                      now_ns_ - last_reply_ns_ >= kQuietNs;
     if (!core_idle && now_ns_ < drain_deadline_ns_) return true;
@@ -151,8 +155,10 @@ void Reactor::loop_once(bool may_sleep) {
   if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
   if (may_sleep && !has_pending_work() &&
       doorbell_.prepare_sleep([this] {
-        // Acquire: pairs with request_stop()'s release.
-        return !inbox_->empty() || stop_requested_.load(std::memory_order_acquire);
+        // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
+        // longer news: sleeping (with the shutdown's short timeout) is right.
+        return !inbox_->empty() ||
+               (!shutting_down_ && stop_requested_.load(std::memory_order_acquire));
       })) {
     uring_.submit_and_wait(1, sleep_timeout_ns());
     doorbell_.woke();

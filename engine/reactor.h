@@ -191,6 +191,7 @@ class Reactor final : public ReactorPort {
   uint64_t drain_deadline_ns_ = 0;  // until then the core may still answer what it was handed
   uint64_t last_reply_ns_ = 0;
   bool closing_all_ = false;
+  bool delivering_ = true;          // false once shutdown began: input is discarded
   int hard_close_rounds_ = 0;
   bool accepting_ = true;
   uint32_t handoff_pause_threshold_ = 0;

@@ -58,8 +58,10 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
   if (res > 0) {
     counters_.bytes_in.add(static_cast<uint64_t>(res));
     c->last_io_ns = now_ns_;
-    if (blk != nullptr &&
-        (c->state == ConnState::kHandshake || c->state == ConnState::kOpen)) {
+    if (!delivering_) {
+      counters_.shutdown_discarded_bytes.add(static_cast<uint64_t>(res));
+    } else if (blk != nullptr &&
+               (c->state == ConnState::kHandshake || c->state == ConnState::kOpen)) {
       on_bytes(c, blk, blk->data, static_cast<size_t>(res));
     }
   } else if (res == 0) {

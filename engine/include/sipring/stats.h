@@ -44,6 +44,7 @@ namespace sipring {
   X(tx_copied_bytes, "plaintext bytes copied into TLS record buffers")                  \
   X(key_updates, "TLS 1.3 KeyUpdate messages received")                                 \
   X(send_unknown_connection, "replies for connections that had closed")                 \
+  X(shutdown_discarded_bytes, "bytes received after shutdown began, not processed")     \
   X(send_queue_full, "replies refused: connection send queue over its limit")           \
   X(recv_enobufs, "recvs stopped because every receive buffer was in use")              \
   X(handoff_full, "frames parked because the handoff ring was full")                    \
