@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,12 +51,25 @@ Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
 }  // namespace
 
 Result<VersionRange> parse_tls_method(const std::string& method) {
-  if (method == "TLSv1.2") return VersionRange{TLS1_2_VERSION, TLS1_2_VERSION};
-  if (method == "TLSv1.3" || method == "TLSv1.3+") return VersionRange{TLS1_3_VERSION, TLS1_3_VERSION};
-  if (method == "TLSv1.2+" || method.empty()) return VersionRange{TLS1_2_VERSION, TLS1_3_VERSION};
+  struct Name {
+    const char* name;
+    uint16_t min, max;
+  };
+  // The manual's names plus ranges; SSLv23 meant "whatever both sides support".
+  static constexpr Name kNames[] = {
+      {"TLSv1.2+", TLS1_2_VERSION, TLS1_3_VERSION}, {"TLSv1.2", TLS1_2_VERSION, TLS1_2_VERSION},
+      {"TLSv1.3", TLS1_3_VERSION, TLS1_3_VERSION},  {"TLSv1.3+", TLS1_3_VERSION, TLS1_3_VERSION},
+      {"TLSv1", TLS1_VERSION, TLS1_VERSION},        {"TLSv1.1", TLS1_1_VERSION, TLS1_1_VERSION},
+      {"TLSv1+", TLS1_VERSION, TLS1_3_VERSION},     {"TLSv1.1+", TLS1_1_VERSION, TLS1_3_VERSION},
+      {"SSLv23", TLS1_VERSION, TLS1_3_VERSION},
+  };
+  if (method.empty()) return VersionRange{TLS1_2_VERSION, TLS1_3_VERSION};
+  for (const Name& n : kNames) {
+    if (strcasecmp(method.c_str(), n.name) == 0) return VersionRange{n.min, n.max};
+  }
   return make_error(Errc::kConfig,
-                    "tls.tls_method \"%s\" is not supported: use TLSv1.2, TLSv1.3, TLSv1.2+ or "
-                    "TLSv1.3+ (SSLv2, SSLv3, TLSv1 and TLSv1.1 are deprecated by RFC 8996)",
+                    "tls.tls_method \"%s\" is not supported: use TLSv1.2+ (the default), TLSv1.3+, "
+                    "TLSv1.2, TLSv1.3, or for old peers TLSv1, TLSv1.1, TLSv1+, TLSv1.1+, SSLv23",
                     method.c_str());
 }
 
@@ -91,6 +105,11 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(c, 1);
   if (tickets != nullptr) tickets->attach(c);
+  // ssl_max_send_fragment: BoringSSL's own records (handshake flights, TLS 1.2 alerts); the
+  // engine applies the same limit to the records it seals itself.
+  if (params.ssl_max_send_fragment > 0) {
+    SSL_CTX_set_max_send_fragment(c, static_cast<size_t>(params.ssl_max_send_fragment));
+  }
   return ctx;
 }
 

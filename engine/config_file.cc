@@ -357,9 +357,12 @@ class Parser {
       return true;
     }
     if (module == "sipring") return true;  // needs no loadmodule, but saying so is harmless
+    // The control socket: Kamailio operators load ctl (binrpc) or jsonrpcs for it.
+    if (module == "ctl" || module == "jsonrpcs") return true;
     *fail = {kw.line, "module \"" + module +
-                          "\" is not part of sipring (it serves only \"tls\"; "
-                          "other modules belong to the SIP server): remove this loadmodule line"};
+                          "\" is not part of sipring (it serves \"tls\" and the control socket "
+                          "\"ctl\"; other modules belong to the SIP server): remove this "
+                          "loadmodule line"};
     return false;
   }
 

@@ -14,10 +14,32 @@ namespace {
 
 constexpr int64_t kIntMax = INT32_MAX;
 
-// Old protocol names Kamailio accepts but sipring refuses (RFC 8996).
-constexpr std::string_view kRfc8996 =
-    "RFC 8996 forbids TLS 1.0 and 1.1 (and SSL 2 and 3 are long broken); use \"TLSv1.2+\" (TLS "
-    "1.2 or newer, the default) or \"TLSv1.3+\"";
+// SSL 2 and 3 exist in no TLS library sipring can use, and RFC 7568 / RFC 6176 forbid them.
+constexpr std::string_view kSslRefused =
+    "SSL 2.0 and 3.0 are broken and forbidden (RFC 6176, RFC 7568) and BoringSSL does not "
+    "implement them; use \"TLSv1.2+\" (TLS 1.2 or newer, the default, as RFC 8996 asks) or "
+    "\"TLSv1.3+\"";
+
+const char* refuse_compression(int64_t v) {
+  return v == 0 ? "BoringSSL has no TLS compression (removed after the CRIME attack), so "
+                  "compression stays disabled; write 1 or remove the line"
+                : nullptr;
+}
+const char* refuse_keep_buffers(int64_t v) {
+  return v == 0 ? "BoringSSL always releases its read and write buffers when they are empty, and "
+                  "sipring keeps no buffer on an idle connection; write 1 or -1"
+                : nullptr;
+}
+const char* refuse_free_list(int64_t v) {
+  return v > 0 ? "BoringSSL keeps no per-connection free lists: freed memory returns to the "
+                 "allocator at once (sipring's own buffers are pooled per reactor); write 0 or -1"
+               : nullptr;
+}
+const char* refuse_fragment(int64_t v) {
+  return v >= 0 && v < 512 ? "a TLS record must carry at least 512 bytes (manual §1.9.16); "
+                             "write 512-16384, or -1 for 16384"
+                           : nullptr;
+}
 
 std::vector<ParamDef> build_registry() {
   using T = ParamType;
@@ -28,10 +50,14 @@ std::vector<ParamDef> build_registry() {
        .name = "tls_method",
        .type = T::kString,
        .default_text = "TLSv1.2+",
-       .allowed = {"TLSv1.2", "TLSv1.3", "TLSv1.2+", "TLSv1.3+"},
-       .refused = {"SSLv2", "SSLv3", "SSLv23", "TLSv1", "TLSv1.1", "TLSv1+", "TLSv1.1+"},
-       .refused_reason = kRfc8996,
-       .description = "TLS versions accepted: exactly 1.2, exactly 1.3, or that version and newer.",
+       .allowed = {"TLSv1.2+", "TLSv1.2", "TLSv1.3", "TLSv1.3+", "TLSv1", "TLSv1.1", "TLSv1+",
+                   "TLSv1.1+", "SSLv23"},
+       .refused = {"SSLv2", "SSLv3", "SSLv2+", "SSLv3+"},
+       .refused_reason = kSslRefused,
+       .description = "TLS versions accepted: TLSvX exactly that version, TLSvX+ that version and "
+                      "newer; SSLv23 = any version BoringSSL offers (TLSv1+). TLS 1.0/1.1 "
+                      "(TLSv1, TLSv1.1, TLSv1+, TLSv1.1+, SSLv23) are accepted for old peers "
+                      "with a warning at start: RFC 8996 deprecates them.",
        .field = [](Config& c) -> ParamField { return &c.tls.tls_method; }},
       {.module = "tls",
        .name = "certificate",
@@ -48,33 +74,34 @@ std::vector<ParamDef> build_registry() {
       {.module = "tls",
        .name = "ca_list",
        .type = T::kPath,
-       .support = S::kNotYet,
-       .description = "PEM file of the CA certificates trusted when verifying peers."},
+       .description = "PEM file of the CA certificates trusted when verifying peers (used by "
+                      "verify_certificate; verification always fails with an empty list).",
+       .field = [](Config& c) -> ParamField { return &c.tls.ca_list; }},
       {.module = "tls",
        .name = "crl",
        .type = T::kPath,
-       .support = S::kNotYet,
-       .description = "PEM certificate revocation list checked when verifying peers."},
+       .description = "PEM certificate revocation list checked when verifying peers.",
+       .field = [](Config& c) -> ParamField { return &c.tls.crl; }},
       {.module = "tls",
        .name = "verify_certificate",
        .type = T::kBool,
        .default_text = "0",
-       .support = S::kNotYet,
-       .description = "Verify the peer's certificate chain against ca_list."},
+       .description = "Verify the peer's certificate chain against ca_list.",
+       .field = [](Config& c) -> ParamField { return &c.tls.verify_certificate; }},
       {.module = "tls",
        .name = "verify_depth",
        .type = T::kInt,
        .default_text = "9",
        .min = 0,
        .max = 100,
-       .support = S::kNotYet,
-       .description = "How many certificates up the chain verification may go to find a CA."},
+       .description = "How many certificates up the chain verification may go to find a CA.",
+       .field = [](Config& c) -> ParamField { return &c.tls.verify_depth; }},
       {.module = "tls",
        .name = "require_certificate",
        .type = T::kBool,
        .default_text = "0",
-       .support = S::kNotYet,
-       .description = "Require clients to present a certificate."},
+       .description = "Require clients to present a certificate.",
+       .field = [](Config& c) -> ParamField { return &c.tls.require_certificate; }},
       {.module = "tls",
        .name = "cipher_list",
        .type = T::kString,
@@ -108,16 +135,20 @@ std::vector<ParamDef> build_registry() {
        .name = "tls_disable_compression",
        .type = T::kBool,
        .default_text = "1",
-       .support = S::kNotYet,
-       .description = "Disable TLS-level compression."},
+       .refuse_int = refuse_compression,
+       .description = "Disable TLS-level compression. BoringSSL has none, so it is always "
+                      "disabled; 0 is refused.",
+       .field = [](Config& c) -> ParamField { return &c.tls.tls_disable_compression; }},
       {.module = "tls",
        .name = "ssl_release_buffers",
        .type = T::kInt,
        .default_text = "1",
        .min = -1,
        .max = 1,
-       .support = S::kNotYet,
-       .description = "Release the library's read/write buffers when idle; -1 = library default."},
+       .refuse_int = refuse_keep_buffers,
+       .description = "Release TLS buffers when idle. BoringSSL always does and sipring keeps "
+                      "none on idle connections; 1 and -1 accepted, 0 refused.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ssl_release_buffers; }},
       {.module = "tls",
        .name = "ssl_free_list_max_len",
        .aliases = {"ssl_freelist_max_len"},  // Kamailio's own spelling
@@ -125,24 +156,30 @@ std::vector<ParamDef> build_registry() {
        .default_text = "0",
        .min = -1,
        .max = kIntMax,
-       .support = S::kNotYet,
-       .description = "Free memory chunks kept per connection; -1 = library default."},
+       .refuse_int = refuse_free_list,
+       .description = "Free memory chunks kept per connection. BoringSSL keeps none; 0 and -1 "
+                      "accepted, larger values refused.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ssl_free_list_max_len; }},
       {.module = "tls",
        .name = "ssl_max_send_fragment",
        .type = T::kInt,
        .default_text = "-1",
        .min = -1,
        .max = 16384,
-       .support = S::kNotYet,
-       .description = "Largest clear-text bytes per TLS record (512-16384); -1 = library default."},
+       .refuse_int = refuse_fragment,
+       .description = "Largest clear-text bytes per TLS record sipring seals (512-16384); -1 = "
+                      "16384.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ssl_max_send_fragment; }},
       {.module = "tls",
        .name = "ssl_read_ahead",
        .type = T::kInt,
        .default_text = "0",
        .min = -1,
        .max = 1,
-       .support = S::kNotYet,
-       .description = "Let the library read ahead of the current record; -1 = library default."},
+       .description = "Read ahead of the current record. sipring always reads whole socket "
+                      "buffers and opens records in place (no BIO reads), so every value behaves "
+                      "like 1; a non-default value is noted in the log.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ssl_read_ahead; }},
       {.module = "tls",
        .name = "send_close_notify",
        .type = T::kBool,
@@ -157,8 +194,9 @@ std::vector<ParamDef> build_registry() {
        .min = 0,
        .max = kIntMax,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Clear-text bytes queued per connection while TLS cannot send."},
+       .description = "Clear-text bytes queued per connection while TLS cannot send yet "
+                      "(client connections still connecting).",
+       .field = [](Config& c) -> ParamField { return &c.tls.con_ct_wq_max; }},
       {.module = "tls",
        .name = "ct_wq_max",
        .type = T::kInt,
@@ -166,8 +204,8 @@ std::vector<ParamDef> build_registry() {
        .min = 0,
        .max = kIntMax,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Clear-text bytes queued over all connections while TLS cannot send."},
+       .description = "Clear-text bytes queued over all connections while TLS cannot send yet.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ct_wq_max; }},
       {.module = "tls",
        .name = "ct_wq_blk_size",
        .type = T::kInt,
@@ -175,26 +213,30 @@ std::vector<ParamDef> build_registry() {
        .min = 1,
        .max = kIntMax,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Block size of the clear-text send queues."},
+       .description = "Block size of the clear-text send queues.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ct_wq_blk_size; }},
       {.module = "tls",
        .name = "tls_log",
+       .aliases = {"log"},  // the config framework's name: cfg.set_now_int tls log 10
        .type = T::kInt,
        .default_text = "3",
        .min = -5,
        .max = 100,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Log level of TLS messages (Kamailio levels, 3 = debug)."},
+       .description = "Log level of TLS messages such as failed handshakes (Kamailio levels, "
+                      "3 = debug: shown only with a debug log level).",
+       .field = [](Config& c) -> ParamField { return &c.tls.tls_log; }},
       {.module = "tls",
        .name = "tls_debug",
+       .aliases = {"debug"},  // cfg.set_now_int tls debug 10
        .type = T::kInt,
        .default_text = "3",
        .min = -5,
        .max = 100,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Log level of TLS debugging messages (Kamailio levels, 3 = debug)."},
+       .description = "Log level of TLS debugging messages (record-level events such as "
+                      "KeyUpdate; Kamailio levels, 3 = debug).",
+       .field = [](Config& c) -> ParamField { return &c.tls.tls_debug; }},
       {.module = "tls",
        .name = "low_mem_threshold1",
        .type = T::kInt,
@@ -202,8 +244,8 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Free KB below which new TLS connections are refused; -1 default, 0 off."},
+       .description = "Free KB below which new TLS connections are refused; -1 default, 0 off.",
+       .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold1; }},
       {.module = "tls",
        .name = "low_mem_threshold2",
        .type = T::kInt,
@@ -211,20 +253,23 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Free KB below which TLS operations fail; -1 default, 0 off."},
+       .description = "Free KB below which TLS operations fail; -1 default, 0 off.",
+       .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold2; }},
       {.module = "tls",
        .name = "tls_force_run",
        .type = T::kBool,
        .default_text = "0",
-       .support = S::kNotYet,
-       .description = "Start even if library sanity checks fail."},
+       .description = "Start even if the BoringSSL loaded at run time is not the one sipring "
+                      "was compiled against.",
+       .field = [](Config& c) -> ParamField { return &c.tls.tls_force_run; }},
       {.module = "tls",
        .name = "config",
        .type = T::kPath,
        .runtime = true,
-       .support = S::kNotYet,
-       .description = "Per-domain TLS config file (loaded at start and on tls.reload)."},
+       .description = "Per-domain TLS config file (Kamailio's tls.cfg format); when set, the "
+                      "certificate and verification parameters above are ignored. A runtime "
+                      "change takes effect at the next tls.reload.",
+       .field = [](Config& c) -> ParamField { return &c.tls.config; }},
 
       {.module = "sipring",
        .name = "reactors",
@@ -315,6 +360,22 @@ std::vector<ParamDef> build_registry() {
        .default_text = "1",
        .description = "One SO_REUSEPORT listening socket per reactor (else one shared socket).",
        .field = [](Config& c) -> ParamField { return &c.engine.reuseport; }},
+      {.module = "ctl",
+       .name = "socket",
+       .aliases = {"binrpc"},  // Kamailio's ctl module calls it so
+       .type = T::kString,
+       .default_text = "unix:/run/sipring/sipring_ctl",
+       .description = "Control socket for sipringctl (JSON-RPC 2.0): \"unix:PATH\"; \"\" disables "
+                      "it. Relative paths follow the manual's rules.",
+       .field = [](Config& c) -> ParamField { return &c.ctl.socket; }},
+      {.module = "ctl",
+       .name = "socket_mode",
+       .aliases = {"mode"},
+       .type = T::kString,
+       .default_text = "0600",
+       .allowed = {"0600", "0660", "0666", "0700", "0770", "0777"},
+       .description = "Permissions of the control socket file, in octal (0600: owner only).",
+       .field = [](Config& c) -> ParamField { return &c.ctl.socket_mode; }},
       {.module = "sipring",
        .name = "busy_poll_us",
        .type = T::kInt,
@@ -388,6 +449,11 @@ Status set_int(Config& cfg, const ParamDef& def, const ParamValue& value) {
   if (v < def.min || v > def.max) {
     return param_error(def, std::to_string(v) + " is out of range " + range_text(def));
   }
+  if (def.refuse_int != nullptr) {
+    if (const char* why = def.refuse_int(v)) {
+      return param_error(def, std::to_string(v) + " cannot be honoured: " + why);
+    }
+  }
   if (def.power_of_two && !is_power_of_two(v)) {
     int64_t below = 1;
     while (below * 2 < v) below *= 2;
@@ -417,6 +483,11 @@ Status set_bool(Config& cfg, const ParamDef& def, const ParamValue& value) {
     return param_error(def, shown + " is not a boolean (write 1 or 0, yes or no, on or off)");
   }
   if (value.is_number) b = value.number == 1;
+  if (def.refuse_int != nullptr) {
+    if (const char* why = def.refuse_int(b ? 1 : 0)) {
+      return param_error(def, std::string(b ? "1" : "0") + " cannot be honoured: " + why);
+    }
+  }
   ParamField f = def.field(cfg);
   auto* p = std::get_if<bool*>(&f);
   if (p == nullptr) return param_error(def, "internal error: the registry binds no bool field");
@@ -578,9 +649,9 @@ const ParamDef* find_param(std::string_view module, std::string_view name) {
 }
 
 Result<const ParamDef*> lookup_param(std::string_view module, std::string_view name) {
-  if (module != "tls" && module != "sipring") {
+  if (module != "tls" && module != "sipring" && module != "ctl") {
     return make_error(Errc::kConfig,
-                      "module \"%.*s\" is not part of sipring (only \"tls\" and "
+                      "module \"%.*s\" is not part of sipring (only \"tls\", \"ctl\" and "
                       "\"sipring\" are)",
                       static_cast<int>(module.size()), module.data());
   }

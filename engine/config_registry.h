@@ -62,6 +62,9 @@ struct ParamDef {
   // kString: values refused with `refused_reason` (e.g. protocols RFC 8996 deprecates).
   std::vector<std::string_view> refused;
   std::string_view refused_reason;
+  // kInt/kBool: values in range that BoringSSL/sipring still cannot honour; returns why, or
+  // null when `v` is fine. Refused values get that reason, never silent acceptance.
+  const char* (*refuse_int)(int64_t v) = nullptr;
   bool runtime = false;  // may change while the engine runs (RPC), not only at start
   ParamSupport support = ParamSupport::kSupported;
   std::string_view description;  // one line, for the README

@@ -23,7 +23,7 @@ class ConfigRefusals(unittest.TestCase):
         self.assertIn("does-not-exist.pem", err)
 
     def test_refused_tls_method_exits_1_naming_file_and_line(self):
-        text = h.config_text(h.free_port(), params={("tls", "tls_method"): "TLSv1.1"})
+        text = h.config_text(h.free_port(), params={("tls", "tls_method"): "SSLv3"})
         line = [i + 1 for i, l in enumerate(text.splitlines()) if "tls_method" in l][0]
         rc, err, path = h.run_config(self, text)
         self.assertEqual(rc, 1, err)

@@ -77,7 +77,7 @@ std::string cwd() {
 TEST(Registry, NamesAndAliasesAreUniquePerModule) {
   std::set<std::string> seen;
   for (const ParamDef& def : param_registry()) {
-    EXPECT_TRUE(def.module == "tls" || def.module == "sipring") << def.name;
+    EXPECT_TRUE(def.module == "tls" || def.module == "sipring" || def.module == "ctl") << def.name;
     EXPECT_TRUE(seen.insert(std::string(def.module) + "." + std::string(def.name)).second)
         << def.name;
     for (std::string_view a : def.aliases) {
@@ -197,37 +197,53 @@ TEST(Registry, EveryIntParamRefusesValuesJustOutsideItsRange) {
   }
 }
 
-TEST(Registry, UnimplementedManualParamsAreRefusedAsNotSupportedYet) {
-  const char* later[] = {"ca_list",
-                         "crl",
-                         "verify_certificate",
-                         "verify_depth",
-                         "require_certificate",
-                         "tls_disable_compression",
-                         "ssl_release_buffers",
-                         "ssl_free_list_max_len",
-                         "ssl_max_send_fragment",
-                         "ssl_read_ahead",
-                         "con_ct_wq_max",
-                         "ct_wq_max",
-                         "ct_wq_blk_size",
-                         "tls_log",
-                         "tls_debug",
-                         "low_mem_threshold1",
-                         "low_mem_threshold2",
-                         "tls_force_run",
-                         "config"};
-  for (const char* name : later) {
-    const ParamDef& def = def_of("tls", name);
-    EXPECT_EQ(def.support, ParamSupport::kNotYet) << name;
-    Config cfg;
-    EXPECT_THAT(set_param(cfg, def, num(1)).message(),
-                AllOf(StartsWith("tls." + std::string(name) + ": "),
-                      HasSubstr("not supported yet by this build")));
+TEST(Registry, EveryManualParameterIsSupportedOrObsolete) {
+  const char* manual[] = {"tls_method", "certificate", "private_key", "ca_list", "crl",
+                          "verify_certificate", "verify_depth", "require_certificate",
+                          "cipher_list", "connection_timeout", "tls_disable_compression",
+                          "ssl_release_buffers", "ssl_free_list_max_len", "ssl_max_send_fragment",
+                          "ssl_read_ahead", "send_close_notify", "con_ct_wq_max", "ct_wq_max",
+                          "ct_wq_blk_size", "tls_log", "tls_debug", "low_mem_threshold1",
+                          "low_mem_threshold2", "tls_force_run", "config"};
+  for (const char* name : manual) {
+    EXPECT_EQ(def_of("tls", name).support, ParamSupport::kSupported) << name;
+  }
+  for (const char* name : {"send_timeout", "handshake_timeout"}) {
+    EXPECT_EQ(def_of("tls", name).support, ParamSupport::kObsolete) << name;
   }
 }
 
-TEST(Registry, UnimplementedParamsCarryTheManualsDefaultsAndRuntimeFlags) {
+TEST(Registry, ValuesBoringSslCannotHonourAreRefusedWithTheReason) {
+  struct Case {
+    const char* name;
+    int64_t bad;
+    int64_t good;
+    const char* why;
+  } cases[] = {
+      {"tls_disable_compression", 0, 1, "no TLS compression"},
+      {"ssl_release_buffers", 0, -1, "always releases"},
+      {"ssl_free_list_max_len", 32, 0, "no per-connection free lists"},
+      {"ssl_max_send_fragment", 256, 4096, "at least 512"},
+  };
+  for (const Case& c : cases) {
+    Config cfg;
+    EXPECT_THAT(set(cfg, "tls", c.name, num(c.bad)).message(),
+                AllOf(StartsWith("tls." + std::string(c.name) + ": "),
+                      HasSubstr("cannot be honoured"), HasSubstr(c.why)))
+        << c.name;
+    EXPECT_TRUE(set(cfg, "tls", c.name, num(c.good)).is_ok()) << c.name;
+  }
+}
+
+TEST(Registry, ConfigFrameworkNamesLogAndDebugAreAliases) {
+  Config cfg;
+  ASSERT_TRUE(set(cfg, "tls", "log", num(10)).is_ok());
+  ASSERT_TRUE(set(cfg, "tls", "debug", num(7)).is_ok());
+  EXPECT_EQ(cfg.tls.tls_log, 10);
+  EXPECT_EQ(cfg.tls.tls_debug, 7);
+}
+
+TEST(Registry, ManualParamsCarryTheManualsDefaultsAndRuntimeFlags) {
   EXPECT_EQ(def_of("tls", "verify_depth").default_text, "9");
   EXPECT_EQ(def_of("tls", "con_ct_wq_max").default_text, "65536");
   EXPECT_EQ(def_of("tls", "ct_wq_max").default_text, "10485760");
@@ -302,14 +318,23 @@ TEST(TlsMethod, AcceptsModernMethodsAndStoresCanonicalSpelling) {
   EXPECT_EQ(cfg.tls.tls_method, "TLSv1.3+");
 }
 
-TEST(TlsMethod, RefusesLegacyProtocolsCitingRfc8996) {
-  for (const char* m : {"SSLv2", "SSLv3", "SSLv23", "TLSv1", "TLSv1.1", "TLSv1+", "tlsv1"}) {
+TEST(TlsMethod, RefusesSslVersionsNamingTheReplacement) {
+  for (const char* m : {"SSLv2", "SSLv3", "sslv3", "SSLv3+"}) {
     Config cfg;
     Status s = set(cfg, "tls", "tls_method", text(m));
     EXPECT_THAT(s.message(),
                 AllOf(StartsWith("tls.tls_method: \"" + std::string(m) + "\""),
-                      HasSubstr("refused"), HasSubstr("RFC 8996"), HasSubstr("TLSv1.2+")));
+                      HasSubstr("refused"), HasSubstr("RFC 7568"), HasSubstr("TLSv1.2+")));
     EXPECT_EQ(cfg.tls.tls_method, "TLSv1.2+");
+  }
+}
+
+TEST(TlsMethod, AcceptsTheManualsNamesAndRanges) {
+  for (const char* m : {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "TLSv1+", "TLSv1.1+", "TLSv1.2+",
+                        "TLSv1.3+", "SSLv23"}) {
+    Config cfg;
+    EXPECT_TRUE(set(cfg, "tls", "tls_method", text(m)).is_ok()) << m;
+    EXPECT_EQ(cfg.tls.tls_method, m);
   }
 }
 
@@ -504,7 +529,6 @@ TEST(RegistryMarkdown, OneRowPerParameterWithFlags) {
   EXPECT_THAT(md, HasSubstr("| `tls.connection_timeout` | int | `600` | [-1, 2592000] | yes |"));
   EXPECT_THAT(md, HasSubstr("`tls.ssl_free_list_max_len` (alias `ssl_freelist_max_len`)"));
   EXPECT_THAT(md, HasSubstr("power of two in [1, 32768]"));
-  EXPECT_THAT(md, HasSubstr("**Not supported yet.**"));
   EXPECT_THAT(md, HasSubstr("| `tls.send_timeout` | int | (unset) | none (refused) | no | "
                             "**Obsolete, refused:**"));
   EXPECT_THAT(md, HasSubstr("`sipring.cpus` | int list | (unset)"));
@@ -553,7 +577,7 @@ TEST(ConfigFile, ExplicitPrivateKeyIsKept) {
   EXPECT_EQ(c.tls.private_key, "/etc/sipring/key.pem");
 }
 
-TEST(ConfigFile, ManualExample1AsWrittenStopsAtTheUnsupportedCaList) {
+TEST(ConfigFile, ManualExample1AsWrittenStopsAtTheRouteBlock) {
   const std::string example1 =
       "#...\n"
       "loadmodule \"modules/tls/tls.so\"\n"
@@ -567,17 +591,10 @@ TEST(ConfigFile, ManualExample1AsWrittenStopsAtTheUnsupportedCaList) {
       "route{\n"
       "        # ....\n"
       "}\n";
-  EXPECT_THAT(parse_error(example1), AllOf(StartsWith("sipring.cfg:6: tls.ca_list: "),
-                                           HasSubstr("not supported yet by this build")));
-
-  // Without ca_list, the route block is what sipring refuses next.
-  std::string no_ca = example1;
-  const std::string ca_line = "modparam(\"tls\", \"ca_list\", \"./calist.pem\")";
-  no_ca.replace(no_ca.find(ca_line), ca_line.size(), "# ca_list: later");
-  EXPECT_THAT(parse_error(no_ca),
+  EXPECT_THAT(parse_error(example1),
               AllOf(StartsWith("sipring.cfg:10: "),
                     HasSubstr("routing logic belongs to the SIP core, not to sipring")));
-
+  std::string no_ca = example1;
   // Without both, and with the listen line sipring needs, it is a working config.
   std::string fixed = no_ca.substr(0, no_ca.find("route{")) + "listen=tls:0.0.0.0:5061\n";
   Config c = must_parse(fixed);
@@ -702,12 +719,12 @@ TEST(ConfigFile, ModparamValuesUnquotedOrQuoted) {
 TEST(ConfigFile, ModparamErrorsCarryFileLineAndTheRegistryMessage) {
   EXPECT_EQ(parse_error(kMinimal + "\nmodparam(\"tls\", \"connection_timeout\", 5000000)\n"),
             "sipring.cfg:6: tls.connection_timeout: 5000000 is out of range [-1, 2592000]");
-  EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"tls_method\", \"SSLv23\")\n"),
-              AllOf(StartsWith("sipring.cfg:5: tls.tls_method: "), HasSubstr("RFC 8996")));
+  EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"tls_method\", \"SSLv3\")\n"),
+              AllOf(StartsWith("sipring.cfg:5: tls.tls_method: "), HasSubstr("RFC 7568")));
   EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"send_timeout\", 10)\n"),
               AllOf(StartsWith("sipring.cfg:5: "), HasSubstr("tcp_send_timeout")));
-  EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"verify_certificate\", 1)\n"),
-              AllOf(StartsWith("sipring.cfg:5: "), HasSubstr("not supported yet by this build")));
+  EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"tls_disable_compression\", 0)\n"),
+              AllOf(StartsWith("sipring.cfg:5: "), HasSubstr("cannot be honoured")));
   EXPECT_THAT(parse_error(kMinimal + "modparam(\"tls\", \"certficate\", \"x\")\n"),
               AllOf(StartsWith("sipring.cfg:5: "), HasSubstr("did you mean \"certificate\"")));
 }

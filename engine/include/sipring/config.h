@@ -21,14 +21,34 @@ struct ListenSpec {
   SockAddr addr;
 };
 
-// Parameters of the "tls" module (the TLS module manual's names).
+// Parameters of the "tls" module (the TLS module manual's names). How BoringSSL honours each
+// one is in the registry's description (engine/config_registry.cc) and the README.
 struct TlsParams {
-  std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ...
+  std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ... (see the registry)
   std::string certificate;              // PEM file; absolute after resolution
   std::string private_key;              // PEM file; may be the certificate file
+  std::string ca_list;                  // trusted CAs (PEM)
+  std::string crl;                      // revocation list (PEM)
+  bool verify_certificate = false;
+  int verify_depth = 9;
+  bool require_certificate = false;
   std::string cipher_list;              // TLS 1.2 cipher list; empty = BoringSSL default
   int connection_timeout = 600;         // seconds; -1 = never
+  bool tls_disable_compression = true;  // BoringSSL has no compression: only 1 is accepted
+  int ssl_release_buffers = 1;          // BoringSSL always releases: 1 or -1
+  int ssl_free_list_max_len = 0;        // BoringSSL keeps no free lists: 0 or -1
+  int ssl_max_send_fragment = -1;       // plaintext bytes per record; -1 = 16384
+  int ssl_read_ahead = 0;               // no effect: records are opened from whole receives
   bool send_close_notify = false;
+  int con_ct_wq_max = 65536;            // clear-text queue per connection, bytes
+  int ct_wq_max = 10485760;             // clear-text queues in all, bytes
+  int ct_wq_blk_size = 4096;            // clear-text queue block size
+  int tls_log = 3;                      // level of TLS messages (Kamailio levels)
+  int tls_debug = 3;                    // level of TLS debug messages
+  int low_mem_threshold1 = -1;          // KB free below which new connections are refused
+  int low_mem_threshold2 = -1;          // KB free below which TLS operations fail
+  bool tls_force_run = false;           // start even if the library sanity check fails
+  std::string config;                   // tls.cfg with per-domain settings (replaces the above)
 };
 
 // Engine tuning ("sipring" module).
@@ -47,6 +67,12 @@ struct EngineParams {
   uint32_t busy_poll_us = 0;              // keep polling this long after the last event
 };
 
+// The control socket ("ctl" module; Kamailio's ctl/jsonrpcs habits).
+struct CtlParams {
+  std::string socket = "unix:/run/sipring/sipring_ctl";  // "" = no control socket
+  std::string socket_mode = "0600";                        // permissions of the socket file
+};
+
 struct Config {
   std::string source;                     // config file path, for messages
   std::string config_dir;                 // directory of the main config file
@@ -54,6 +80,7 @@ struct Config {
   std::vector<ListenSpec> listen;
   TlsParams tls;
   EngineParams engine;
+  CtlParams ctl;
 };
 
 // Reads a Kamailio-style config file (see README "Configuration"). Relative paths in it are
