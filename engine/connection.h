@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "crypto/tls_conn.h"
+#include "engine/tls_contexts.h"
 #include "engine/block.h"
 #include "engine/sip_framer.h"
 #include "sipring/sock_addr.h"
@@ -63,6 +64,11 @@ struct Connection {
   uint32_t tx_bytes;            // bytes queued in the tx chain (limit: con_ct_wq_max)
   SockAddr peer;
   SockAddr local;
+  uint64_t created_ns;          // monotonic time of accept/connect, for tls.list
+  const TlsDomain* domain;      // the TLS domain in use (in tls_set)
+  std::unique_ptr<char[]> sni;  // the client's SNI, if it sent one
+  // The TLS contexts this connection started with: a reload does not change them under it.
+  std::shared_ptr<const TlsContextSet> tls_set;
 };
 
 }  // namespace sipring

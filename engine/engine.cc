@@ -7,12 +7,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/config_store.h"
+#include "engine/tls_contexts.h"
 #include "engine/listener.h"
 #include "engine/log.h"
 #include "engine/reactor.h"
@@ -75,6 +79,23 @@ class ThreadInbox final : public Engine::Inbox {
   uint32_t pops_ = 0;
 };
 
+// Says once, at start, what parameters ask for that sipring does differently or discourages.
+void warn_about_params(const TlsParams& tls) {
+  auto range = parse_tls_method(tls.tls_method);
+  if (range && range->min < TLS1_2_VERSION) {
+    SIPRING_LOG(kLogWarn, "tls",
+                "tls.tls_method %s enables TLS 1.0/1.1, which RFC 8996 deprecates: use TLSv1.2+ "
+                "once no peer needs them",
+                tls.tls_method.c_str());
+  }
+  if (tls.ssl_read_ahead != 0) {
+    SIPRING_LOG(kLogNotice, "tls",
+                "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
+                "and opens TLS records where they lie",
+                tls.ssl_read_ahead);
+  }
+}
+
 uint32_t online_cpus() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<uint32_t>(n) : 1;
@@ -99,7 +120,8 @@ struct Engine::Impl {
   Options options;
   ReactorShared shared;
   TicketKeys tickets;
-  bssl::UniquePtr<SSL_CTX> server_ctx;
+  std::unique_ptr<ConfigStore> store;
+  std::mutex reload_mu;  // one tls.reload at a time
   bssl::UniquePtr<SSL_CTX> client_ctx;
   std::vector<std::unique_ptr<Reactor>> reactors;
   std::vector<std::unique_ptr<ThreadInbox>> inboxes;
@@ -142,10 +164,22 @@ Status Engine::start() {
     cfg.engine.max_connections = capped;
   }
 
+  if (Status s = check_tls_library(cfg.tls.tls_force_run); !s) return s;
+  if (TlsLibraryInfo lib = tls_library_info(); !lib.matches) {
+    SIPRING_LOG(kLogWarn, "tls",
+                "tls_force_run: starting with %s although sipring was compiled against %s",
+                lib.runtime.c_str(), lib.compiled.c_str());
+  }
+  warn_about_params(cfg.tls);
+  std::shared_ptr<const TlsContextSet> contexts;
   if (m.options.listen) {
-    auto ctx = make_server_context(cfg.tls, &m.tickets);
-    if (!ctx) return ctx.status();
-    m.server_ctx = std::move(ctx.value());
+    auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1);
+    if (!set) return set.status();
+    if (!set.value()->has_server()) {
+      return make_error(Errc::kConfig, "%s: no TLS server domain: add [server:default] to %s",
+                        cfg.source.c_str(), cfg.tls.config.c_str());
+    }
+    contexts = std::move(set.value());
   }
   ClientTlsOptions co;
   co.tls_method = m.options.client.tls_method;
@@ -190,8 +224,9 @@ Status Engine::start() {
     }
   }
 
-  m.shared.config = &m.config;
-  m.shared.server_ctx = m.server_ctx.get();
+  m.store = std::make_unique<ConfigStore>(n);
+  m.store->init(cfg, std::move(contexts));
+  m.shared.store = m.store.get();
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
   for (uint32_t r = 0; r < n; r++) {
@@ -274,5 +309,53 @@ EngineStats Engine::stats() const {
 }
 
 std::string Engine::features() const { return impl_->features; }
+
+Status Engine::set_param(std::string_view module, std::string_view name, std::string_view value,
+                         bool is_number) {
+  Impl& m = *impl_;
+  if (!m.store) return make_error(Errc::kNotRunning, "the engine was not started");
+  ParamValue v = ParamValue::of_text(value);
+  if (is_number) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || p != value.data() + value.size()) {
+      return make_error(Errc::kInvalidArgument, "\"%.*s\" is not an integer",
+                        static_cast<int>(value.size()), value.data());
+    }
+    v = ParamValue::of_number(n);
+  }
+  Status s = m.store->set_runtime(module, name, v);
+  // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
+  if (s) {
+    for (auto& r : m.reactors) r->wake();
+  }
+  return s;
+}
+
+Result<std::string> Engine::get_param(std::string_view module, std::string_view name) const {
+  if (!impl_->store) return make_error(Errc::kNotRunning, "the engine was not started");
+  return impl_->store->get(module, name);
+}
+
+Status Engine::reload_tls() {
+  Impl& m = *impl_;
+  if (!m.store) return make_error(Errc::kNotRunning, "the engine was not started");
+  std::lock_guard<std::mutex> lock(m.reload_mu);
+  // Everything is read and built here, once, on the caller's thread; reactors only ever see
+  // the finished set, and connections keep the set they started with.
+  Config cfg = m.store->config();
+  auto old = m.store->tls();
+  auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets,
+                                  old ? old->generation() + 1 : 1);
+  if (!set) return set.status();
+  if (m.options.listen && !set.value()->has_server()) {
+    return make_error(Errc::kConfig, "tls.reload refused: the new configuration has no TLS "
+                                     "server domain (add [server:default]); nothing changed");
+  }
+  m.store->replace_tls(std::move(set.value()));
+  for (auto& r : m.reactors) r->wake();
+  SIPRING_LOG(kLogInfo, "tls", "tls.reload: new TLS contexts in use for new connections");
+  return Status::ok();
+}
 
 }  // namespace sipring

@@ -26,8 +26,13 @@ uint64_t monotonic_ns() {
 
 Reactor::Reactor(uint32_t index, int cpu, ReactorShared* shared,
                  std::vector<ReactorListener> listeners)
-    : index_(index), cpu_(cpu), shared_(shared), cfg_(*shared->config),
-      listeners_(std::move(listeners)) {}
+    : index_(index), cpu_(cpu), shared_(shared), listeners_(std::move(listeners)) {
+  // The engine-wide parameters (ring sizes, ...) never change at runtime; this first snapshot
+  // serves set-up until the loop refreshes it.
+  snap_ = shared_->store->current(index_);
+  cfg_ = &snap_->config;
+  max_message_size_ = cfg_->engine.max_message_size;
+}
 
 Reactor::~Reactor() {
   for (auto& l : listeners_) {
@@ -48,7 +53,7 @@ Status Reactor::setup() {
   snprintf(name, sizeof(name), "sipring-r%u", index_);
   pthread_setname_np(pthread_self(), name);
 
-  const EngineParams& e = cfg_.engine;
+  const EngineParams& e = cfg_->engine;
   now_ns_ = monotonic_ns();
   if (Status s = uring_.init(e.ring_entries, e.max_connections); !s) return s;
   if (Status s = buffers_.init(uring_.ring(), 1, e.recv_buffers, e.recv_buffer_size); !s) return s;
@@ -148,8 +153,30 @@ bool Reactor::step_shutdown() {
   return ++hard_close_rounds_ <= 10;
 }
 
+void Reactor::refresh_config() {
+  const ConfigSnapshot* s = shared_->store->current(index_);
+  if (s == snap_) return;
+  const Config* before = cfg_;
+  snap_ = s;
+  cfg_ = &s->config;
+  // Idle timers were armed with the old timeout: re-arm the open connections with the new one
+  // so a shorter (or -1) timeout applies to them too, not only to new connections.
+  if (before->tls.connection_timeout != cfg_->tls.connection_timeout) {
+    for (uint32_t i = 0; i < conns_->high_water(); i++) {
+      Connection* c = conns_->at(i);
+      if (c->state != ConnState::kOpen) continue;
+      if (cfg_->tls.connection_timeout < 0) {
+        timers_->disarm(i);
+      } else {
+        arm_idle_timer(c);
+      }
+    }
+  }
+}
+
 void Reactor::loop_once(bool may_sleep) {
   counters_.loops.add();
+  refresh_config();
   // Busy polling: right after activity, more is likely; polling (a non-blocking enter) avoids
   // the wake-up latency of sleeping, at the price of CPU time.
   if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
@@ -157,7 +184,7 @@ void Reactor::loop_once(bool may_sleep) {
       doorbell_.prepare_sleep([this] {
         // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
         // longer news: sleeping (with the shutdown's short timeout) is right.
-        return !inbox_->empty() ||
+        return !inbox_->empty() || shared_->store->newer_than(snap_) ||
                (!shutting_down_ && stop_requested_.load(std::memory_order_acquire));
       })) {
     uring_.submit_and_wait(1, sleep_timeout_ns());
@@ -302,7 +329,7 @@ SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
     if (id.reactor() >= shared_->reactors.size()) return SendStatus::kUnknownConnection;
     return shared_->reactors[id.reactor()]->send_remote(id, message);
   }
-  if (message.size() > cfg_.engine.max_message_size) return SendStatus::kTooLarge;
+  if (message.size() > cfg_->engine.max_message_size) return SendStatus::kTooLarge;
   Connection* c = conns_->find(id);
   if (c == nullptr || c->state == ConnState::kClosing) return SendStatus::kUnknownConnection;
   if (!queue_plain(c, message)) return SendStatus::kQueueFull;
@@ -316,7 +343,8 @@ SendStatus Reactor::send_remote(ConnId id, std::span<const uint8_t> message) noe
   // requests it already received must not lose those answers during the grace time. Once a
   // connection is gone its id is stale and the send says so.
   if (!conns_->alive(id)) return SendStatus::kUnknownConnection;
-  if (message.size() > cfg_.engine.max_message_size || message.size() > inbox_->max_payload()) {
+  // Not cfg_: that is the reactor thread's. Engine parameters never change at runtime.
+  if (message.size() > max_message_size_ || message.size() > inbox_->max_payload()) {
     return SendStatus::kTooLarge;
   }
   std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw());

@@ -28,6 +28,7 @@
 #include "crypto/byte_sink.h"
 #include "engine/block_pool.h"
 #include "engine/buffer_ring.h"
+#include "engine/config_store.h"
 #include "engine/conn_table.h"
 #include "engine/counters.h"
 #include "engine/doorbell.h"
@@ -44,11 +45,11 @@ namespace sipring {
 
 class Reactor;
 
-// What all reactors share, read-only while they run (set up by Engine before start).
+// What all reactors share, read-only while they run (set up by Engine before start). The
+// configuration and TLS contexts live in the store, which changes at runtime.
 struct ReactorShared {
-  const Config* config = nullptr;
-  SSL_CTX* server_ctx = nullptr;   // may be null for a pure client
-  SSL_CTX* client_ctx = nullptr;   // may be null for a pure server
+  ConfigStore* store = nullptr;
+  SSL_CTX* client_ctx = nullptr;   // client role (sipring-load); per-domain in the identity issue
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   CoreFactory core;                // inline core, or empty
 };
@@ -72,6 +73,8 @@ class Reactor final : public ReactorPort {
 
   // --- Any thread ---
   void request_stop(int grace_ms) noexcept;
+  // Wakes the reactor if it sleeps (e.g. to pick up a new config snapshot).
+  void wake() noexcept { doorbell_.ring(); }
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
   SpscRing<Frame>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
@@ -106,6 +109,7 @@ class Reactor final : public ReactorPort {
   void arm_wake();
   bool has_pending_work();
   uint64_t sleep_timeout_ns();
+  void refresh_config();
   void begin_shutdown();
   bool step_shutdown();  // false when the loop may end
 
@@ -160,7 +164,9 @@ class Reactor final : public ReactorPort {
   uint32_t index_;
   int cpu_;
   ReactorShared* shared_;
-  const Config& cfg_;
+  const ConfigSnapshot* snap_ = nullptr;  // this iteration's configuration (refreshed each loop)
+  const Config* cfg_ = nullptr;           // &snap_->config
+  uint32_t max_message_size_ = 0;         // a copy other threads may read (send_remote)
   std::vector<ReactorListener> listeners_;
 
   Uring uring_;

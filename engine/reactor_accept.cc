@@ -73,10 +73,10 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c->fd = fd;
   c->listener = static_cast<uint16_t>(listener);
   c->state = ConnState::kInstalling;
-  c->last_io_ns = now_ns_;
+  c->last_io_ns = c->created_ns = now_ns_;
   counters_.accepted.add();
   counters_.connections_open.add();
-  timers_->arm(conns_->slot_of(c), now_ns_ + uint64_t(cfg_.engine.handshake_timeout_ms) * 1'000'000ull);
+  timers_->arm(conns_->slot_of(c), now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
   install(c);
 }
 
@@ -112,12 +112,22 @@ void Reactor::on_install(Connection* c, int res) {
     start_tls(c);
     return;
   }
-  c->tls = TlsConn::server(shared_->server_ctx);
+  // The TLS domain of the address it was accepted on; SNI may switch it during the handshake.
+  c->tls_set = snap_->tls;
+  c->domain = c->tls_set ? c->tls_set->server_domain(c->local, {}) : nullptr;
+  SSL_CTX* ctx = c->tls_set ? c->tls_set->context_of(c->domain) : nullptr;
+  if (ctx == nullptr) {
+    log_peer(kLogErr, c, "no TLS server domain for this address", "");
+    close_conn(c, CloseReason::kHandshakeFailed);
+    return;
+  }
+  c->tls = TlsConn::server(ctx);
   if (!c->tls) {
     log_peer(kLogErr, c, "out of memory for a TLS session", "");
     close_conn(c, CloseReason::kIoError);
     return;
   }
+  c->tls->set_user(c);
   c->state = ConnState::kHandshake;
   arm_recv(c);
 }
@@ -143,7 +153,7 @@ Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noex
   c->peer = to;
   c->state = ConnState::kConnecting;
   c->flags |= kConnClient;
-  c->last_io_ns = now_ns_;
+  c->last_io_ns = c->created_ns = now_ns_;
   SSL_SESSION* session = session_for(to);
   c->tls = TlsConn::client(shared_->client_ctx, sni.c_str(), session);
   if (!c->tls) {
@@ -158,7 +168,7 @@ Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noex
   io_uring_prep_connect(sqe, fd, c->peer.sa(), c->peer.len());
   io_uring_sqe_set_data64(sqe, op_data(Op::kConnect, slot, c->generation));
   c->ops++;
-  timers_->arm(slot, now_ns_ + uint64_t(cfg_.engine.handshake_timeout_ms) * 1'000'000ull);
+  timers_->arm(slot, now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
   return conns_->id_of(c);
 }
 

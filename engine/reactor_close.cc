@@ -32,7 +32,7 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
     c->ct_queue = q->next;
     unref(q);
   }
-  if (prev == ConnState::kOpen && cfg_.tls.send_close_notify && why != CloseReason::kIoError &&
+  if (prev == ConnState::kOpen && cfg_->tls.send_close_notify && why != CloseReason::kIoError &&
       c->tls) {
     if (seal_open_record(c)) {
       ConnSink sink(this, c);
@@ -136,7 +136,7 @@ void Reactor::free_conn(Connection* c) {
 }
 
 void Reactor::arm_idle_timer(Connection* c) {
-  int timeout = cfg_.tls.connection_timeout;
+  int timeout = cfg_->tls.connection_timeout;
   if (timeout < 0) return;  // -1: never close idle connections
   timers_->arm(conns_->slot_of(c), c->last_io_ns + uint64_t(timeout) * 1'000'000'000ull);
 }
@@ -154,7 +154,7 @@ void Reactor::on_timer(uint32_t slot) {
                                                        : CloseReason::kHandshakeTimeout);
       return;
     case ConnState::kOpen: {
-      int timeout = cfg_.tls.connection_timeout;
+      int timeout = cfg_->tls.connection_timeout;
       if (timeout < 0) return;
       uint64_t deadline = c->last_io_ns + uint64_t(timeout) * 1'000'000'000ull;
       if (deadline > now_ns_) {

@@ -267,7 +267,7 @@ void Reactor::read_buffered(Connection* c, uint8_t* p, size_t n) {
 }
 
 void Reactor::deliver(Connection* c, Block* blk, std::span<uint8_t> pt) {
-  const uint32_t max = cfg_.engine.max_message_size;
+  const uint32_t max = cfg_->engine.max_message_size;
   if (Block* a = c->msg_asm) {
     // A message began in an earlier record: append and frame the reassembled bytes.
     if (a->room() < pt.size()) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sipring/config.h"
@@ -126,6 +127,16 @@ class Engine {
 
   // The kernel/library feature line logged at start.
   std::string features() const;
+
+  // Runtime configuration (what the cfg.* RPCs call). Changes a parameter the registry marks
+  // runtime-changeable; `value` is the text form, `is_number` says it was written as a number.
+  // Validated exactly like a config file value; every reactor sees it at its next iteration.
+  Status set_param(std::string_view module, std::string_view name, std::string_view value,
+                   bool is_number);
+  Result<std::string> get_param(std::string_view module, std::string_view name) const;
+  // tls.reload: re-reads certificates, keys, CA lists, CRLs and the tls.cfg file once, builds new
+  // TLS contexts and swaps them in for new connections. On error nothing changes.
+  Status reload_tls();
 
  private:
   struct Impl;

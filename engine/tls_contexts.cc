@@ -1,0 +1,128 @@
+#include "engine/tls_contexts.h"
+
+#include <openssl/ssl.h>
+
+#include <cstring>
+#include <new>
+
+#include "crypto/tls_context.h"
+#include "engine/connection.h"
+
+namespace sipring {
+namespace {
+
+// What a domain's profile means as the parameters the context builders take.
+TlsParams params_of(const TlsProfile& p, const TlsParams& globals) {
+  TlsParams t = globals;
+  t.tls_method = p.tls_method;
+  t.certificate = p.certificate;
+  t.private_key = p.private_key;
+  t.ca_list = p.ca_list;
+  t.crl = p.crl;
+  t.verify_certificate = p.verify_certificate;
+  t.verify_depth = p.verify_depth;
+  t.require_certificate = p.require_certificate;
+  t.cipher_list = p.cipher_list;
+  return t;
+}
+
+Error in_domain(const TlsDomain& d, const Error& e) {
+  return Error{e.code, "TLS domain " + d.name() + " (" + d.where + "): " + e.message};
+}
+
+// BoringSSL calls this with the client's SNI; the connection (the SSL's user pointer) says
+// which address it was accepted on.
+int on_servername(SSL* ssl, int*, void* arg) {
+  const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  auto* c = static_cast<Connection*>(TlsConn::user_of(ssl));
+  if (sni == nullptr || c == nullptr) return SSL_TLSEXT_ERR_OK;
+  const auto* set = static_cast<const TlsContextSet*>(arg);
+  if (const TlsDomain* d = set->on_server_name(ssl, c->local, sni)) c->domain = d;
+  if (c->sni == nullptr) {
+    size_t n = strnlen(sni, 255);
+    c->sni.reset(new (std::nothrow) char[n + 1]);
+    if (c->sni) {
+      memcpy(c->sni.get(), sni, n);
+      c->sni[n] = '\0';
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+TlsContextSet::~TlsContextSet() = default;
+
+Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParams& params,
+                                                                  const std::string& config_dir,
+                                                                  TicketKeys* tickets,
+                                                                  uint64_t generation) {
+  std::shared_ptr<TlsContextSet> set(new TlsContextSet());
+  set->generation_ = generation;
+  if (params.config.empty()) {
+    set->domains_ = domains_from_params(params);
+  } else {
+    auto loaded = load_tls_domains(params.config, config_dir);
+    if (!loaded) return loaded.status();
+    set->domains_ = std::move(loaded.value());
+  }
+  for (const TlsDomain& d : set->domains_.domains) {
+    TlsParams p = params_of(d.profile, params);
+    if (d.role == TlsDomain::Role::kServer) {
+      if (p.certificate.empty()) {
+        return in_domain(d, make_error(Errc::kConfig,
+                                       "a server domain needs a certificate (and its key)"));
+      }
+      auto ctx = make_server_context(p, tickets);
+      if (!ctx) return in_domain(d, ctx.error());
+      SSL_CTX_set_tlsext_servername_callback(ctx.value().get(), on_servername);
+      SSL_CTX_set_tlsext_servername_arg(ctx.value().get(), set.get());
+      set->contexts_.push_back(std::move(ctx.value()));
+    } else {
+      ClientTlsOptions o;
+      o.tls_method = p.tls_method;
+      o.cipher_list = p.cipher_list;
+      if (p.verify_certificate) o.ca_file = p.ca_list;
+      auto ctx = make_client_context(o);
+      if (!ctx) return in_domain(d, ctx.error());
+      set->contexts_.push_back(std::move(ctx.value()));
+    }
+  }
+  return std::shared_ptr<const TlsContextSet>(std::move(set));
+}
+
+const TlsDomain* TlsContextSet::server_domain(const SockAddr& local, std::string_view sni) const {
+  return domains_.server_for(local, sni);
+}
+
+const TlsDomain* TlsContextSet::client_domain(const SockAddr& remote, std::string_view server_name,
+                                              std::string_view server_id) const {
+  return domains_.client_for(remote, server_name, server_id);
+}
+
+SSL_CTX* TlsContextSet::context_of(const TlsDomain* domain) const {
+  if (domain == nullptr) return nullptr;
+  size_t i = static_cast<size_t>(domain - domains_.domains.data());
+  return i < contexts_.size() ? contexts_[i].get() : nullptr;
+}
+
+const TlsDomain* TlsContextSet::on_server_name(SSL* ssl, const SockAddr& local,
+                                               const char* sni) const {
+  const TlsDomain* d = domains_.server_for(local, sni);
+  SSL_CTX* ctx = context_of(d);
+  if (ctx == nullptr || ctx == SSL_get_SSL_CTX(ssl)) return d;
+  // SSL_set_SSL_CTX switches the certificate; the verification settings follow explicitly.
+  SSL_set_SSL_CTX(ssl, ctx);
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+  SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+  return d;
+}
+
+bool TlsContextSet::has_server() const {
+  for (const TlsDomain& d : domains_.domains) {
+    if (d.role == TlsDomain::Role::kServer) return true;
+  }
+  return false;
+}
+
+}  // namespace sipring
