@@ -1,0 +1,40 @@
+// sipringctl's command line: the options before the command, and how the command's words become
+// typed JSON-RPC params (kamcmd's habits: numbers are numbers unless quoted).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/control/json.h"
+#include "sipring/result.h"
+
+namespace sipring::ctl {
+
+inline constexpr const char* kDefaultSocket = "unix:/run/sipring/sipring_ctl";
+inline constexpr double kDefaultTimeoutS = 10.0;
+
+struct CtlOptions {
+  std::string socket;  // "unix:PATH"
+  bool json = false;   // print the raw result as JSON
+  double timeout_s = kDefaultTimeoutS;
+  bool help = false;  // -h/--help: print usage and exit
+  std::string command;
+  std::vector<std::string> args;
+};
+
+// Parses argv[1..]: options, then COMMAND, then ARGS taken verbatim (so "-1" is an argument).
+// `env_socket` is $SIPRING_CTL or nullptr; -s wins over it, and it over kDefaultSocket. A bare
+// absolute path is taken as "unix:" + path. Errors are kInvalidArgument with a usage message.
+Result<CtlOptions> parse_args(int argc, const char* const* argv, const char* env_socket);
+
+// The usage text.
+const char* usage_text();
+
+// The JSON-RPC params for `method` and its words: a word that is a decimal integer fitting int64
+// (no '+', no leading zeros) becomes a number; a word in double quotes ("\"123\"") becomes the
+// string inside them; any other word stays a string. For a method whose name ends in "_string"
+// the last word is always a string (its quotes, if any, still removed).
+JsonValue typed_params(std::string_view method, const std::vector<std::string>& words);
+
+}  // namespace sipring::ctl

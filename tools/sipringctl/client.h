@@ -1,0 +1,19 @@
+// sipringctl's side of the control socket: one JSON-RPC request out, one response back, within
+// a deadline.
+#pragma once
+
+#include <string>
+
+#include "engine/control/json.h"
+#include "sipring/result.h"
+
+namespace sipring::ctl {
+
+// Connects to `socket_spec` ("unix:PATH"), sends `request` as one line and returns the parsed
+// response (a JSON-RPC response object; not checked further). Fails with kNotRunning when nobody
+// can be reached on the socket (the message names it and says what to do), and with kIo on a
+// timeout after `timeout_s` seconds, a connection closed without a reply, or a reply that is not
+// JSON.
+Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request, double timeout_s);
+
+}  // namespace sipring::ctl

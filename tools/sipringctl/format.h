@@ -1,0 +1,23 @@
+// How sipringctl shows a JSON-RPC result to a person (kamcmd's habits): tables for lists of
+// records, "key: value" lines for records, bare scalars. --json bypasses this.
+#pragma once
+
+#include <string>
+
+#include "engine/control/json.h"
+
+namespace sipring::ctl {
+
+// The text to print for `result`, each line ending in '\n':
+//  - null and an empty array: nothing;
+//  - a string: itself (unquoted); a number or bool: its JSON form;
+//  - an array of objects: an aligned table, one column per key in first-seen order (the first
+//    object's keys first), a header row of the keys, numeric columns right-aligned, "-" for
+//    null or missing values, nested values as compact JSON;
+//  - an array of scalars: one per line;
+//  - an object: "key: value" lines; a nested object as "key:" and its lines indented by two
+//    spaces; an array of scalars joined by ", "; an array of objects as an indented table;
+//  - any other array: pretty JSON.
+std::string format_result(const JsonValue& result);
+
+}  // namespace sipring::ctl

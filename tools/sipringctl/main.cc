@@ -1,0 +1,91 @@
+// sipringctl: calls a running sipring's control methods over its JSON-RPC Unix socket, in the
+// manner of Kamailio's kamcmd/sercmd:
+//   sipringctl [-s unix:PATH] [--json] [-t SECONDS] COMMAND [ARGS...]
+// Exit status: 0 done, 1 the call failed (an RPC error, a timeout, a bad reply), 2 usage error or
+// nobody to talk to, so scripts can tell "sipring said no" from "sipring is not there".
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "args.h"
+#include "client.h"
+#include "format.h"
+
+namespace sipring::ctl {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Prints the result of a successful call, or the RPC error; returns the exit status.
+int report(const JsonValue& response, bool json) {
+  if (!response.is_object()) {
+    std::fprintf(stderr, "sipringctl: bad reply (not a JSON-RPC response): %s\n",
+                 to_json(response).c_str());
+    return kExitFailure;
+  }
+  if (const JsonValue* error = response.find("error")) {
+    const JsonValue* code = error->find("code");
+    const JsonValue* message = error->find("message");
+    std::fprintf(stderr, "error: %s: %s\n", code ? to_json(*code).c_str() : "?",
+                 message && message->is_string() ? message->as_string().c_str()
+                 : message                       ? to_json(*message).c_str()
+                                                 : "(no message)");
+    return kExitFailure;
+  }
+  const JsonValue* result = response.find("result");
+  if (result == nullptr) {
+    std::fprintf(stderr, "sipringctl: bad reply (neither result nor error): %s\n",
+                 to_json(response).c_str());
+    return kExitFailure;
+  }
+  const std::string text = json ? to_json_pretty(*result) + "\n" : format_result(*result);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
+int run(int argc, const char* const* argv) {
+  Result<CtlOptions> parsed = parse_args(argc, argv, std::getenv("SIPRING_CTL"));
+  if (!parsed.is_ok()) {
+    std::fprintf(stderr, "sipringctl: %s\n\n%s", parsed.error().message.c_str(), usage_text());
+    return kExitUsage;
+  }
+  const CtlOptions& o = parsed.value();
+  if (o.help) {
+    std::fputs(usage_text(), stdout);
+    return kExitOk;
+  }
+
+  // "help" and "help METHOD" are the system.* introspection methods.
+  std::string method = o.command;
+  std::vector<std::string> args = o.args;
+  if (method == "help") {
+    if (args.size() > 1) {
+      std::fprintf(stderr, "sipringctl: usage: sipringctl help [METHOD]\n");
+      return kExitUsage;
+    }
+    method = args.empty() ? "system.listMethods" : "system.help";
+  }
+  JsonValue params = method == "system.help" ? JsonValue(JsonArray(args.begin(), args.end()))
+                                             : typed_params(method, args);
+
+  JsonValue request = JsonValue::object();
+  request.set("jsonrpc", "2.0");
+  request.set("method", method);
+  request.set("params", std::move(params));
+  request.set("id", 1);
+  Result<JsonValue> response = call(o.socket, request, o.timeout_s);
+  if (!response.is_ok()) {
+    std::fprintf(stderr, "sipringctl: %s\n", response.error().message.c_str());
+    return response.error().code == Errc::kNotRunning ? kExitUsage : kExitFailure;
+  }
+  return report(response.value(), o.json);
+}
+
+}  // namespace
+}  // namespace sipring::ctl
+
+int main(int argc, char** argv) {
+  return sipring::ctl::run(argc, argv);
+}
