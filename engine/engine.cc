@@ -16,6 +16,8 @@
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
 #include "engine/config_store.h"
+#include "engine/control/engine_rpcs.h"
+#include "engine/control/rpc_server.h"
 #include "engine/tls_contexts.h"
 #include "engine/listener.h"
 #include "engine/log.h"
@@ -121,7 +123,9 @@ struct Engine::Impl {
   ReactorShared shared;
   TicketKeys tickets;
   std::unique_ptr<ConfigStore> store;
-  std::mutex reload_mu;  // one tls.reload at a time
+  std::mutex reload_mu;   // one tls.reload at a time
+  std::mutex control_mu;  // one control call per reactor at a time
+  std::unique_ptr<RpcServer> rpc;
   bssl::UniquePtr<SSL_CTX> client_ctx;
   std::vector<std::unique_ptr<Reactor>> reactors;
   std::vector<std::unique_ptr<ThreadInbox>> inboxes;
@@ -267,6 +271,10 @@ Status Engine::start() {
     stop(0);
     return first_error;
   }
+  if (Status s = start_control(); !s) {
+    stop(0);
+    return s;
+  }
   m.features = "io_uring: " + m.reactors[0]->features().describe() + "; TLS: " +
                OpenSSL_version(OPENSSL_VERSION) + " (BoringSSL), TLS 1.3 records in place, " +
                "TLS 1.2 via SealRecord/OpenRecord; " + std::to_string(n) + " reactor(s)";
@@ -274,9 +282,37 @@ Status Engine::start() {
   return Status::ok();
 }
 
+Status Engine::start_control() {
+  Impl& m = *impl_;
+  const CtlParams& ctl = m.config.ctl;
+  if (ctl.socket.empty()) return Status::ok();
+  m.rpc = std::make_unique<RpcServer>();
+  register_engine_rpcs(*m.rpc, *this);
+  unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
+  Status s = m.rpc->start(ctl.socket, mode);
+  if (s) {
+    SIPRING_LOG(kLogInfo, "ctl", "control socket %s (JSON-RPC 2.0; try: sipringctl -s %s help)",
+                ctl.socket.c_str(), ctl.socket.c_str());
+    return s;
+  }
+  m.rpc.reset();
+  if (ctl.socket == CtlParams{}.socket) {
+    // The default place may not be writable (not root, or another sipring already there):
+    // run without a control socket rather than not at all, and say how to get one.
+    SIPRING_LOG(kLogWarn, "ctl",
+                "no control socket: %s; set modparam(\"ctl\", \"socket\", \"unix:/some/path\")",
+                s.message().c_str());
+    return Status::ok();
+  }
+  return s;
+}
+
+std::string Engine::control_socket() const { return impl_->rpc ? impl_->rpc->path() : ""; }
+
 void Engine::stop(int grace_ms) {
   Impl& m = *impl_;
   if (!m.running.load(std::memory_order_acquire)) return;
+  if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
   for (auto& r : m.reactors) r->request_stop(grace_ms);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
@@ -356,6 +392,71 @@ Status Engine::reload_tls() {
   for (auto& r : m.reactors) r->wake();
   SIPRING_LOG(kLogInfo, "tls", "tls.reload: new TLS contexts in use for new connections");
   return Status::ok();
+}
+
+namespace {
+
+constexpr int kControlTimeoutMs = 5000;
+
+// Runs `fn` on every reactor's thread in turn; an error names the reactor that did not answer.
+template <class Fn>
+Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) {
+  for (auto& r : reactors) {
+    auto call = std::make_shared<ControlCall>();
+    call->fn = fn;
+    if (!r->run_control(call, kControlTimeoutMs)) {
+      return make_error(Errc::kIo, "reactor %u did not answer within %d ms (stopping?)",
+                        r->index(), kControlTimeoutMs);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<ConnectionInfo>> Engine::connections() {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  // The results live in shared storage the calls own, never on this stack (see ControlCall).
+  auto out = std::make_shared<std::vector<ConnectionInfo>>();
+  Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.describe_connections(out.get()); });
+  if (!s) return s;
+  return std::move(*out);
+}
+
+Status Engine::close_connection(ConnId id) {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= m.reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto killed = std::make_shared<std::atomic<bool>>(false);
+  auto call = std::make_shared<ControlCall>();
+  call->fn = [killed, id](Reactor& r) { killed->store(r.kill(id)); };
+  Reactor& r = *m.reactors[id.reactor()];
+  if (!r.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
+                      kControlTimeoutMs);
+  }
+  if (!killed->load()) {
+    return make_error(Errc::kUnknownConnection,
+                      "no open connection %llu (closed already, or not an id from tls.list)",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  return Status::ok();
+}
+
+Result<TlsSummary> Engine::tls_summary() {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto out = std::make_shared<TlsSummary>();
+  Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.summarize(out.get()); });
+  if (!s) return s;
+  return *out;
 }
 
 }  // namespace sipring

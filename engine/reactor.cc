@@ -82,6 +82,8 @@ thread_local Reactor* Reactor::current_ = nullptr;
 
 void Reactor::run() {
   current_ = this;
+  // Release: control callers that see this also see a reactor whose loop is about to run.
+  running_.store(true, std::memory_order_release);
   for (uint32_t i = 0; i < listeners_.size(); i++) arm_accept(i);
   arm_wake();
   for (;;) {
@@ -95,6 +97,8 @@ void Reactor::run() {
   uring_.submit_and_wait(0, 0);
   reap_completions();
   drain_inbox();
+  running_.store(false, std::memory_order_release);
+  run_pending_control();  // a caller may have queued one just now; it finds an empty engine
 }
 
 void Reactor::begin_shutdown() {
@@ -177,6 +181,8 @@ void Reactor::refresh_config() {
 void Reactor::loop_once(bool may_sleep) {
   counters_.loops.add();
   refresh_config();
+  // Relaxed: a cheap look; run_pending_control() takes the call with acquire.
+  if (control_.load(std::memory_order_relaxed) != nullptr) run_pending_control();
   // Busy polling: right after activity, more is likely; polling (a non-blocking enter) avoids
   // the wake-up latency of sleeping, at the price of CPU time.
   if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
@@ -185,6 +191,7 @@ void Reactor::loop_once(bool may_sleep) {
         // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
         // longer news: sleeping (with the shutdown's short timeout) is right.
         return !inbox_->empty() || shared_->store->newer_than(snap_) ||
+               control_.load(std::memory_order_relaxed) != nullptr ||
                (!shutting_down_ && stop_requested_.load(std::memory_order_acquire));
       })) {
     uring_.submit_and_wait(1, sleep_timeout_ns());

@@ -29,6 +29,7 @@
 #include "engine/block_pool.h"
 #include "engine/buffer_ring.h"
 #include "engine/config_store.h"
+#include "engine/control_call.h"
 #include "engine/conn_table.h"
 #include "engine/counters.h"
 #include "engine/doorbell.h"
@@ -75,6 +76,15 @@ class Reactor final : public ReactorPort {
   void request_stop(int grace_ms) noexcept;
   // Wakes the reactor if it sleeps (e.g. to pick up a new config snapshot).
   void wake() noexcept { doorbell_.ring(); }
+  // Runs call->fn on this reactor's thread and waits up to `timeout_ms` for it. One call at a
+  // time per reactor (the engine serializes control calls). False on timeout or if the reactor
+  // is not running; the call then still completes (or is dropped with the reactor) safely.
+  bool run_control(std::shared_ptr<ControlCall> call, int timeout_ms);
+
+  // For control calls (reactor thread only): what tls.list / tls.info / tls.kill need.
+  void describe_connections(std::vector<ConnectionInfo>* out);
+  void summarize(TlsSummary* out);
+  bool kill(ConnId id);
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
   SpscRing<Frame>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
@@ -110,6 +120,7 @@ class Reactor final : public ReactorPort {
   bool has_pending_work();
   uint64_t sleep_timeout_ns();
   void refresh_config();
+  void run_pending_control();
   void begin_shutdown();
   bool step_shutdown();  // false when the loop may end
 
@@ -157,6 +168,8 @@ class Reactor final : public ReactorPort {
   void hard_close(Connection* c);  // linger is over: abort what is pending and close
   void on_timer(uint32_t slot);
   void arm_idle_timer(Connection* c);
+  // Logs an event of connection `c` at `level` (TLS events use tls.tls_log / tls.tls_debug),
+  // rate-limited per reactor.
   void log_peer(int level, Connection* c, const char* what, const char* detail);
 
   static thread_local Reactor* current_;
@@ -191,6 +204,8 @@ class Reactor final : public ReactorPort {
   std::vector<uint32_t> stopped_recv_;     // connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
   std::atomic<bool> stop_requested_{false};
+  std::atomic<ControlCall*> control_{nullptr};  // a call waiting for this thread
+  std::atomic<bool> running_{false};
   std::atomic<int> stop_grace_ms_{2000};
   bool shutting_down_ = false;
   uint64_t shutdown_deadline_ns_ = 0;

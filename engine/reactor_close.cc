@@ -149,7 +149,7 @@ void Reactor::on_timer(uint32_t slot) {
     case ConnState::kConnecting:
     case ConnState::kHandshake:
       counters_.handshake_timeouts.add();
-      log_peer(kLogInfo, c, "TLS handshake timed out", "");
+      log_peer(cfg_->tls.tls_log, c, "TLS handshake timed out", "");
       close_conn(c, c->state == ConnState::kConnecting ? CloseReason::kConnectFailed
                                                        : CloseReason::kHandshakeTimeout);
       return;

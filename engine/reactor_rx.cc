@@ -111,7 +111,7 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
   }
   if (step == TlsConn::Step::kFailed) {
     counters_.handshake_failures.add();
-    log_peer(kLogInfo, c, "TLS handshake failed", c->tls->failure_reason());
+    log_peer(cfg_->tls.tls_log, c, "TLS handshake failed", c->tls->failure_reason());
     close_conn(c, CloseReason::kHandshakeFailed);
     n = 0;
     return;
@@ -148,7 +148,7 @@ void Reactor::open_records(Connection* c, Block* blk, uint8_t* p, size_t n) {
     }
     size_t len = record_length(rp->data);
     if (len > kMaxRecord) {
-      log_peer(kLogInfo, c, "oversized TLS record", "");
+      log_peer(cfg_->tls.tls_log, c, "oversized TLS record", "");
       close_conn(c, CloseReason::kTlsError);
       return;
     }
@@ -179,7 +179,7 @@ void Reactor::open_records(Connection* c, Block* blk, uint8_t* p, size_t n) {
   while (n >= kRecordHeader) {
     size_t len = record_length(p);
     if (len > kMaxRecord) {
-      log_peer(kLogInfo, c, "oversized TLS record", "");
+      log_peer(cfg_->tls.tls_log, c, "oversized TLS record", "");
       close_conn(c, CloseReason::kTlsError);
       return;
     }
@@ -216,6 +216,7 @@ void Reactor::open_record(Connection* c, Block* blk, uint8_t* rec, size_t len) {
       counters_.records_in.add();
       if (key_update) {
         counters_.key_updates.add();
+        log_peer(cfg_->tls.tls_debug, c, "TLS 1.3 KeyUpdate requested by the peer", "");
         // Everything staged so far was meant for the old key: seal it first.
         seal_open_record(c);
         ConnSink sink(this, c);
@@ -230,7 +231,7 @@ void Reactor::open_record(Connection* c, Block* blk, uint8_t* rec, size_t len) {
       close_conn(c, CloseReason::kPeerClosed);
       return;
     case TlsConn::Open::kError:
-      log_peer(kLogInfo, c, "bad TLS record", c->tls->failure_reason());
+      log_peer(cfg_->tls.tls_log, c, "bad TLS record", c->tls->failure_reason());
       close_conn(c, CloseReason::kTlsError);
       return;
   }
@@ -258,7 +259,7 @@ void Reactor::read_buffered(Connection* c, uint8_t* p, size_t n) {
     unref(b);
     if (r == TlsConn::Read::kCloseNotify) close_conn(c, CloseReason::kPeerClosed);
     if (r == TlsConn::Read::kError) {
-      log_peer(kLogInfo, c, "bad TLS record", c->tls->failure_reason());
+      log_peer(cfg_->tls.tls_log, c, "bad TLS record", c->tls->failure_reason());
       close_conn(c, CloseReason::kTlsError);
     }
     break;

@@ -76,10 +76,13 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
   }
   const size_t prefix = c->tls->record_prefix();
   const size_t suffix = c->tls->record_suffix_max();
+  // tls.ssl_max_send_fragment caps the plaintext of each record we seal (-1: the TLS maximum).
+  const int fragment = cfg_->tls.ssl_max_send_fragment;
+  const size_t max_plaintext = fragment > 0 ? static_cast<size_t>(fragment) : kMaxPlaintext;
   while (!bytes.empty()) {
     Block* t = c->tx_tail;
     if (c->open_rec == Connection::kNoRecord) {
-      size_t first = std::min(bytes.size(), kMaxPlaintext);
+      size_t first = std::min(bytes.size(), max_plaintext);
       // Open the record in the current buffer only if a useful amount fits there.
       if (t == nullptr || t->room() < prefix + suffix + std::min<size_t>(first, 512)) {
         t = tx_block(c, static_cast<uint32_t>(prefix + first + suffix));
@@ -90,7 +93,7 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
     }
     size_t pt_len = t->size - c->open_rec - prefix;
     size_t room = t->room() > suffix ? t->room() - suffix : 0;
-    size_t space = std::min(kMaxPlaintext - pt_len, room);
+    size_t space = std::min(max_plaintext - pt_len, room);
     if (space == 0) {
       if (!seal_open_record(c)) return false;
       continue;

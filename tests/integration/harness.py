@@ -43,6 +43,23 @@ def sipring_bin():
     return os.path.join(build_dir(), "tools", "sipring")
 
 
+def sipringctl_bin():
+    return os.path.join(build_dir(), "tools", "sipringctl")
+
+
+def ctl(daemon, *args, json_out=True, timeout=15):
+    """Runs sipringctl against `daemon`; returns (returncode, parsed JSON result or text, stderr)."""
+    import json as _json
+    cmd = [sipringctl_bin(), "-s", "unix:" + daemon.ctl_socket]
+    if json_out:
+        cmd.append("--json")
+    r = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    out = r.stdout
+    if json_out and r.returncode == 0 and out.strip():
+        out = _json.loads(out)
+    return r.returncode, out, r.stderr
+
+
 def certs_bin():
     return os.path.join(build_dir(), "tools", "sipring-certs")
 
@@ -148,6 +165,8 @@ class Daemon:
         self.grace_ms = grace_ms
         self.stats_interval = stats_interval
         self.config_path = os.path.join(workdir, "sipring.cfg")
+        # Each daemon gets its own control socket (the default path is shared by every sipring).
+        self.ctl_socket = os.path.join(workdir, "ctl.sock")
         self.proc = None
         self.returncode = None
         self._stderr = []  # log lines, in order
@@ -313,7 +332,9 @@ def start_daemon(test, params=None, core="inline", grace_ms=None, extra_lines=()
         port = free_port()
         d = Daemon(workdir, port, core=core, grace_ms=grace_ms, stats_interval=stats_interval)
         with open(d.config_path, "w") as f:
-            f.write(config_text(port, params, extra_lines))
+            ctl = {("ctl", "socket"): "unix:" + d.ctl_socket}
+            ctl.update(params or {})
+            f.write(config_text(port, ctl, extra_lines))
         d.spawn()
         add_cleanup(d.kill)
         _register(test, d)

@@ -73,6 +73,30 @@ class Core {
 };
 using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
 
+// What tls.list shows of one connection.
+struct ConnectionInfo {
+  ConnId id;
+  std::string domain;         // the TLS domain in use, e.g. "server:default"
+  std::string sni;            // the server name the client asked for, or ""
+  int64_t started_unix_s = 0; // when it was accepted or connected (wall clock)
+  int64_t timeout_s = -1;     // seconds until the idle timeout closes it; -1 = none
+  SockAddr peer;              // remote address
+  SockAddr local;             // local address
+  std::string cipher;         // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
+  uint16_t tls_version = 0;
+  const char* state = "";     // "connecting", "handshake", "established", "closing"
+  uint32_t queued_bytes = 0;  // bytes waiting to be sent (clear-text queue included)
+  bool client = false;        // opened by sipring
+  bool peer_verified = false;
+};
+
+// What tls.info shows.
+struct TlsSummary {
+  uint64_t max_connections = 0;       // over all reactors
+  uint64_t opened_connections = 0;
+  uint64_t clear_text_queued_bytes = 0;  // waiting for handshakes to finish (client role)
+};
+
 // Client-side TLS settings (load generator, client role).
 struct ClientOptions {
   std::string tls_method = "TLSv1.2+";
@@ -138,9 +162,19 @@ class Engine {
   // TLS contexts and swaps them in for new connections. On error nothing changes.
   Status reload_tls();
 
+  // tls.list / tls.kill / tls.info: asked of every reactor on its own thread (a control call,
+  // never a lock on the data path). Any thread; they wait for the reactors (bounded).
+  Result<std::vector<ConnectionInfo>> connections();
+  Status close_connection(ConnId id);
+  Result<TlsSummary> tls_summary();
+
+  // The control socket's path, or "" when it is disabled.
+  std::string control_socket() const;
+
  private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
+  Status start_control();
   std::unique_ptr<Impl> impl_;
 };
 

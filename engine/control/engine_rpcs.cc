@@ -1,0 +1,202 @@
+// The engine's RPCs, as Kamailio operators know them from sercmd/kamcmd: cfg.* for parameters,
+// tls.* for connections and reloads, core.* for the process. Each handler only parses its
+// params and calls the public Engine API; the work (and its locking-free reactor calls) is there.
+#include "engine/control/engine_rpcs.h"
+
+#include <charconv>
+#include <string>
+
+#include "engine/config_registry.h"
+
+namespace sipring {
+namespace {
+
+Error bad_params(const char* usage) {
+  return make_error(Errc::kInvalidArgument, "expected parameters: %s", usage);
+}
+
+// Positional string parameter i, or null.
+const std::string* str_at(const JsonValue& params, size_t i) {
+  if (!params.is_array() || params.as_array().size() <= i) return nullptr;
+  const JsonValue& v = params.as_array()[i];
+  return v.is_string() ? &v.as_string() : nullptr;
+}
+
+// A parameter's current value as JSON, typed as the registry types it.
+JsonValue typed(const ParamDef& def, const std::string& text) {
+  if (def.type == ParamType::kInt || def.type == ParamType::kBool) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && p == text.data() + text.size()) return JsonValue(n);
+  }
+  return JsonValue(text);
+}
+
+Result<JsonValue> set_now(Engine& engine, const JsonValue& params, bool want_int) {
+  const char* usage = want_int ? "MODULE NAME INTEGER" : "MODULE NAME STRING";
+  const std::string* module = str_at(params, 0);
+  const std::string* name = str_at(params, 1);
+  if (module == nullptr || name == nullptr || params.as_array().size() != 3) {
+    return bad_params(usage);
+  }
+  const JsonValue& v = params.as_array()[2];
+  if (want_int && !v.is_int()) {
+    return make_error(Errc::kInvalidArgument,
+                      "%s.%s: cfg.set_now_int needs an integer value (use cfg.set_now_string for "
+                      "text)",
+                      module->c_str(), name->c_str());
+  }
+  if (!want_int && !v.is_string()) {
+    return make_error(Errc::kInvalidArgument, "%s.%s: cfg.set_now_string needs a string value",
+                      module->c_str(), name->c_str());
+  }
+  Status s = want_int ? engine.set_param(*module, *name, std::to_string(v.as_int()), true)
+                      : engine.set_param(*module, *name, v.as_string(), false);
+  if (!s) return s;
+  return JsonValue();
+}
+
+Result<JsonValue> cfg_get(Engine& engine, const JsonValue& params) {
+  const std::string* module = str_at(params, 0);
+  const std::string* name = str_at(params, 1);
+  if (module == nullptr || name == nullptr) return bad_params("MODULE NAME");
+  auto def = lookup_param(*module, *name);
+  if (!def) return Error{Errc::kInvalidArgument, def.error().message};
+  auto v = engine.get_param(*module, *name);
+  if (!v) return Error{Errc::kInvalidArgument, v.error().message};
+  return typed(*def.value(), v.value());
+}
+
+// Every parameter this build stores: module, name, value, whether it may change at runtime.
+Result<JsonValue> cfg_list(Engine& engine, std::string_view only_module) {
+  JsonValue out = JsonValue::array();
+  for (const ParamDef& def : param_registry()) {
+    if (def.support != ParamSupport::kSupported) continue;
+    if (!only_module.empty() && def.module != only_module) continue;
+    auto v = engine.get_param(def.module, def.name);
+    if (!v) continue;
+    out.push_back(JsonObject{{"module", std::string(def.module)},
+                             {"name", std::string(def.name)},
+                             {"value", typed(def, v.value())},
+                             {"runtime", def.runtime}});
+  }
+  return out;
+}
+
+// tls.options: the TLS module's parameters as one object, Kamailio style.
+Result<JsonValue> tls_options(Engine& engine) {
+  JsonValue out = JsonValue::object();
+  for (const ParamDef& def : param_registry()) {
+    if (def.module != "tls" || def.support != ParamSupport::kSupported) continue;
+    auto v = engine.get_param(def.module, def.name);
+    if (v) out.set(std::string(def.name), typed(def, v.value()));
+  }
+  return out;
+}
+
+Result<JsonValue> tls_list(Engine& engine) {
+  auto conns = engine.connections();
+  if (!conns) return conns.status();
+  JsonValue out = JsonValue::array();
+  for (const ConnectionInfo& c : conns.value()) {
+    out.push_back(JsonObject{
+        {"id", std::to_string(c.id.raw())},
+        {"domain", c.domain},
+        {"sni", c.sni},
+        {"timestamp", c.started_unix_s},
+        {"timeout", c.timeout_s},
+        {"src", c.peer.to_string()},
+        {"dst", c.local.to_string()},
+        {"cipher", c.cipher},
+        {"state", c.state},
+        {"queued", static_cast<int64_t>(c.queued_bytes)},
+    });
+  }
+  return out;
+}
+
+Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
+  if (!params.is_array() || params.as_array().size() != 1) return bad_params("CONNECTION_ID");
+  const JsonValue& v = params.as_array()[0];
+  uint64_t id = 0;
+  if (v.is_int() && v.as_int() > 0) {
+    id = static_cast<uint64_t>(v.as_int());
+  } else if (v.is_string()) {
+    const std::string& t = v.as_string();
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+    if (ec != std::errc() || p != t.data() + t.size()) return bad_params("CONNECTION_ID");
+  } else {
+    return bad_params("CONNECTION_ID (as tls.list shows it)");
+  }
+  Status s = engine.close_connection(ConnId(id));
+  if (!s) return s;
+  return JsonValue();
+}
+
+Result<JsonValue> tls_info(Engine& engine) {
+  auto t = engine.tls_summary();
+  if (!t) return t.status();
+  return JsonValue(JsonObject{
+      {"max_connections", static_cast<int64_t>(t->max_connections)},
+      {"opened_connections", static_cast<int64_t>(t->opened_connections)},
+      {"clear_text_write_queued_bytes", static_cast<int64_t>(t->clear_text_queued_bytes)},
+  });
+}
+
+Result<JsonValue> engine_stats(Engine& engine) {
+  EngineStats stats = engine.stats();
+  auto parsed = parse_json(stats.total().to_json());
+  if (!parsed) return parsed.status();
+  JsonValue per = JsonValue::array();
+  for (const ReactorStats& r : stats.reactors) {
+    auto one = parse_json(r.to_json());
+    if (one) per.push_back(std::move(one.value()));
+  }
+  JsonValue out = JsonValue::object();
+  out.set("total", std::move(parsed.value()));
+  out.set("reactors", std::move(per));
+  return out;
+}
+
+}  // namespace
+
+void register_engine_rpcs(RpcServer& server, Engine& engine) {
+  Engine* e = &engine;
+  server.add("cfg.set_now_int", "MODULE NAME INTEGER",
+             "Changes an integer parameter now (only those the manual allows at runtime)",
+             [e](const JsonValue& p) { return set_now(*e, p, true); });
+  server.add("cfg.set_now_string", "MODULE NAME STRING",
+             "Changes a string parameter now (e.g. tls config; takes effect at tls.reload)",
+             [e](const JsonValue& p) { return set_now(*e, p, false); });
+  server.add("cfg.get", "MODULE NAME", "Shows a parameter's current value",
+             [e](const JsonValue& p) { return cfg_get(*e, p); });
+  server.add("cfg.list", "[MODULE]", "Lists every parameter with its value and runtime flag",
+             [e](const JsonValue& p) {
+               const std::string* m = str_at(p, 0);
+               return cfg_list(*e, m ? *m : std::string());
+             });
+  server.add("tls.options", "", "Shows the TLS module's parameters",
+             [e](const JsonValue&) { return tls_options(*e); });
+  server.add("tls.info", "", "Connection limits and counts, and clear-text bytes queued",
+             [e](const JsonValue&) { return tls_info(*e); });
+  server.add("tls.list", "", "Lists TLS connections (id, domain, SNI, times, addresses, cipher)",
+             [e](const JsonValue&) { return tls_list(*e); });
+  server.add("tls.kill", "CONNECTION_ID", "Closes a TLS connection (its id from tls.list)",
+             [e](const JsonValue& p) { return tls_kill(*e, p); });
+  server.add("tls.reload", "",
+             "Re-reads certificates, keys, CA lists, CRLs and the tls.cfg file; new connections "
+             "use them, established ones keep theirs",
+             [e](const JsonValue&) -> Result<JsonValue> {
+               Status s = e->reload_tls();
+               if (!s) return s;
+               return JsonValue("TLS configuration reloaded");
+             });
+  server.add("core.version", "", "sipring's version and what it uses",
+             [e](const JsonValue&) -> Result<JsonValue> {
+               return JsonValue("sipring " SIPRING_VERSION "; " + e->features());
+             });
+  server.add("core.stats", "", "Every counter, in total and per reactor",
+             [e](const JsonValue&) { return engine_stats(*e); });
+}
+
+}  // namespace sipring
