@@ -17,8 +17,12 @@
 
 #include "engine/config_registry.h"
 #include "sipring/config.h"
+#include "sipring/conn_id.h"
 
 namespace sipring {
+
+// Validates a per-reactor override and applies it to `engine` (defined at the end).
+Status apply_override(EngineParams& engine, const ReactorOverride& o);
 
 namespace {
 
@@ -407,6 +411,9 @@ class Parser {
                "line"};
       return false;
     }
+    if (module.text == "sipring" && is_reactor_override(name.text)) {
+      return reactor_override(kw, name.text, value, fail);
+    }
     Result<const ParamDef*> def = lookup_param(module.text, name.text);
     if (!def) {
       *fail = {kw.line, def.error().message};
@@ -417,6 +424,37 @@ class Parser {
       return false;
     }
     set_lines_[*def] = kw.line;
+    return true;
+  }
+
+  // "r<N>.<name>": a setting for reactor N only.
+  static bool is_reactor_override(std::string_view name) {
+    size_t i = 1;
+    if (name.size() < 3 || name[0] != 'r') return false;
+    while (i < name.size() && isdigit(static_cast<unsigned char>(name[i]))) i++;
+    return i > 1 && i < name.size() && name[i] == '.';
+  }
+
+  bool reactor_override(const Token& kw, std::string_view name, const ParamValue& value,
+                        Failure* fail) {
+    size_t dot = name.find('.');
+    ReactorOverride o;
+    o.reactor = static_cast<uint32_t>(std::stoul(std::string(name.substr(1, dot - 1))));
+    o.name = std::string(name.substr(dot + 1));
+    o.value = value.is_number ? std::to_string(value.number) : value.text;
+    o.is_number = value.is_number;
+    if (o.reactor >= ConnId::kMaxReactors) {
+      *fail = {kw.line, "sipring." + std::string(name) + ": there are at most " +
+                            std::to_string(ConnId::kMaxReactors) + " reactors"};
+      return false;
+    }
+    // Validate now, exactly as the global parameter would be, on a scratch config.
+    Config scratch;
+    if (Status s = apply_override(scratch.engine, o); !s) {
+      *fail = {kw.line, s.message()};
+      return false;
+    }
+    cfg_->engine.overrides.push_back(std::move(o));
     return true;
   }
 
@@ -577,6 +615,54 @@ Result<Config> load_config_file(const std::string& path) {
   }
   const std::string dir = std::filesystem::path(path).parent_path().string();
   return parse_config_text(text, path, dir);
+}
+
+Status apply_override(EngineParams& engine, const ReactorOverride& o) {
+  static constexpr std::string_view kOverridable[] = {
+      "cpu", "ring_entries", "recv_buffers", "recv_buffer_size", "handoff_entries",
+      "reply_ring_bytes", "max_connections", "busy_poll_us"};
+  bool ok = false;
+  for (std::string_view n : kOverridable) ok = ok || n == o.name;
+  const std::string what = "sipring.r" + std::to_string(o.reactor) + "." + o.name;
+  if (!ok) {
+    return make_error(Errc::kConfig,
+                      "%s: only cpu, ring_entries, recv_buffers, recv_buffer_size, "
+                      "handoff_entries, reply_ring_bytes, max_connections and busy_poll_us can be "
+                      "set per reactor",
+                      what.c_str());
+  }
+  ParamValue v = o.is_number ? ParamValue::of_number(std::stoll(o.value)) : ParamValue::of_text(o.value);
+  if (o.name == "cpu") {
+    // A CPU for this reactor: validated like an element of sipring.cpus.
+    Config scratch;
+    Status s = set_param(scratch, *find_param("sipring", "cpus"), v);
+    if (!s || scratch.engine.cpus.size() != 1) {
+      return make_error(Errc::kConfig, "%s: expects one CPU number, e.g. 3%s%s", what.c_str(),
+                        s ? "" : ": ", s ? "" : s.message().c_str());
+    }
+    return Status::ok();
+  }
+  Config scratch;
+  scratch.engine = engine;
+  Status s = set_param(scratch, *find_param("sipring", o.name), v);
+  if (!s) return make_error(Errc::kConfig, "%s: %s", what.c_str(), s.message().c_str());
+  engine = scratch.engine;
+  return Status::ok();
+}
+
+EngineParams params_for(const EngineParams& engine, uint32_t r, int* cpu) {
+  EngineParams p = engine;
+  if (cpu != nullptr) *cpu = engine.cpus.empty() ? -1 : engine.cpus[r % engine.cpus.size()];
+  for (const ReactorOverride& o : engine.overrides) {
+    if (o.reactor != r) continue;
+    if (o.name == "cpu") {
+      if (cpu != nullptr) *cpu = std::stoi(o.value);
+      continue;
+    }
+    (void)apply_override(p, o);  // validated when the config was read
+  }
+  p.overrides.clear();
+  return p;
 }
 
 }  // namespace sipring

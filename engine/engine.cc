@@ -234,9 +234,12 @@ Status Engine::start() {
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
   for (uint32_t r = 0; r < n; r++) {
-    int cpu = !cfg.engine.cpus.empty() ? cfg.engine.cpus[r % cfg.engine.cpus.size()]
-                                       : static_cast<int>(r % ncpu);
-    m.reactors.push_back(std::make_unique<Reactor>(r, cpu, &m.shared, std::move(listeners[r])));
+    int cpu = -1;
+    EngineParams e = params_for(cfg.engine, r, &cpu);
+    if (cpu < 0) cpu = static_cast<int>(r % ncpu);
+    if (e.max_connections + 64 > files) e.max_connections = files > 128 ? files - 64 : 64;
+    m.reactors.push_back(std::make_unique<Reactor>(r, cpu, std::move(e), &m.shared,
+                                                   std::move(listeners[r])));
     m.shared.reactors.push_back(m.reactors.back().get());
   }
 

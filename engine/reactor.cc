@@ -24,9 +24,10 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-Reactor::Reactor(uint32_t index, int cpu, ReactorShared* shared,
+Reactor::Reactor(uint32_t index, int cpu, EngineParams engine, ReactorShared* shared,
                  std::vector<ReactorListener> listeners)
-    : index_(index), cpu_(cpu), shared_(shared), listeners_(std::move(listeners)) {
+    : index_(index), cpu_(cpu), engine_(std::move(engine)), shared_(shared),
+      listeners_(std::move(listeners)) {
   // The engine-wide parameters (ring sizes, ...) never change at runtime; this first snapshot
   // serves set-up until the loop refreshes it.
   snap_ = shared_->store->current(index_);
@@ -53,7 +54,7 @@ Status Reactor::setup() {
   snprintf(name, sizeof(name), "sipring-r%u", index_);
   pthread_setname_np(pthread_self(), name);
 
-  const EngineParams& e = cfg_->engine;
+  const EngineParams& e = engine_;
   now_ns_ = monotonic_ns();
   if (Status s = uring_.init(e.ring_entries, e.max_connections); !s) return s;
   if (Status s = buffers_.init(uring_.ring(), 1, e.recv_buffers, e.recv_buffer_size); !s) return s;

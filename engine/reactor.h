@@ -64,7 +64,9 @@ struct ReactorListener {
 
 class Reactor final : public ReactorPort {
  public:
-  Reactor(uint32_t index, int cpu, ReactorShared* shared, std::vector<ReactorListener> listeners);
+  // `engine`: this reactor's engine parameters (global ones with its overrides applied).
+  Reactor(uint32_t index, int cpu, EngineParams engine, ReactorShared* shared,
+          std::vector<ReactorListener> listeners);
   ~Reactor() override;
 
   // On the reactor's own thread: pins it, creates the ring, buffers and rings. Then run().
@@ -176,6 +178,7 @@ class Reactor final : public ReactorPort {
 
   uint32_t index_;
   int cpu_;
+  const EngineParams engine_;             // ring sizes etc.: fixed for the reactor's life
   ReactorShared* shared_;
   const ConfigSnapshot* snap_ = nullptr;  // this iteration's configuration (refreshed each loop)
   const Config* cfg_ = nullptr;           // &snap_->config

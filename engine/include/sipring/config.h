@@ -51,6 +51,14 @@ struct TlsParams {
   std::string config;                   // tls.cfg with per-domain settings (replaces the above)
 };
 
+// A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.
+struct ReactorOverride {
+  uint32_t reactor = 0;
+  std::string name;   // an engine parameter, or "cpu"
+  std::string value;  // as written
+  bool is_number = false;
+};
+
 // Engine tuning ("sipring" module).
 struct EngineParams {
   int reactors = 0;                       // 0 = one per online CPU
@@ -65,6 +73,7 @@ struct EngineParams {
   int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
   bool reuseport = true;                  // SO_REUSEPORT listener per reactor
   uint32_t busy_poll_us = 0;              // keep polling this long after the last event
+  std::vector<ReactorOverride> overrides; // per-reactor values, applied by params_for()
 };
 
 // The control socket ("ctl" module; Kamailio's ctl/jsonrpcs habits).
@@ -82,6 +91,10 @@ struct Config {
   EngineParams engine;
   CtlParams ctl;
 };
+
+// The engine parameters reactor `r` runs with: `engine` with the overrides for `r` applied, and
+// its CPU (-1 = unpinned). Overrides were validated when the config was read.
+EngineParams params_for(const EngineParams& engine, uint32_t r, int* cpu);
 
 // Reads a Kamailio-style config file (see README "Configuration"). Relative paths in it are
 // resolved as the TLS module manual says: "./x" against the working directory, "/x" as is,
