@@ -27,7 +27,6 @@ Status apply_override(EngineParams& engine, const ReactorOverride& o);
 namespace {
 
 // Kamailio's default TLS port, used when listen=tls:IP gives none.
-constexpr uint16_t kDefaultTlsPort = 5061;
 
 struct Token {
   enum class Kind : uint8_t { kWord, kString, kPunct, kEnd };
@@ -226,49 +225,6 @@ bool parse_number(std::string_view w, int64_t* out) {
 }
 
 // Parses the value of listen=, e.g. "tls:192.0.2.1:5061", "tls:[::1]:5061" or "tls:192.0.2.1".
-bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason) {
-  const size_t colon = v.find(':');
-  std::string proto(v.substr(0, colon == std::string_view::npos ? 0 : colon));
-  for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const std::string shown = "listen=" + std::string(v);
-  if (proto == "tcp") {
-    *reason = shown + ": plain TCP is not supported yet by sipring; use listen=tls:IP:PORT";
-    return false;
-  }
-  if (proto == "udp" || proto == "sctp" || proto == "ws" || proto == "wss") {
-    *reason = shown + ": sipring serves SIP over TLS only; use listen=tls:IP:PORT";
-    return false;
-  }
-  if (proto != "tls") {
-    *reason = shown + ": say the protocol, e.g. listen=tls:" + std::string(v) +
-              " (sipring serves only tls)";
-    return false;
-  }
-  const std::string_view addr = v.substr(colon + 1);
-  SockAddr sa;
-  if (!SockAddr::parse(addr, &sa)) {
-    *reason = shown + ": \"" + std::string(addr) +
-              "\" is not a numeric IP address with an optional :PORT (e.g. "
-              "tls:192.0.2.10:5061 or tls:[2001:db8::10]:5061); hostnames and interface names "
-              "are not supported";
-    return false;
-  }
-  const bool port_given = addr.size() > 2 && addr.substr(addr.size() - 2) == ":0";
-  if (sa.port() == 0 && !port_given) {
-    sockaddr_in6 raw{};  // large enough for both families
-    std::memcpy(&raw, sa.sa(), sa.len());
-    if (sa.family() == AF_INET) {
-      reinterpret_cast<sockaddr_in*>(&raw)->sin_port = htons(kDefaultTlsPort);
-    } else {
-      raw.sin6_port = htons(kDefaultTlsPort);
-    }
-    sa = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), sa.len());
-  }
-  out->proto = ListenSpec::Proto::kTls;
-  out->addr = sa;
-  return true;
-}
-
 class Parser {
  public:
   Parser(const std::vector<Token>& tokens, Config* cfg) : t_(tokens), cfg_(cfg) {}

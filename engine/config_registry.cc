@@ -1,10 +1,13 @@
 // The parameter table and the generic, table-driven setter, formatter and README generator.
 #include "engine/config_registry.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -13,6 +16,7 @@ namespace sipring {
 namespace {
 
 constexpr int64_t kIntMax = INT32_MAX;
+constexpr uint16_t kDefaultTlsPort = 5061;  // Kamailio's default for tls listens
 
 // SSL 2 and 3 exist in no TLS library sipring can use, and RFC 7568 / RFC 6176 forbid them.
 constexpr std::string_view kSslRefused =
@@ -377,6 +381,12 @@ std::vector<ParamDef> build_registry() {
        .description = "Permissions of the control socket file, in octal (0600: owner only).",
        .field = [](Config& c) -> ParamField { return &c.ctl.socket_mode; }},
       {.module = "sipring",
+       .name = "listen",
+       .type = T::kListenList,
+       .description = "Addresses to serve SIP over TLS on, as listen=tls:IP:PORT lines do (each "
+                      "modparam adds to them).",
+       .field = [](Config& c) -> ParamField { return &c.listen; }},
+      {.module = "sipring",
        .name = "busy_poll_us",
        .type = T::kInt,
        .default_text = "0",
@@ -523,6 +533,34 @@ Status set_string(Config& cfg, const ParamDef& def, const ParamValue& value) {
   return Status::ok();
 }
 
+// Appends each "tls:IP:PORT" of a comma-separated list, as listen= lines do.
+Status set_listen_list(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  if (value.is_number) return param_error(def, "expects a quoted \"tls:IP:PORT\" list");
+  ParamField f = def.field(cfg);
+  auto* list = std::get_if<std::vector<ListenSpec>*>(&f);
+  if (list == nullptr) return param_error(def, "internal error: no listen list field");
+  std::vector<ListenSpec> add;
+  std::string_view rest = value.text;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    ListenSpec spec;
+    std::string reason;
+    if (!parse_listen(item, &spec, &reason)) return param_error(def, reason);
+    for (const ListenSpec& l : **list) {
+      if (l.addr == spec.addr) {
+        return param_error(def, "tls:" + spec.addr.to_string() + " is already listened on");
+      }
+    }
+    add.push_back(spec);
+  }
+  // An empty list adds nothing (it is the parameter's default text).
+  (*list)->insert((*list)->end(), add.begin(), add.end());
+  return Status::ok();
+}
+
 Status set_int_list(Config& cfg, const ParamDef& def, const ParamValue& value) {
   std::vector<int> list;
   const std::string bad_form = " is not a list like \"0,1\" or \"0-3\"";
@@ -604,6 +642,8 @@ std::string type_text(ParamType t) {
       return "string (path)";
     case ParamType::kIntList:
       return "int list";
+    case ParamType::kListenList:
+      return "listen list";
   }
   return "?";
 }
@@ -619,11 +659,17 @@ std::string allowed_text(const ParamDef& def) {
       return "file; `./x` = working directory, `/x` absolute, else config file's directory";
     case ParamType::kIntList:
       return "items in " + range_text(def) + ", e.g. `0,1` or `0-3`";
+    case ParamType::kListenList:
+      return "`tls:IP:PORT`, several separated by commas";
     case ParamType::kString: {
       if (def.allowed.empty()) return "any";
       std::string s;
       for (std::string_view a : def.allowed) s += (s.empty() ? "`" : ", `") + std::string(a) + "`";
-      if (!def.refused.empty()) s += " (older versions refused, RFC 8996)";
+      if (!def.refused.empty()) {
+        s += " (refused: ";
+        for (size_t i = 0; i < def.refused.size(); i++) s += (i ? ", " : "") + std::string(def.refused[i]);
+        s += ")";
+      }
       return s;
     }
   }
@@ -707,6 +753,8 @@ Status set_param(Config& cfg, const ParamDef& def, const ParamValue& value) {
       return set_string(cfg, def, value);
     case ParamType::kIntList:
       return set_int_list(cfg, def, value);
+    case ParamType::kListenList:
+      return set_listen_list(cfg, def, value);
   }
   return param_error(def, "internal error: unknown type");
 }
@@ -722,6 +770,11 @@ Result<std::string> format_param(const Config& cfg, const ParamDef& def) {
   if (auto* p = std::get_if<std::vector<int>*>(&f)) {
     std::string s;
     for (int v : **p) s += (s.empty() ? "" : ",") + std::to_string(v);
+    return s;
+  }
+  if (auto* p = std::get_if<std::vector<ListenSpec>*>(&f)) {
+    std::string s;
+    for (const ListenSpec& l : **p) s += (s.empty() ? "tls:" : ",tls:") + l.addr.to_string();
     return s;
   }
   return param_error(def, "not stored by this build");
@@ -781,5 +834,48 @@ std::string registry_markdown() {
 }
 
 std::string parameters_markdown() { return registry_markdown(); }
+
+bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason) {
+  const size_t colon = v.find(':');
+  std::string proto(v.substr(0, colon == std::string_view::npos ? 0 : colon));
+  for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string shown = "listen=" + std::string(v);
+  if (proto == "tcp") {
+    *reason = shown + ": plain TCP is not supported yet by sipring; use listen=tls:IP:PORT";
+    return false;
+  }
+  if (proto == "udp" || proto == "sctp" || proto == "ws" || proto == "wss") {
+    *reason = shown + ": sipring serves SIP over TLS only; use listen=tls:IP:PORT";
+    return false;
+  }
+  if (proto != "tls") {
+    *reason = shown + ": say the protocol, e.g. listen=tls:" + std::string(v) +
+              " (sipring serves only tls)";
+    return false;
+  }
+  const std::string_view addr = v.substr(colon + 1);
+  SockAddr sa;
+  if (!SockAddr::parse(addr, &sa)) {
+    *reason = shown + ": \"" + std::string(addr) +
+              "\" is not a numeric IP address with an optional :PORT (e.g. "
+              "tls:192.0.2.10:5061 or tls:[2001:db8::10]:5061); hostnames and interface names "
+              "are not supported";
+    return false;
+  }
+  const bool port_given = addr.size() > 2 && addr.substr(addr.size() - 2) == ":0";
+  if (sa.port() == 0 && !port_given) {
+    sockaddr_in6 raw{};  // large enough for both families
+    std::memcpy(&raw, sa.sa(), sa.len());
+    if (sa.family() == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&raw)->sin_port = htons(kDefaultTlsPort);
+    } else {
+      raw.sin6_port = htons(kDefaultTlsPort);
+    }
+    sa = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), sa.len());
+  }
+  out->proto = ListenSpec::Proto::kTls;
+  out->addr = sa;
+  return true;
+}
 
 }  // namespace sipring

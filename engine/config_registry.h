@@ -21,6 +21,7 @@ enum class ParamType : uint8_t {
   kString,
   kPath,     // a string naming a file, resolved as the TLS module manual §1.9.2 says
   kIntList,  // "0,1" or "0-3" or a mix, e.g. "0-3,8"
+  kListenList,  // "tls:IP:PORT[,tls:IP:PORT...]", appended to Config::listen
 };
 
 // How far this build implements a parameter.
@@ -43,8 +44,8 @@ struct ParamValue {
 
 // Where a parameter's value lives inside a Config. monostate: not stored (not yet implemented
 // or obsolete).
-using ParamField =
-    std::variant<std::monostate, int*, uint32_t*, bool*, std::string*, std::vector<int>*>;
+using ParamField = std::variant<std::monostate, int*, uint32_t*, bool*, std::string*,
+                                std::vector<int>*, std::vector<ListenSpec>*>;
 
 struct ParamDef {
   std::string_view module;                // "tls" or "sipring"
@@ -100,6 +101,10 @@ Result<std::string> format_param(const Config& cfg, const ParamDef& def);
 // with '/' is absolute, anything else is relative to `config_dir`. The result is lexically
 // normalized; "" stays "".
 std::string resolve_config_path(std::string_view path, std::string_view config_dir);
+
+// Parses "tls:IP:PORT" (or "tls:[IPv6]:PORT", or without :PORT for 5061). On failure *reason
+// says what is accepted, quoting the value as listen=... .
+bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason);
 
 // Parses a boolean as Kamailio writes them: 1/0, yes/no, on/off, true/false, enable/disable
 // (case-insensitive). Returns false if `text` is none of these.
