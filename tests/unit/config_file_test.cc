@@ -980,17 +980,15 @@ TEST(ReactorOverrides, AreValidatedLikeTheGlobalParameterWithFileAndLine) {
 }
 
 TEST(ListenParam, ModparamAddsAddressesLikeListenLines) {
-  Config c = must_parse(
-      "listen=tls:127.0.0.1:5061\n"
-      "modparam(\"sipring\", \"listen\", \"tls:127.0.0.2:5062, tls:[::1]:5063\")\n");
+  Config c = must_parse(kMinimal +
+                        "modparam(\"sipring\", \"listen\", \"tls:127.0.0.2:5062, tls:[::1]:5063\")\n");
   ASSERT_EQ(c.listen.size(), 3u);
   EXPECT_EQ(c.listen[1].addr.to_string(), "127.0.0.2:5062");
   EXPECT_EQ(c.listen[2].addr.to_string(), "[::1]:5063");
   EXPECT_EQ(format_param(c, def_of("sipring", "listen")).value(),
             "tls:127.0.0.1:5061,tls:127.0.0.2:5062,tls:[::1]:5063");
-  EXPECT_THAT(parse_error("listen=tls:127.0.0.1:5061\n"
-                          "modparam(\"sipring\", \"listen\", \"tls:127.0.0.1:5061\")\n"),
-              AllOf(StartsWith("sipring.cfg:2: sipring.listen: "), HasSubstr("already")));
+  EXPECT_THAT(parse_error(kMinimal + "modparam(\"sipring\", \"listen\", \"tls:127.0.0.1:5061\")\n"),
+              AllOf(StartsWith("sipring.cfg:5: sipring.listen: "), HasSubstr("already")));
   EXPECT_THAT(parse_error("modparam(\"sipring\", \"listen\", \"udp:127.0.0.1:5060\")\n"),
               HasSubstr("TLS only"));
 }
