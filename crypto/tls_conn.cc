@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "crypto/verify.h"
+
 namespace sipring {
 namespace {
 
@@ -42,15 +44,18 @@ std::unique_ptr<TlsConn> TlsConn::server(SSL_CTX* ctx) noexcept {
   return c;
 }
 
-std::unique_ptr<TlsConn> TlsConn::client(SSL_CTX* ctx, const char* sni,
-                                         SSL_SESSION* session) noexcept {
+std::unique_ptr<TlsConn> TlsConn::client(SSL_CTX* ctx, const char* sni, SSL_SESSION* session,
+                                         std::string_view expected_name) noexcept {
   std::unique_ptr<TlsConn> c = make(ctx);
   if (!c) return nullptr;
   SSL_set_connect_state(c->ssl_.get());
   if (sni != nullptr && sni[0] != '\0') SSL_set_tlsext_host_name(c->ssl_.get(), sni);
   if (session != nullptr) SSL_set_session(c->ssl_.get(), session);
+  if (!set_expected_peer_name(c->ssl_.get(), expected_name)) return nullptr;
   return c;
 }
+
+bool TlsConn::peer_revoked() const { return verify_result_ == X509_V_ERR_CERT_REVOKED; }
 
 TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
                                  ByteSink& out) noexcept {
@@ -77,9 +82,16 @@ void TlsConn::finish_handshake(bool server) noexcept {
   version_ = static_cast<uint16_t>(SSL_version(ssl));
   cipher_ = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl));
   resumed_ = SSL_session_reused(ssl) != 0;
-  peer_verified_ = SSL_get0_peer_certificates(ssl) != nullptr &&
-                   (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0 &&
-                   SSL_get_verify_result(ssl) == X509_V_OK;
+  const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl);
+  if (chain != nullptr && sk_CRYPTO_BUFFER_num(chain) > 0) {
+    CRYPTO_BUFFER* leaf = sk_CRYPTO_BUFFER_value(chain, 0);
+    CRYPTO_BUFFER_up_ref(leaf);
+    peer_cert_.reset(leaf);
+  }
+  verify_result_ = static_cast<int32_t>(SSL_get_verify_result(ssl));
+  // is_peer_verified(): a certificate was presented, verification ran, and the chain verified.
+  peer_verified_ = peer_cert_ != nullptr && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0 &&
+                   verify_result_ == X509_V_OK;
   if (!server) {
     mode_ = Mode::kBuffered;
     return;

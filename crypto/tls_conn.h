@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "crypto/byte_sink.h"
 #include "crypto/io_bio.h"
@@ -31,8 +32,11 @@ class TlsConn {
 
   // A server connection on `ctx` (which must outlive the handshake). nullptr on allocation failure.
   static std::unique_ptr<TlsConn> server(SSL_CTX* ctx) noexcept;
-  // A client connection; `sni` may be null; `session` (may be null) is offered for resumption.
-  static std::unique_ptr<TlsConn> client(SSL_CTX* ctx, const char* sni, SSL_SESSION* session) noexcept;
+  // A client connection; `sni` may be null; `session` (may be null) is offered for resumption;
+  // `expected_name` (may be empty) is the name the server's certificate must carry when the
+  // context verifies servers (RFC 5922, see crypto/verify.h).
+  static std::unique_ptr<TlsConn> client(SSL_CTX* ctx, const char* sni, SSL_SESSION* session,
+                                         std::string_view expected_name = {}) noexcept;
   ~TlsConn();
 
   // Runs the handshake over `in` (empty to start a client). BoringSSL's flights go to `out`.
@@ -76,6 +80,12 @@ class TlsConn {
   uint16_t cipher() const { return cipher_; }
   bool resumed() const { return resumed_; }
   bool peer_verified() const { return peer_verified_; }
+  // The X509_V_* outcome of verifying the peer's chain (X509_V_OK when nothing was verified).
+  int verify_result() const { return verify_result_; }
+  bool peer_revoked() const;
+  // The peer's leaf certificate (DER), kept after the handshake only if the peer sent one;
+  // nothing is parsed until asked (crypto/cert_facts.h).
+  const CRYPTO_BUFFER* peer_certificate() const { return peer_cert_.get(); }
   // Why the handshake or a record failed: BoringSSL's reason text (static storage).
   const char* failure_reason() const { return failure_; }
 
@@ -88,11 +98,13 @@ class TlsConn {
   bssl::UniquePtr<SSL> ssl_;
   std::unique_ptr<Tls13RecordLayer> r13_;  // kDirect13 only
   std::unique_ptr<IoBioState> io_;          // while BoringSSL does I/O
+  bssl::UniquePtr<CRYPTO_BUFFER> peer_cert_;  // leaf certificate the peer presented, if any
   const char* failure_ = "";
   uint16_t version_ = 0;
   uint16_t cipher_ = 0;
   uint16_t prefix_ = 0;
   uint16_t suffix_max_ = 0;
+  int32_t verify_result_ = 0;
   Mode mode_ = Mode::kHandshake;
   bool resumed_ = false;
   bool peer_verified_ = false;

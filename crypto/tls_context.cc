@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/private_key.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_error.h"
+#include "crypto/verify.h"
 
 namespace sipring {
 namespace {
@@ -88,15 +90,22 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
     return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
                       params.certificate.c_str(), take_tls_errors().c_str());
   }
-  if (!SSL_CTX_use_PrivateKey_file(c, key_file.c_str(), SSL_FILETYPE_PEM)) {
-    return make_error(Errc::kConfig,
-                      "tls.private_key %s: no usable unencrypted PEM private key (%s)",
-                      key_file.c_str(), take_tls_errors().c_str());
+  if (Status s = load_private_key(c, "tls.private_key", key_file, params.private_key_password); !s) {
+    return s;
   }
   if (!SSL_CTX_check_private_key(c)) {
     return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
                       key_file.c_str(), params.certificate.c_str());
   }
+  VerifySettings v;
+  v.verify_certificate = params.verify_certificate;
+  v.require_certificate = params.require_certificate;
+  v.verify_client = params.verify_client;
+  v.verify_depth = params.verify_depth;
+  v.ca_list = params.ca_list;
+  v.ca_path = params.ca_path;
+  v.crl = params.crl;
+  if (Status s = apply_verification(c, v, /*server=*/true); !s) return s;
   if (!SSL_CTX_set1_curves_list(c, kGroups)) {
     return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
   }
@@ -123,13 +132,28 @@ Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const ClientTlsOptions& opt
   if (!SSL_CTX_set1_curves_list(c, kGroups)) {
     return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
   }
-  if (!options.ca_file.empty()) {
-    if (!SSL_CTX_load_verify_locations(c, options.ca_file.c_str(), nullptr)) {
-      return make_error(Errc::kConfig, "CA file %s: %s", options.ca_file.c_str(),
-                        take_tls_errors().c_str());
+  if (!options.certificate.empty()) {
+    if (Status s = check_readable("certificate", options.certificate); !s) return s;
+    if (!SSL_CTX_use_certificate_chain_file(c, options.certificate.c_str())) {
+      return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
+                        options.certificate.c_str(), take_tls_errors().c_str());
     }
-    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+    const std::string& key = options.private_key.empty() ? options.certificate : options.private_key;
+    if (Status s = load_private_key(c, "tls.private_key", key, options.private_key_password); !s) {
+      return s;
+    }
+    if (!SSL_CTX_check_private_key(c)) {
+      return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
+                        key.c_str(), options.certificate.c_str());
+    }
   }
+  VerifySettings v;
+  v.verify_certificate = options.verify;
+  v.verify_depth = options.verify_depth;
+  v.ca_list = options.ca_file;
+  v.ca_path = options.ca_path;
+  v.crl = options.crl;
+  if (Status s = apply_verification(c, v, /*server=*/false); !s) return s;
   SSL_CTX_set_session_cache_mode(c, options.tickets ? SSL_SESS_CACHE_CLIENT : SSL_SESS_CACHE_OFF);
   if (!options.tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
   return ctx;

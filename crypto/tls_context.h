@@ -29,7 +29,14 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
 struct ClientTlsOptions {
   std::string tls_method = "TLSv1.2+";
   std::string cipher_list;  // TLS 1.2 only; empty = BoringSSL default
-  std::string ca_file;      // verify the server against these CAs; empty = no verification
+  bool verify = false;      // verify the server's chain (and name); fails with no CA at all
+  std::string ca_file;      // trusted CAs
+  std::string ca_path;
+  std::string crl;
+  int verify_depth = 9;
+  std::string certificate;  // a client certificate to present (optional)
+  std::string private_key;  // its key; empty = the certificate file
+  std::string private_key_password;
   bool tickets = true;      // offer and store session tickets
 };
 // A client context (load generator and client role).

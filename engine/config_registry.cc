@@ -76,11 +76,23 @@ std::vector<ParamDef> build_registry() {
        .description = "PEM file with the private key; unset = the certificate file.",
        .field = [](Config& c) -> ParamField { return &c.tls.private_key; }},
       {.module = "tls",
+       .name = "private_key_password",
+       .type = T::kString,
+       .description = "Passphrase of an encrypted PEM private key (PKCS#8 or traditional). A "
+                      "wrong one refuses the start or the reload, naming the file.",
+       .field = [](Config& c) -> ParamField { return &c.tls.private_key_password; }},
+      {.module = "tls",
        .name = "ca_list",
        .type = T::kPath,
        .description = "PEM file of the CA certificates trusted when verifying peers (used by "
                       "verify_certificate; verification always fails with an empty list).",
        .field = [](Config& c) -> ParamField { return &c.tls.ca_list; }},
+      {.module = "tls",
+       .name = "ca_path",
+       .type = T::kPath,
+       .description = "Directory of CA certificates named by their subject hash (c_rehash), "
+                      "trusted like ca_list (Kamailio's ca_path).",
+       .field = [](Config& c) -> ParamField { return &c.tls.ca_path; }},
       {.module = "tls",
        .name = "crl",
        .type = T::kPath,
@@ -106,6 +118,23 @@ std::vector<ParamDef> build_registry() {
        .default_text = "0",
        .description = "Require clients to present a certificate.",
        .field = [](Config& c) -> ParamField { return &c.tls.require_certificate; }},
+      {.module = "tls",
+       .name = "verify_client",
+       .type = T::kString,
+       .allowed = {"off", "on", "optional", "optional_no_ca"},
+       .description = "Kamailio's alternative to verify_certificate/require_certificate for "
+                      "servers: off, on (a verified certificate is required), optional (if "
+                      "presented it must verify), optional_no_ca (asked for, never required to "
+                      "verify: the core sees the outcome). Unset = derived from those two.",
+       .field = [](Config& c) -> ParamField { return &c.tls.verify_client; }},
+      {.module = "tls",
+       .name = "verify_hostname",
+       .type = T::kString,
+       .description = "Client role: the name a server's certificate must carry (RFC 5922: SIP "
+                      "URI, else DNS subjectAltName, else CN; no wildcards). Unset = the "
+                      "destination's host, when verify_certificate is on; \"no\" = no name "
+                      "check.",
+       .field = [](Config& c) -> ParamField { return &c.tls.verify_hostname; }},
       {.module = "tls",
        .name = "cipher_list",
        .type = T::kString,
@@ -515,7 +544,8 @@ Status set_string(Config& cfg, const ParamDef& def, const ParamValue& value) {
     if (iequals(v, r))
       return param_error(def, in_quotes(v) + " is refused: " + std::string(def.refused_reason));
   }
-  if (!def.allowed.empty()) {
+  // An unset value ("") is allowed where unset is the default, e.g. verify_client.
+  if (!def.allowed.empty() && !(v.empty() && def.default_text.empty())) {
     auto it = std::find_if(def.allowed.begin(), def.allowed.end(),
                            [&](std::string_view a) { return iequals(v, a); });
     if (it == def.allowed.end()) {

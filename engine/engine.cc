@@ -189,6 +189,7 @@ Status Engine::start() {
   co.tls_method = m.options.client.tls_method;
   co.cipher_list = m.options.client.cipher_list;
   co.ca_file = m.options.client.ca_file;
+  co.verify = !co.ca_file.empty();
   co.tickets = m.options.client.resume;
   auto cctx = make_client_context(co);
   if (!cctx) return cctx.status();

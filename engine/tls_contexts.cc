@@ -17,11 +17,15 @@ TlsParams params_of(const TlsProfile& p, const TlsParams& globals) {
   t.tls_method = p.tls_method;
   t.certificate = p.certificate;
   t.private_key = p.private_key;
+  t.private_key_password = p.private_key_password;
   t.ca_list = p.ca_list;
+  t.ca_path = p.ca_path;
   t.crl = p.crl;
   t.verify_certificate = p.verify_certificate;
   t.verify_depth = p.verify_depth;
   t.require_certificate = p.require_certificate;
+  t.verify_client = p.verify_client;
+  t.verify_hostname = p.verify_hostname;
   t.cipher_list = p.cipher_list;
   return t;
 }
@@ -82,7 +86,14 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParam
       ClientTlsOptions o;
       o.tls_method = p.tls_method;
       o.cipher_list = p.cipher_list;
-      if (p.verify_certificate) o.ca_file = p.ca_list;
+      o.verify = p.verify_certificate;
+      o.ca_file = p.ca_list;
+      o.ca_path = p.ca_path;
+      o.crl = p.crl;
+      o.verify_depth = p.verify_depth;
+      o.certificate = p.certificate;
+      o.private_key = p.private_key;
+      o.private_key_password = p.private_key_password;
       auto ctx = make_client_context(o);
       if (!ctx) return in_domain(d, ctx.error());
       set->contexts_.push_back(std::move(ctx.value()));

@@ -974,11 +974,14 @@ TlsDomainSet domains_from_params(const TlsParams& params) {
   p.tls_method = params.tls_method;
   p.certificate = params.certificate;
   p.private_key = params.private_key;
+  p.private_key_password = params.private_key_password;
   p.ca_list = params.ca_list;
+  p.ca_path = params.ca_path;
   p.crl = params.crl;
   p.verify_certificate = params.verify_certificate;
   p.verify_depth = params.verify_depth;
   p.require_certificate = params.require_certificate;
+  p.verify_client = params.verify_client;
   p.cipher_list = params.cipher_list;
   TlsDomainSet set;
   set.source = "modparams";
@@ -987,6 +990,8 @@ TlsDomainSet domains_from_params(const TlsParams& params) {
     d.role = role;
     d.kind = TlsDomain::Kind::kDefault;
     d.profile = p;
+    // verify_hostname names what a server must be; it means nothing for the server domain.
+    if (role == TlsDomain::Role::kClient) d.profile.verify_hostname = params.verify_hostname;
     d.where = "modparam";
     set.domains.push_back(std::move(d));
   }

@@ -73,6 +73,7 @@ class TlsEnv {
     o.tls_method = method;
     o.cipher_list = ciphers;
     o.ca_file = ca_file;
+    o.verify = !ca_file.empty();
     auto ctx = make_client_context(o);
     EXPECT_TRUE(ctx) << ctx.error().message;
     return ctx ? std::move(ctx.value()) : nullptr;

@@ -27,11 +27,15 @@ struct TlsParams {
   std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ... (see the registry)
   std::string certificate;              // PEM file; absolute after resolution
   std::string private_key;              // PEM file; may be the certificate file
+  std::string private_key_password;     // passphrase of an encrypted private key
   std::string ca_list;                  // trusted CAs (PEM)
+  std::string ca_path;                  // a directory of hashed CA certificates
   std::string crl;                      // revocation list (PEM)
   bool verify_certificate = false;
   int verify_depth = 9;
   bool require_certificate = false;
+  std::string verify_client;            // Kamailio: off|on|optional|optional_no_ca ("" = from above)
+  std::string verify_hostname;          // client: "" check the destination, "no" never, or a name
   std::string cipher_list;              // TLS 1.2 cipher list; empty = BoringSSL default
   int connection_timeout = 600;         // seconds; -1 = never
   bool tls_disable_compression = true;  // BoringSSL has no compression: only 1 is accepted

@@ -1,0 +1,125 @@
+#include "crypto/verify.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "crypto/name_check.h"
+#include "crypto/tls_error.h"
+
+namespace sipring {
+namespace {
+
+// The expected peer name of a client SSL, owned by the SSL (freed with it).
+int name_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(ptr); });
+  return index;
+}
+
+// optional_no_ca: verification runs and its result is recorded, but never fails the handshake.
+int accept_any(int, X509_STORE_CTX*) { return 1; }
+
+// Clients: after the chain verified, the leaf must carry the expected name (RFC 5922).
+int check_name(int ok, X509_STORE_CTX* store) {
+  if (!ok || X509_STORE_CTX_get_error_depth(store) != 0) return ok;
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* want = ssl != nullptr ? static_cast<std::string*>(SSL_get_ex_data(ssl, name_index())) : nullptr;
+  if (want == nullptr || want->empty()) return ok;
+  X509* leaf = X509_STORE_CTX_get_current_cert(store);
+  uint8_t* der = nullptr;
+  int len = i2d_X509(leaf, &der);
+  if (len <= 0) return 0;
+  std::unique_ptr<uint8_t, decltype(&OPENSSL_free)> own(der, OPENSSL_free);
+  NameCheck check = check_peer_name({der, static_cast<size_t>(len)}, *want);
+  if (check.ok) return 1;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
+  return 0;
+}
+
+Status load_crls(X509_STORE* store, const std::string& path) {
+  bssl::UniquePtr<BIO> bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio) {
+    return make_error(Errc::kConfig, "tls.crl %s: cannot open: %s", path.c_str(), strerror(errno));
+  }
+  int count = 0;
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    bssl::UniquePtr<X509_CRL> own(crl);
+    if (!X509_STORE_add_crl(store, crl)) {
+      return make_error(Errc::kTls, "tls.crl %s: %s", path.c_str(), take_tls_errors().c_str());
+    }
+    count++;
+  }
+  ERR_clear_error();  // the end of the file reads as an error
+  if (count == 0) {
+    return make_error(Errc::kConfig, "tls.crl %s: no PEM CRL in the file", path.c_str());
+  }
+  // Check the leaf against its issuer's CRL; a CRL for every CA up the chain is not required.
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
+  std::string mode = v.verify_client;
+  if (mode.empty() || !server) {
+    mode = !v.verify_certificate ? "off" : (server && !v.require_certificate) ? "optional" : "on";
+  }
+  if (mode == "off") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    return Status::ok();
+  }
+  // Trusted CAs. None at all is allowed: verification then always fails, as the manual says.
+  if (!v.ca_list.empty() || !v.ca_path.empty()) {
+    if (!v.ca_list.empty() && access(v.ca_list.c_str(), R_OK) != 0) {
+      return make_error(Errc::kConfig, "tls.ca_list %s: cannot read: %s", v.ca_list.c_str(),
+                        strerror(errno));
+    }
+    if (!SSL_CTX_load_verify_locations(ctx, v.ca_list.empty() ? nullptr : v.ca_list.c_str(),
+                                       v.ca_path.empty() ? nullptr : v.ca_path.c_str())) {
+      return make_error(Errc::kConfig, "tls.ca_list %s / ca_path %s: no usable CA certificate (%s)",
+                        v.ca_list.c_str(), v.ca_path.c_str(), take_tls_errors().c_str());
+    }
+    if (server && !v.ca_list.empty()) {
+      // Tell clients which CAs we trust, so they pick the right certificate.
+      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(v.ca_list.c_str())) {
+        SSL_CTX_set_client_CA_list(ctx, names);
+      }
+      ERR_clear_error();
+    }
+  }
+  if (!v.crl.empty()) {
+    if (Status s = load_crls(SSL_CTX_get_cert_store(ctx), v.crl); !s) return s;
+  }
+  SSL_CTX_set_verify_depth(ctx, v.verify_depth);
+  if (!server) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, check_name);
+  } else if (mode == "on") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else if (mode == "optional") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  } else {  // optional_no_ca
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+  }
+  return Status::ok();
+}
+
+bool set_expected_peer_name(SSL* ssl, std::string_view name) {
+  if (name.empty()) return true;
+  auto* copy = new (std::nothrow) std::string(name);
+  if (copy == nullptr) return false;
+  delete static_cast<std::string*>(SSL_get_ex_data(ssl, name_index()));
+  return SSL_set_ex_data(ssl, name_index(), copy) == 1;
+}
+
+}  // namespace sipring

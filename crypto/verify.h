@@ -1,0 +1,39 @@
+// Certificate verification settings of a TLS context, as the TLS module manual and Kamailio
+// define them: verify_certificate, require_certificate, verify_depth, ca_list (and Kamailio's
+// ca_path), crl, and Kamailio's verify_client; for clients also the RFC 5922 name check.
+#pragma once
+
+#include <openssl/base.h>
+
+#include <string>
+#include <string_view>
+
+#include "sipring/result.h"
+
+namespace sipring {
+
+struct VerifySettings {
+  bool verify_certificate = false;
+  bool require_certificate = false;
+  std::string verify_client;  // off | on | optional | optional_no_ca; "" = from the two bools
+  int verify_depth = 9;
+  std::string ca_list;        // PEM file; empty with verification on = every chain fails
+  std::string ca_path;        // directory of hashed CA certificates
+  std::string crl;            // PEM file of CRLs; revoked certificates fail (or are marked)
+};
+
+// Server contexts: which client certificates to ask for and how to judge them.
+//   off (verify 0)                     -> no certificate request
+//   optional (verify 1, require 0)     -> asked; if presented it must verify
+//   on (verify 1, require 1)           -> a verified certificate is required
+//   optional_no_ca                     -> asked; accepted whatever the verification says,
+//                                         which is recorded (peer_verified false, revoked, ...)
+// Client contexts: verify_certificate verifies the server's chain; the name check is per
+// connection (set_expected_peer_name). Errors name the file.
+Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server);
+
+// Client connections: the name the server's certificate must carry (RFC 5922). Empty = no
+// name check. The string is copied into the SSL.
+bool set_expected_peer_name(SSL* ssl, std::string_view name);
+
+}  // namespace sipring
