@@ -58,12 +58,14 @@ Status ConfigStore::set_runtime(std::string_view module, std::string_view name,
   if (!def) return def.status();
   const ParamDef& d = *def.value();
   if (d.support == ParamSupport::kSupported && !d.runtime) {
-    return make_error(Errc::kInvalidArgument,
-                      "%.*s.%.*s cannot change at runtime: it takes effect from the config file "
-                      "at the next tls.reload (certificates, keys, CA lists, CRLs and the tls.cfg "
-                      "file it names are re-read) or at restart",
+    // TLS files are re-read by tls.reload; everything else is read once, at start.
+    const char* how = d.module == "tls"
+                          ? "from the config file at the next tls.reload (certificates, keys, CA "
+                            "lists, CRLs and the tls.cfg file it names are re-read) or at restart"
+                          : "from the config file at restart";
+    return make_error(Errc::kInvalidArgument, "%.*s.%.*s cannot change at runtime: it takes effect %s",
                       static_cast<int>(d.module.size()), d.module.data(),
-                      static_cast<int>(d.name.size()), d.name.data());
+                      static_cast<int>(d.name.size()), d.name.data(), how);
   }
   std::lock_guard<std::mutex> lock(mu_);
   const ConfigSnapshot* cur = current_.load(std::memory_order_relaxed);

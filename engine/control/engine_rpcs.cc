@@ -69,6 +69,12 @@ Result<JsonValue> cfg_get(Engine& engine, const JsonValue& params) {
 
 // Every parameter this build stores: module, name, value, whether it may change at runtime.
 Result<JsonValue> cfg_list(Engine& engine, std::string_view only_module) {
+  if (!only_module.empty() && only_module != "tls" && only_module != "sipring" &&
+      only_module != "ctl") {
+    return make_error(Errc::kInvalidArgument,
+                      "module \"%.*s\" is not part of sipring (tls, sipring and ctl are)",
+                      static_cast<int>(only_module.size()), only_module.data());
+  }
   JsonValue out = JsonValue::array();
   for (const ParamDef& def : param_registry()) {
     if (def.support != ParamSupport::kSupported) continue;
