@@ -536,8 +536,8 @@ Status set_bool(Config& cfg, const ParamDef& def, const ParamValue& value) {
 
 Status set_string(Config& cfg, const ParamDef& def, const ParamValue& value) {
   if (value.is_number) {
-    return param_error(def,
-                       "expects a quoted string, not the number " + std::to_string(value.number));
+    return param_error(def, "expects a string (quoted in a config file), not the number " +
+                                std::to_string(value.number));
   }
   std::string v = value.text;
   for (std::string_view r : def.refused) {

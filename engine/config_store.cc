@@ -59,10 +59,13 @@ Status ConfigStore::set_runtime(std::string_view module, std::string_view name,
   const ParamDef& d = *def.value();
   if (d.support == ParamSupport::kSupported && !d.runtime) {
     // TLS files are re-read by tls.reload; everything else is read once, at start.
-    const char* how = d.module == "tls"
-                          ? "from the config file at the next tls.reload (certificates, keys, CA "
-                            "lists, CRLs and the tls.cfg file it names are re-read) or at restart"
-                          : "from the config file at restart";
+    const char* how =
+        d.module == "tls"
+            ? "from the main config file at restart. (tls.reload re-reads the files such "
+              "parameters name - certificates, keys, CA lists, CRLs - and the tls.cfg file; to "
+              "switch files at runtime, describe them in a tls.cfg: cfg.set_now_string tls config "
+              "FILE, then tls.reload)"
+            : "from the config file at restart";
     return make_error(Errc::kInvalidArgument, "%.*s.%.*s cannot change at runtime: it takes effect %s",
                       static_cast<int>(d.module.size()), d.module.data(),
                       static_cast<int>(d.name.size()), d.name.data(), how);

@@ -643,3 +643,96 @@ def exchange(test, conn, req, timeout=5.0):
     resp = conn.read_message(timeout)
     check_200(test, req, resp)
     return resp
+
+
+# --- control plane and certificate helpers (config store / tls.cfg / tls.reload tests) --------
+
+def ctl_raw(daemon, request, timeout=10.0):
+    """Sends one JSON-RPC request (a dict, or bytes sent as is) on the daemon's control socket,
+    bypassing sipringctl's argument typing, and returns the parsed response line."""
+    data = request if isinstance(request, bytes) else json.dumps(request).encode()
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(daemon.ctl_socket)
+        s.sendall(data + b"\n")
+        buf = b""
+        while b"\n" not in buf:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return json.loads(buf.split(b"\n", 1)[0])
+
+
+def private_ca(test):
+    """A copy of the demo CA (cacert.pem, private/, serial, index.txt) in a temp dir owned by
+    `test` (a TestCase or, for class fixtures, the class), so it can issue certificates."""
+    d = tempfile.mkdtemp(prefix="sipring-it-ca.")
+    add_cleanup = test.addClassCleanup if isinstance(test, type) else test.addCleanup
+    add_cleanup(shutil.rmtree, d, True)
+    ca = os.path.join(d, "ca")
+    shutil.copytree(demo_certs(), ca)
+    return ca
+
+
+def issue_server_cert(ca_dir, cn, out, san=None, timeout=30):
+    """Issues a server certificate for `cn` with `sipring-certs server`; returns
+    (PREFIX-cert.pem, PREFIX-key.pem) for out=PREFIX. Existing files are replaced."""
+    args = [certs_bin(), "server", "--dir", ca_dir, "--cn", cn, "--out", out, "--force"]
+    if san:
+        args += ["--san", san]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("sipring-certs server failed: %s%s" % (r.stdout, r.stderr))
+    return out + "-cert.pem", out + "-key.pem"
+
+
+def pem_to_der(path):
+    """DER of the first certificate in a PEM file (to compare with getpeercert(True))."""
+    with open(path) as f:
+        text = f.read()
+    begin = text.index("-----BEGIN CERTIFICATE-----")
+    end = text.index("-----END CERTIFICATE-----", begin) + len("-----END CERTIFICATE-----")
+    return ssl.PEM_cert_to_DER_cert(text[begin:end])
+
+
+def connect_to(host, port, server_hostname=SERVER_NAME, ctx=None, timeout=5.0, strict_eof=True):
+    """Like connect() but to any host and with any SNI / verified name (None: no SNI and no
+    name check)."""
+    if ctx is None:
+        ctx = client_context()
+        if server_hostname is None:
+            ctx.check_hostname = False
+    raw = socket.create_connection((host, port), timeout=timeout)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname=server_hostname,
+                            suppress_ragged_eofs=not strict_eof)
+    except BaseException:
+        raw.close()
+        raise
+    return SipConn(s)
+
+
+def cert_names(conn):
+    """(subject CN, [subjectAltName values]) of the verified peer certificate of a SipConn."""
+    cert = conn.sock.getpeercert()
+    cn = None
+    for rdn in cert.get("subject", ()):
+        for k, v in rdn:
+            if k == "commonName":
+                cn = v
+    return cn, [v for _, v in cert.get("subjectAltName", ())]
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Polls predicate() until it returns a true value or `timeout` passes; returns its last
+    value (the caller asserts on it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)

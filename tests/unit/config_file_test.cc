@@ -342,7 +342,7 @@ TEST(TlsMethod, RefusesUnknownNamesListingTheAllowedOnes) {
   Config cfg;
   EXPECT_THAT(set(cfg, "tls", "tls_method", text("DTLS")).message(),
               AllOf(HasSubstr("\"DTLS\" is not one of"), HasSubstr("TLSv1.2, TLSv1.3")));
-  EXPECT_THAT(set(cfg, "tls", "tls_method", num(12)).message(), HasSubstr("quoted string"));
+  EXPECT_THAT(set(cfg, "tls", "tls_method", num(12)).message(), HasSubstr("expects a string"));
 }
 
 TEST(TlsParams, ConnectionTimeoutAcceptsNumbersQuotedNumbersAndMinusOne) {
@@ -402,7 +402,7 @@ TEST(TlsParams, CipherListIsStoredVerbatim) {
 TEST(TlsParams, PathsRefuseNumbers) {
   Config cfg;
   EXPECT_THAT(set(cfg, "tls", "certificate", num(5)).message(),
-              AllOf(StartsWith("tls.certificate: "), HasSubstr("quoted string")));
+              AllOf(StartsWith("tls.certificate: "), HasSubstr("expects a string")));
 }
 
 // ---------------------------------------------------------------- path resolution
