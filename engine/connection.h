@@ -39,6 +39,7 @@ enum ConnFlags : uint16_t {
   kConnInstalling = 1 << 10,  // the fd is being moved into the direct table (an op in flight)
   kConnShutdownSubmitted = 1 << 11,
   kConnHardClose = 1 << 12,   // linger time is over: abort whatever is still pending
+  kConnDestination = 1 << 13, // the send_to() connection of its destination (client_by_dest_)
 };
 
 struct Connection {
@@ -61,12 +62,13 @@ struct Connection {
   Block* tx_head;               // bytes to send, oldest first
   Block* tx_tail;
   Block* ct_queue;              // client role: plaintext queued until the handshake is done
-  uint32_t tx_bytes;            // bytes queued in the tx chain (limit: con_ct_wq_max)
+  uint32_t tx_bytes;            // bytes queued in the tx chain
+  uint32_t ct_bytes;            // bytes in ct_queue (limit: tls.con_ct_wq_max)
   SockAddr peer;
   SockAddr local;
   uint64_t created_ns;          // monotonic time of accept/connect, for tls.list
   const TlsDomain* domain;      // the TLS domain in use (in tls_set)
-  std::unique_ptr<char[]> sni;  // the client's SNI, if it sent one
+  std::unique_ptr<char[]> sni;  // server: the client's SNI; client: the SNI we sent
   // The TLS contexts this connection started with: a reload does not change them under it.
   std::shared_ptr<const TlsContextSet> tls_set;
 };

@@ -177,7 +177,7 @@ Status Engine::start() {
   warn_about_params(cfg.tls);
   std::shared_ptr<const TlsContextSet> contexts;
   if (m.options.listen) {
-    auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1);
+    auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, &Reactor::on_new_session);
     if (!set) return set.status();
     if (!set.value()->has_server()) {
       return make_error(Errc::kConfig, "%s: no TLS server domain: add [server:default] to %s",
@@ -190,6 +190,11 @@ Status Engine::start() {
   co.cipher_list = m.options.client.cipher_list;
   co.ca_file = m.options.client.ca_file;
   co.verify = !co.ca_file.empty();
+  co.crl = m.options.client.crl;
+  co.certificate = m.options.client.certificate;
+  co.private_key = m.options.client.private_key;
+  co.private_key_password = m.options.client.private_key_password;
+  m.shared.client_verify_hostname = m.options.client.verify_hostname;
   co.tickets = m.options.client.resume;
   auto cctx = make_client_context(co);
   if (!cctx) return cctx.status();
@@ -386,7 +391,7 @@ Status Engine::reload_tls() {
   Config cfg = m.store->config();
   auto old = m.store->tls();
   auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets,
-                                  old ? old->generation() + 1 : 1);
+                                  old ? old->generation() + 1 : 1, &Reactor::on_new_session);
   if (!set) return set.status();
   if (m.options.listen && !set.value()->has_server()) {
     return make_error(Errc::kConfig, "tls.reload refused: the new configuration has no TLS "
@@ -451,6 +456,33 @@ Status Engine::close_connection(ConnId id) {
                       static_cast<unsigned long long>(id.raw()));
   }
   return Status::ok();
+}
+
+SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+  Impl& m = *impl_;
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
+  return m.reactors[owner]->send_to_remote(to, message);
+}
+
+Result<TlsFacts> Engine::tls_facts(ConnId id) {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= m.reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto out = std::make_shared<Result<TlsFacts>>(make_error(Errc::kIo, "no answer"));
+  auto call = std::make_shared<ControlCall>();
+  call->fn = [out, id](Reactor& r) { *out = r.tls_facts(id); };
+  Reactor& r = *m.reactors[id.reactor()];
+  if (!r.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
+                      kControlTimeoutMs);
+  }
+  return *out;
 }
 
 Result<TlsSummary> Engine::tls_summary() {

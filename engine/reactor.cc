@@ -297,6 +297,10 @@ void Reactor::arm_wake() {
 
 void Reactor::drain_inbox() {
   size_t n = inbox_->drain([this](uint64_t tag, std::span<const uint8_t> payload) {
+    if (tag == 0) {  // no connection id: a send_to() for a destination this reactor owns
+      deliver_queued_send_to(payload);
+      return;
+    }
     Connection* c = conns_->find(ConnId(tag));
     if (c == nullptr || c->state == ConnState::kClosing) {
       counters_.send_unknown_connection.add();

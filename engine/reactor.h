@@ -46,11 +46,32 @@ namespace sipring {
 
 class Reactor;
 
+// The reactor that owns connections to `addr` (so one destination always uses one reactor).
+inline uint32_t destination_owner(const SockAddr& addr, uint32_t reactors) {
+  // FNV-1a over family, port and address only (never padding such as sin_zero).
+  uint32_t h = 2166136261u;
+  auto mix = [&h](const void* p, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 16777619u;
+  };
+  uint16_t port = addr.port();
+  mix(&port, sizeof(port));
+  if (addr.family() == AF_INET6) {
+    mix(&reinterpret_cast<const sockaddr_in6*>(addr.sa())->sin6_addr, 16);
+  } else {
+    mix(&reinterpret_cast<const sockaddr_in*>(addr.sa())->sin_addr, 4);
+  }
+  return reactors == 0 ? 0 : h % reactors;
+}
+
 // What all reactors share, read-only while they run (set up by Engine before start). The
 // configuration and TLS contexts live in the store, which changes at runtime.
 struct ReactorShared {
   ConfigStore* store = nullptr;
-  SSL_CTX* client_ctx = nullptr;   // client role (sipring-load); per-domain in the identity issue
+  // Client role without client domains (an engine that does not listen, e.g. sipring-load).
+  SSL_CTX* client_ctx = nullptr;
+  std::string client_verify_hostname;
+  // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
+  std::atomic<int64_t> ct_bytes{0};
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   CoreFactory core;                // inline core, or empty
 };
@@ -107,6 +128,11 @@ class Reactor final : public ReactorPort {
   SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept override;
   Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept override;
   void close(ConnId id) noexcept override;
+  Result<ConnId> send_to(const Destination& to, std::span<const uint8_t> message) noexcept override;
+  Result<TlsFacts> tls_facts(ConnId id) noexcept override;
+
+  // Any thread: queues a send_to() for this reactor, the owner of `to` (see destination_owner).
+  SendStatus send_to_remote(const Destination& to, std::span<const uint8_t> message) noexcept;
 
  private:
   friend class ConnSink;
@@ -134,6 +160,13 @@ class Reactor final : public ReactorPort {
   void on_connect(Connection* c, int res);
   void start_tls(Connection* c);
   SSL_SESSION* session_for(const SockAddr& addr);
+
+  // reactor_client.cc
+  Result<ConnId> open_client(const Destination& to) noexcept;
+  Result<ConnId> deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  void deliver_queued_send_to(std::span<const uint8_t> record) noexcept;
+  void drop_ct_queue(Connection* c);       // discards unsent clear text (and its accounting)
+  void drop_ct_accounting(Connection* c);  // the queue was handed on: release its share
 
   // reactor_rx.cc
   void arm_recv(Connection* c);
@@ -206,6 +239,7 @@ class Reactor final : public ReactorPort {
   uint32_t flush_head_ = 0xffffffffu;      // connections with bytes to seal/send
   std::vector<uint32_t> stopped_recv_;     // connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
+  std::unordered_map<std::string, uint64_t> client_by_dest_;  // send_to: destination -> ConnId
   std::atomic<bool> stop_requested_{false};
   std::atomic<ControlCall*> control_{nullptr};  // a call waiting for this thread
   std::atomic<bool> running_{false};

@@ -132,46 +132,6 @@ void Reactor::on_install(Connection* c, int res) {
   arm_recv(c);
 }
 
-Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noexcept {
-  if (shared_->client_ctx == nullptr) {
-    return make_error(Errc::kInvalidArgument, "this engine has no client TLS context");
-  }
-  if (shutting_down_) return make_error(Errc::kShuttingDown, "the engine is stopping");
-  Connection* c = conns_->alloc();
-  if (c == nullptr) {
-    return make_error(Errc::kQueueFull, "connection table full (%u)", conns_->capacity());
-  }
-  int fd = socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    int e = errno;
-    conns_->release(c);
-    return make_error(Errc::kIo, "socket: %s", strerror(e));
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  c->fd = fd;
-  c->peer = to;
-  c->state = ConnState::kConnecting;
-  c->flags |= kConnClient;
-  c->last_io_ns = c->created_ns = now_ns_;
-  SSL_SESSION* session = session_for(to);
-  c->tls = TlsConn::client(shared_->client_ctx, sni.c_str(), session);
-  if (!c->tls) {
-    ::close(fd);
-    conns_->release(c);
-    return make_error(Errc::kTls, "cannot create a TLS client session");
-  }
-  c->tls->set_user(c);
-  counters_.connections_open.add();
-  uint32_t slot = conns_->slot_of(c);
-  io_uring_sqe* sqe = uring_.sqe();
-  io_uring_prep_connect(sqe, fd, c->peer.sa(), c->peer.len());
-  io_uring_sqe_set_data64(sqe, op_data(Op::kConnect, slot, c->generation));
-  c->ops++;
-  timers_->arm(slot, now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
-  return conns_->id_of(c);
-}
-
 void Reactor::on_connect(Connection* c, int res) {
   c->ops--;
   if (c->state == ConnState::kClosing) return;

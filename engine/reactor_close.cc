@@ -28,10 +28,7 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
   if (c->rx_partial != nullptr) unref(c->rx_partial);
   if (c->msg_asm != nullptr) unref(c->msg_asm);
   c->rx_partial = c->msg_asm = nullptr;
-  while (Block* q = c->ct_queue) {
-    c->ct_queue = q->next;
-    unref(q);
-  }
+  drop_ct_queue(c);
   if (prev == ConnState::kOpen && cfg_->tls.send_close_notify && why != CloseReason::kIoError &&
       c->tls) {
     if (seal_open_record(c)) {
@@ -113,6 +110,20 @@ void Reactor::drop_tx(Connection* c) {
   c->tx_bytes = 0;
 }
 
+void Reactor::drop_ct_accounting(Connection* c) {
+  // Relaxed: see queue_plain().
+  shared_->ct_bytes.fetch_sub(c->ct_bytes, std::memory_order_relaxed);
+  c->ct_bytes = 0;
+}
+
+void Reactor::drop_ct_queue(Connection* c) {
+  while (Block* q = c->ct_queue) {
+    c->ct_queue = q->next;
+    unref(q);
+  }
+  drop_ct_accounting(c);
+}
+
 void Reactor::hard_close(Connection* c) {
   c->flags |= kConnHardClose;
   // A send in flight still owns its block; the shutdown in maybe_finish_close() aborts it.
@@ -126,9 +137,15 @@ void Reactor::free_conn(Connection* c) {
   if (c->rx_partial != nullptr) unref(c->rx_partial);
   if (c->msg_asm != nullptr) unref(c->msg_asm);
   drop_tx(c);
-  while (Block* q = c->ct_queue) {
-    c->ct_queue = q->next;
-    unref(q);
+  drop_ct_queue(c);
+  if (c->flags & kConnDestination) {
+    // Forget it as the connection to its destination (send_to opens a new one next time).
+    for (auto it = client_by_dest_.begin(); it != client_by_dest_.end(); ++it) {
+      if (it->second == conns_->id_of(c).raw()) {
+        client_by_dest_.erase(it);
+        break;
+      }
+    }
   }
   counters_.closed.add();
   counters_.connections_open.sub();

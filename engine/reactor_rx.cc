@@ -126,10 +126,14 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
     c->flags |= kConnAnnounced;
     emit_event(c, FrameKind::kOpened);
     // Messages the core queued while the handshake ran go out now, in order.
-    while (Block* q = c->ct_queue) {
-      c->ct_queue = q->next;
+    Block* q = c->ct_queue;
+    c->ct_queue = nullptr;
+    drop_ct_accounting(c);
+    while (q != nullptr) {
+      Block* next = q->next;
       queue_plain(c, {q->data, q->size});
       unref(q);
+      q = next;
     }
   }
 }

@@ -43,14 +43,26 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
   }
   if (c->state != ConnState::kOpen) {
     // Only a client connection still connecting may queue: its clear-text queue is replayed
-    // once the handshake completes.
+    // once the handshake completes, within tls.con_ct_wq_max here and tls.ct_wq_max in all.
     if (!(c->flags & kConnClient) || c->state == ConnState::kClosing) return false;
+    const int64_t n = static_cast<int64_t>(bytes.size());
+    if (int64_t{c->ct_bytes} + n > cfg_->tls.con_ct_wq_max) {
+      counters_.send_queue_full.add();
+      return false;
+    }
+    // Relaxed: a shared limit; a momentary overshoot by one message is harmless.
+    if (shared_->ct_bytes.fetch_add(n, std::memory_order_relaxed) + n > cfg_->tls.ct_wq_max) {
+      shared_->ct_bytes.fetch_sub(n, std::memory_order_relaxed);
+      counters_.send_queue_full.add();
+      return false;
+    }
     Block** tail = &c->ct_queue;
     while (*tail != nullptr && (*tail)->next != nullptr) tail = &(*tail)->next;
+    const uint32_t block = static_cast<uint32_t>(std::max(cfg_->tls.ct_wq_blk_size, 512));
     while (!bytes.empty()) {
       Block* t = *tail;
       if (t == nullptr || t->room() == 0) {
-        Block* nb = pool_.get(kDefaultTxBlock);
+        Block* nb = pool_.get(std::min(block, BlockPool::kClassSizes[BlockPool::kClasses - 1]));
         if (nb == nullptr) return false;
         if (t == nullptr) {
           *tail = nb;
@@ -63,6 +75,7 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
       size_t k = std::min<size_t>(t->room(), bytes.size());
       memcpy(t->end(), bytes.data(), k);
       t->size += static_cast<uint32_t>(k);
+      c->ct_bytes += static_cast<uint32_t>(k);
       bytes = bytes.subspan(k);
     }
     return true;

@@ -57,10 +57,9 @@ int on_servername(SSL* ssl, int*, void* arg) {
 
 TlsContextSet::~TlsContextSet() = default;
 
-Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParams& params,
-                                                                  const std::string& config_dir,
-                                                                  TicketKeys* tickets,
-                                                                  uint64_t generation) {
+Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
+    const TlsParams& params, const std::string& config_dir, TicketKeys* tickets,
+    uint64_t generation, int (*new_session)(SSL*, SSL_SESSION*)) {
   std::shared_ptr<TlsContextSet> set(new TlsContextSet());
   set->generation_ = generation;
   if (params.config.empty()) {
@@ -96,6 +95,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParam
       o.private_key_password = p.private_key_password;
       auto ctx = make_client_context(o);
       if (!ctx) return in_domain(d, ctx.error());
+      if (new_session != nullptr) SSL_CTX_sess_set_new_cb(ctx.value().get(), new_session);
       set->contexts_.push_back(std::move(ctx.value()));
     }
   }

@@ -29,10 +29,10 @@ class TlsContextSet {
   // (a missing file, a key that does not match, a bad cipher list) fails the whole build with a
   // message naming the domain and the file; nothing half-built is ever used. `tickets` is shared
   // by every server context so sessions resume across reactors and reloads.
-  static Result<std::shared_ptr<const TlsContextSet>> build(const TlsParams& params,
-                                                            const std::string& config_dir,
-                                                            TicketKeys* tickets,
-                                                            uint64_t generation);
+  // `new_session` (may be null) receives the session tickets servers give client contexts.
+  static Result<std::shared_ptr<const TlsContextSet>> build(
+      const TlsParams& params, const std::string& config_dir, TicketKeys* tickets,
+      uint64_t generation, int (*new_session)(SSL*, SSL_SESSION*) = nullptr);
   ~TlsContextSet();
 
   // Server role: the domain and context a connection accepted on `local` starts with (before

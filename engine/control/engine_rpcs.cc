@@ -139,6 +139,61 @@ Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
   return JsonValue();
 }
 
+JsonValue names_json(const NameFields& n) {
+  return JsonObject{{"cn", n.cn}, {"o", n.o},   {"ou", n.ou},    {"c", n.c},
+                    {"st", n.st}, {"l", n.l},   {"text", n.text}};
+}
+
+JsonValue strings_json(const std::vector<std::string>& v) {
+  JsonValue a = JsonValue::array();
+  for (const std::string& s : v) a.push_back(s);
+  return a;
+}
+
+JsonValue cert_json(const std::optional<CertFacts>& c) {
+  if (!c) return JsonValue();
+  return JsonObject{{"subject", names_json(c->subject)},
+                    {"issuer", names_json(c->issuer)},
+                    {"serial", c->serial},
+                    {"not_before", c->not_before_text},
+                    {"not_after", c->not_after_text},
+                    {"san_dns", strings_json(c->san_dns)},
+                    {"san_uri", strings_json(c->san_uri)},
+                    {"san_ip", strings_json(c->san_ip)},
+                    {"san_email", strings_json(c->san_email)},
+                    {"self_signed", c->self_signed},
+                    {"version", c->version},
+                    {"pem", c->pem}};
+}
+
+// tls.facts ID: the TLS module's selects for one connection ($tls_* in Kamailio).
+Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
+  if (!params.is_array() || params.as_array().size() != 1) return bad_params("CONNECTION_ID");
+  const JsonValue& v = params.as_array()[0];
+  uint64_t id = 0;
+  if (v.is_int() && v.as_int() > 0) {
+    id = static_cast<uint64_t>(v.as_int());
+  } else if (v.is_string()) {
+    const std::string& t = v.as_string();
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+    if (ec != std::errc() || p != t.data() + t.size()) return bad_params("CONNECTION_ID");
+  } else {
+    return bad_params("CONNECTION_ID (as tls.list shows it)");
+  }
+  auto f = engine.tls_facts(ConnId(id));
+  if (!f) return f.status();
+  return JsonValue(JsonObject{
+      {"version", f->version_text},      {"cipher", f->cipher},
+      {"cipher_bits", f->cipher_bits},    {"sni", f->sni},
+      {"domain", f->domain},              {"client_role", f->client_role},
+      {"peer_presented", f->peer_presented}, {"peer_verified", f->peer_verified},
+      {"peer_revoked", f->peer_revoked},  {"peer_expired", f->peer_expired},
+      {"peer_self_signed", f->peer_self_signed}, {"verify_result", f->verify_result},
+      {"verify_error", f->verify_error},  {"peer", cert_json(f->peer)},
+      {"own", cert_json(f->own)},
+  });
+}
+
 Result<JsonValue> tls_info(Engine& engine) {
   auto t = engine.tls_summary();
   if (!t) return t.status();
@@ -189,6 +244,9 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
              [e](const JsonValue&) { return tls_list(*e); });
   server.add("tls.kill", "CONNECTION_ID", "Closes a TLS connection (its id from tls.list)",
              [e](const JsonValue& p) { return tls_kill(*e, p); });
+  server.add("tls.facts", "CONNECTION_ID",
+             "TLS facts of a connection: version, cipher, SNI, verification, both certificates",
+             [e](const JsonValue& p) { return tls_facts(*e, p); });
   server.add("tls.reload", "",
              "Re-reads certificates, keys, CA lists, CRLs and the tls.cfg file; new connections "
              "use them, established ones keep theirs",

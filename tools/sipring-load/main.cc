@@ -44,7 +44,10 @@ void usage() {
           "  --reactors N       load reactors (default 1)      --cpus LIST   pin them (e.g. 1)\n"
           "  --tls METHOD       TLSv1.2, TLSv1.3, TLSv1.2+ (default TLSv1.3)\n"
           "  --ciphers LIST     TLS 1.2 cipher list            --sni NAME    (default localhost)\n"
-          "  --ca FILE          verify the server certificate against this CA\n"
+          "  --ca FILE          verify the server certificate against this CA (and its name:\n"
+          "                     --sni, else the target address; --verify-name NAME|no)\n"
+          "  --crl FILE         refuse servers whose certificate it revokes\n"
+          "  --cert FILE --key FILE [--key-password PW]  present a client certificate\n"
           "  --server-pid P[,P] measure the server's CPU time over the measured phase\n"
           "  --max-seconds S    hard stop (default: duration + 30)\n"
           "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n"
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string target, tls = "TLSv1.3", ciphers, ca, pids;
+  std::string client_cert, client_key, client_key_password, client_crl, verify_name;
   std::vector<int> cpus;
   double max_seconds = 0;
   uint32_t busy_poll_us = 1000;
@@ -128,6 +132,11 @@ int main(int argc, char** argv) {
     else if (a == "--ciphers") ciphers = next();
     else if (a == "--sni") plan.sni = next();
     else if (a == "--ca") ca = next();
+    else if (a == "--cert") client_cert = next();
+    else if (a == "--key") client_key = next();
+    else if (a == "--key-password") client_key_password = next();
+    else if (a == "--crl") client_crl = next();
+    else if (a == "--verify-name") verify_name = next();
     else if (a == "--server-pid") pids = next();
     else if (a == "--max-seconds") max_seconds = atof(next());
     else if (a == "--busy-poll-us") busy_poll_us = static_cast<uint32_t>(atoi(next()));
@@ -177,6 +186,11 @@ int main(int argc, char** argv) {
   options.client.tls_method = tls;
   options.client.cipher_list = ciphers;
   options.client.ca_file = ca;
+  options.client.crl = client_crl;
+  options.client.certificate = client_cert;
+  options.client.private_key = client_key;
+  options.client.private_key_password = client_key_password;
+  options.client.verify_hostname = verify_name;
   options.client.resume = plan.mode != Mode::kHandshake || plan.resume;
   options.core = [&](uint32_t r) -> std::unique_ptr<Core> {
     uint32_t share = plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);

@@ -23,6 +23,7 @@
 #include "sipring/frame.h"
 #include "sipring/result.h"
 #include "sipring/stats.h"
+#include "sipring/tls_facts.h"
 
 namespace sipring {
 
@@ -39,6 +40,15 @@ const char* send_status_name(SendStatus s) noexcept;
 // Sets the log threshold with Kamailio's numeric levels (-1 errors ... 3 debug; default 2 info).
 // Messages above it are dropped. Any thread, any time.
 void set_log_level(int level) noexcept;
+
+// Where send_to() delivers: a peer address, and optionally the SIP domain served there (sent as
+// SNI, and the name its certificate must carry when verification is on) and the id of the
+// [client:...] domain to use (Kamailio's server_id).
+struct Destination {
+  SockAddr addr;
+  std::string server_name;
+  std::string server_id;
+};
 
 // The reactor-side view a Core uses while Core::run() executes on the reactor thread.
 class ReactorPort {
@@ -61,6 +71,16 @@ class ReactorPort {
   virtual Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept = 0;
   // Closes a connection after what is queued for it has been sent.
   virtual void close(ConnId id) noexcept = 0;
+  // Sends `message` to `to`, over the connection sipring already has to that destination or a
+  // new one (TLS client role, the matching [client:...] domain, SNI). Messages wait in the
+  // clear-text queue until the handshake is done, in order; over tls.con_ct_wq_max (per
+  // connection) or tls.ct_wq_max (in all) the send is refused. Returns the connection's id; if
+  // the destination is another reactor's, the id is unknown yet (ConnId()) and the message is
+  // handed to that reactor.
+  virtual Result<ConnId> send_to(const Destination& to, std::span<const uint8_t> message) noexcept = 0;
+  // What is known of a connection of this reactor: TLS version, cipher, SNI, the peer's and our
+  // certificate (parsed now, not before), whether the peer verified. Unknown id: an error.
+  virtual Result<TlsFacts> tls_facts(ConnId id) noexcept = 0;
 };
 
 // The SIP core in inline mode: one instance per reactor, always called on that reactor's thread.
@@ -102,6 +122,11 @@ struct ClientOptions {
   std::string tls_method = "TLSv1.2+";
   std::string cipher_list;
   std::string ca_file;     // verify servers against it; empty = no verification
+  std::string crl;         // and refuse servers it revokes
+  std::string certificate; // a client certificate to present; empty = none
+  std::string private_key; // its key; empty = the certificate file
+  std::string private_key_password;
+  std::string verify_hostname;  // "" = the destination's name (RFC 5922), "no" = no name check
   bool resume = true;      // offer the last session ticket received from the same address
 };
 
@@ -130,6 +155,13 @@ class Engine {
   // Queues `message` for connection `id` from any thread (lock-free, wakes the reactor only
   // if it sleeps). Thread-safe.
   SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept;
+  // Sends to a destination from any thread: the reactor that owns the destination (chosen by a
+  // hash of its address, so one destination always lands on the same reactor) reuses its
+  // connection there or opens one. Failures after queueing (connect, handshake, queue limits)
+  // reach the core as a kClosed frame with the reason, and are counted.
+  SendStatus send_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  // ReactorPort::tls_facts from any thread (asked of the owning reactor).
+  Result<TlsFacts> tls_facts(ConnId id);
 
   // The consumer side of reactor `r`'s handoff ring, for threads mode. One consumer thread per
   // reactor. Frames stay valid until popped.
