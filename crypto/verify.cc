@@ -20,20 +20,24 @@ namespace {
 // The expected peer name of a client SSL, owned by the SSL (freed with it).
 int name_index() {
   static const int index = SSL_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(ptr); });
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(ptr);
+      });
   return index;
 }
 
 // optional_no_ca: verification runs and its result is recorded, but never fails the handshake.
-int accept_any(int, X509_STORE_CTX*) { return 1; }
+int accept_any(int, X509_STORE_CTX*) {
+  return 1;
+}
 
 // Clients: after the chain verified, the leaf must carry the expected name (RFC 5922).
 int check_name(int ok, X509_STORE_CTX* store) {
   if (!ok || X509_STORE_CTX_get_error_depth(store) != 0) return ok;
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* want = ssl != nullptr ? static_cast<std::string*>(SSL_get_ex_data(ssl, name_index())) : nullptr;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* want =
+      ssl != nullptr ? static_cast<std::string*>(SSL_get_ex_data(ssl, name_index())) : nullptr;
   if (want == nullptr || want->empty()) return ok;
   X509* leaf = X509_STORE_CTX_get_current_cert(store);
   uint8_t* der = nullptr;
@@ -120,6 +124,11 @@ bool set_expected_peer_name(SSL* ssl, std::string_view name) {
   if (copy == nullptr) return false;
   delete static_cast<std::string*>(SSL_get_ex_data(ssl, name_index()));
   return SSL_set_ex_data(ssl, name_index(), copy) == 1;
+}
+
+std::string_view expected_peer_name(const SSL* ssl) {
+  auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
+  return name != nullptr ? std::string_view(*name) : std::string_view();
 }
 
 }  // namespace sipring

@@ -17,9 +17,9 @@ struct VerifySettings {
   bool require_certificate = false;
   std::string verify_client;  // off | on | optional | optional_no_ca; "" = from the two bools
   int verify_depth = 9;
-  std::string ca_list;        // PEM file; empty with verification on = every chain fails
-  std::string ca_path;        // directory of hashed CA certificates
-  std::string crl;            // PEM file of CRLs; revoked certificates fail (or are marked)
+  std::string ca_list;  // PEM file; empty with verification on = every chain fails
+  std::string ca_path;  // directory of hashed CA certificates
+  std::string crl;      // PEM file of CRLs; revoked certificates fail (or are marked)
 };
 
 // Server contexts: which client certificates to ask for and how to judge them.
@@ -35,5 +35,9 @@ Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server);
 // Client connections: the name the server's certificate must carry (RFC 5922). Empty = no
 // name check. The string is copied into the SSL.
 bool set_expected_peer_name(SSL* ssl, std::string_view name);
+
+// The name set_expected_peer_name() stored in `ssl`; empty when there is none. Resumption
+// keys on it: a session verified for one name must never be resumed for another.
+std::string_view expected_peer_name(const SSL* ssl);
 
 }  // namespace sipring

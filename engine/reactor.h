@@ -29,8 +29,8 @@
 #include "engine/block_pool.h"
 #include "engine/buffer_ring.h"
 #include "engine/config_store.h"
-#include "engine/control_call.h"
 #include "engine/conn_table.h"
+#include "engine/control_call.h"
 #include "engine/counters.h"
 #include "engine/doorbell.h"
 #include "engine/frame_queue.h"
@@ -159,7 +159,12 @@ class Reactor final : public ReactorPort {
   void on_install(Connection* c, int res);
   void on_connect(Connection* c, int res);
   void start_tls(Connection* c);
-  SSL_SESSION* session_for(const SockAddr& addr);
+  // Client tickets are keyed on everything the server's verification depended on: address,
+  // client context and its generation, SNI and the expected name (RFC 5922). A resumed
+  // session skips verification, so it must only resume where a full handshake would pass.
+  static std::string session_key(const SockAddr& addr, const SSL_CTX* ctx, uint64_t generation,
+                                 std::string_view sni, std::string_view expected_name);
+  SSL_SESSION* session_for(const std::string& key);
 
   // reactor_client.cc
   Result<ConnId> open_client(const Destination& to) noexcept;
@@ -211,7 +216,7 @@ class Reactor final : public ReactorPort {
 
   uint32_t index_;
   int cpu_;
-  const EngineParams engine_;             // ring sizes etc.: fixed for the reactor's life
+  const EngineParams engine_;  // ring sizes etc.: fixed for the reactor's life
   ReactorShared* shared_;
   const ConfigSnapshot* snap_ = nullptr;  // this iteration's configuration (refreshed each loop)
   const Config* cfg_ = nullptr;           // &snap_->config
@@ -224,7 +229,7 @@ class Reactor final : public ReactorPort {
   std::unique_ptr<ConnTable> conns_;
   std::unique_ptr<TimerWheel> timers_;
   std::unique_ptr<SpscRing<Frame>> handoff_;
-  FrameQueue overflow_;                    // frames waiting for room in handoff_
+  FrameQueue overflow_;  // frames waiting for room in handoff_
   std::unique_ptr<ReplyInbox> inbox_;
   Doorbell doorbell_;
   std::unique_ptr<Core> core_;
@@ -233,11 +238,11 @@ class Reactor final : public ReactorPort {
   RateLimitedLog peer_log_{20};
 
   uint64_t now_ns_ = 0;
-  uint64_t last_activity_ns_ = 0;          // last iteration that reaped completions
+  uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions
   uint64_t busy_poll_ns_ = 0;
-  uint64_t wake_buf_ = 0;                  // target of the armed eventfd read
-  uint32_t flush_head_ = 0xffffffffu;      // connections with bytes to seal/send
-  std::vector<uint32_t> stopped_recv_;     // connections whose recv must be re-armed
+  uint64_t wake_buf_ = 0;               // target of the armed eventfd read
+  uint32_t flush_head_ = 0xffffffffu;   // connections with bytes to seal/send
+  std::vector<uint32_t> stopped_recv_;  // connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
   std::unordered_map<std::string, uint64_t> client_by_dest_;  // send_to: destination -> ConnId
   std::atomic<bool> stop_requested_{false};
@@ -249,7 +254,7 @@ class Reactor final : public ReactorPort {
   uint64_t drain_deadline_ns_ = 0;  // until then the core may still answer what it was handed
   uint64_t last_reply_ns_ = 0;
   bool closing_all_ = false;
-  bool delivering_ = true;          // false once shutdown began: input is discarded
+  bool delivering_ = true;  // false once shutdown began: input is discarded
   int hard_close_rounds_ = 0;
   bool accepting_ = true;
   uint32_t handoff_pause_threshold_ = 0;

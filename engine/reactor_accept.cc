@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/verify.h"
 #include "engine/conn_sink.h"
 #include "engine/op.h"
 #include "engine/reactor.h"
@@ -76,7 +77,8 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c->last_io_ns = c->created_ns = now_ns_;
   counters_.accepted.add();
   counters_.connections_open.add();
-  timers_->arm(conns_->slot_of(c), now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
+  timers_->arm(conns_->slot_of(c),
+               now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
   install(c);
 }
 
@@ -159,8 +161,22 @@ void Reactor::start_tls(Connection* c) {
   arm_recv(c);
 }
 
-SSL_SESSION* Reactor::session_for(const SockAddr& addr) {
-  auto it = sessions_.find(addr.to_string());
+std::string Reactor::session_key(const SockAddr& addr, const SSL_CTX* ctx, uint64_t generation,
+                                 std::string_view sni, std::string_view expected_name) {
+  char head[64];
+  snprintf(head, sizeof(head), "%p/%llu|", static_cast<const void*>(ctx),
+           static_cast<unsigned long long>(generation));
+  std::string key = head;
+  key += addr.to_string();
+  key += '|';
+  key += sni;
+  key += '|';
+  key += expected_name;
+  return key;
+}
+
+SSL_SESSION* Reactor::session_for(const std::string& key) {
+  auto it = sessions_.find(key);
   return it == sessions_.end() ? nullptr : it->second.get();
 }
 
@@ -168,7 +184,11 @@ int Reactor::on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* c = static_cast<Connection*>(TlsConn::user_of(ssl));
   if (c == nullptr || current_ == nullptr) return 0;
   // Returning 1 takes ownership of the reference BoringSSL passed us.
-  current_->sessions_[c->peer.to_string()].reset(session);
+  const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  std::string key =
+      session_key(c->peer, SSL_get_SSL_CTX(ssl), c->tls_set ? c->tls_set->generation() : 0,
+                  sni != nullptr ? sni : "", expected_peer_name(ssl));
+  current_->sessions_[key].reset(session);
   return 1;
 }
 

@@ -86,8 +86,10 @@ Result<ConnId> Reactor::open_client(const Destination& to) noexcept {
     c->sni.reset(new (std::nothrow) char[sni.size() + 1]);
     if (c->sni) memcpy(c->sni.get(), sni.c_str(), sni.size() + 1);
   }
-  c->tls = TlsConn::client(ctx, sni.c_str(), session_for(to.addr),
-                           expected_name(verify_hostname, sni, to.addr));
+  std::string expected = expected_name(verify_hostname, sni, to.addr);
+  SSL_SESSION* session = session_for(
+      session_key(to.addr, ctx, c->tls_set ? c->tls_set->generation() : 0, sni, expected));
+  c->tls = TlsConn::client(ctx, sni.c_str(), session, expected);
   if (!c->tls) {
     ::close(fd);
     conns_->release(c);
@@ -117,7 +119,8 @@ Result<ConnId> Reactor::send_to(const Destination& to, std::span<const uint8_t> 
   return deliver_to(to, message);
 }
 
-Result<ConnId> Reactor::deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+Result<ConnId> Reactor::deliver_to(const Destination& to,
+                                   std::span<const uint8_t> message) noexcept {
   if (message.size() > cfg_->engine.max_message_size) {
     return make_error(Errc::kTooLarge, "message of %zu bytes exceeds sipring.max_message_size",
                       message.size());
@@ -144,7 +147,8 @@ Result<ConnId> Reactor::deliver_to(const Destination& to, std::span<const uint8_
   return conns_->id_of(c);
 }
 
-SendStatus Reactor::send_to_remote(const Destination& to, std::span<const uint8_t> message) noexcept {
+SendStatus Reactor::send_to_remote(const Destination& to,
+                                   std::span<const uint8_t> message) noexcept {
   if (message.size() > max_message_size_) return SendStatus::kTooLarge;
   size_t len = sizeof(SendToHeader) + to.server_name.size() + to.server_id.size() + message.size();
   if (len > inbox_->max_payload() || to.server_name.size() > 255 || to.server_id.size() > 255) {

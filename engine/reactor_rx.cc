@@ -18,7 +18,9 @@ constexpr size_t kRecordHeader = 5;
 // TLS 1.2 allows 2^14 + 2048 bytes of ciphertext; TLS 1.3 less (the record layer checks).
 constexpr size_t kMaxRecord = kRecordHeader + 16384 + 2048;
 
-size_t record_length(const uint8_t* h) { return kRecordHeader + ((size_t{h[3]} << 8) | h[4]); }
+size_t record_length(const uint8_t* h) {
+  return kRecordHeader + ((size_t{h[3]} << 8) | h[4]);
+}
 
 }  // namespace
 
@@ -92,9 +94,14 @@ void Reactor::on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n) {
   }
   switch (c->tls->mode()) {
     case TlsConn::Mode::kDirect13:
-    case TlsConn::Mode::kDirect12: open_records(c, blk, p, n); break;
-    case TlsConn::Mode::kBuffered: read_buffered(c, p, n); break;
-    default: break;
+    case TlsConn::Mode::kDirect12:
+      open_records(c, blk, p, n);
+      break;
+    case TlsConn::Mode::kBuffered:
+      read_buffered(c, p, n);
+      break;
+    default:
+      break;
   }
 }
 
@@ -309,8 +316,11 @@ void Reactor::deliver(Connection* c, Block* blk, std::span<uint8_t> pt) {
   while (!pt.empty()) {
     ScanResult r = c->framer.scan(pt, max);
     switch (r.kind) {
-      case ScanResult::kMessage: emit_message(c, blk, pt.data(), r.length); break;
-      case ScanResult::kSkip: break;
+      case ScanResult::kMessage:
+        emit_message(c, blk, pt.data(), r.length);
+        break;
+      case ScanResult::kSkip:
+        break;
       case ScanResult::kPing:
         counters_.pings.add();
         queue_plain(c, {reinterpret_cast<const uint8_t*>("\r\n"), 2});
@@ -318,7 +328,8 @@ void Reactor::deliver(Connection* c, Block* blk, std::span<uint8_t> pt) {
       case ScanResult::kNeedMore: {
         // The message continues in a later record: keep what we have (a counted copy).
         uint32_t cap = static_cast<uint32_t>(std::max<size_t>(2048, pt.size() * 2));
-        Block* a = pool_.get(std::min<uint32_t>(cap, BlockPool::kClassSizes[BlockPool::kClasses - 1]));
+        Block* a =
+            pool_.get(std::min<uint32_t>(cap, BlockPool::kClassSizes[BlockPool::kClasses - 1]));
         if (a == nullptr) {
           close_conn(c, CloseReason::kIoError);
           return;
@@ -329,7 +340,9 @@ void Reactor::deliver(Connection* c, Block* blk, std::span<uint8_t> pt) {
         counters_.rx_copied_bytes.add(pt.size());
         return;
       }
-      case ScanResult::kError: bad_message(c, pt, r.reason); return;
+      case ScanResult::kError:
+        bad_message(c, pt, r.reason);
+        return;
     }
     pt = pt.subspan(r.length);
   }
@@ -372,6 +385,7 @@ void Reactor::emit_event(Connection* c, FrameKind kind) {
   f.tls_version = c->tls ? c->tls->version() : 0;
   f.cipher = c->tls ? c->tls->cipher() : 0;
   f.flags = static_cast<uint8_t>(kFrameTls | ((c->flags & kConnClient) ? kFrameClientRole : 0) |
+                                 (c->tls && c->tls->peer_verified() ? kFramePeerVerified : 0) |
                                  (c->tls && c->tls->resumed() ? kFrameResumed : 0));
   f.kind = kind;
   f.reason = static_cast<CloseReason>(c->close_reason);
@@ -389,14 +403,29 @@ void Reactor::emit_event(Connection* c, FrameKind kind) {
 void Reactor::bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason) {
   counters_.bad_messages.add();
   switch (reason) {
-    case FrameReason::kMissingContentLength: counters_.bad_missing_content_length.add(); break;
-    case FrameReason::kBadContentLength: counters_.bad_content_length.add(); break;
-    case FrameReason::kNegativeContentLength: counters_.bad_negative_content_length.add(); break;
-    case FrameReason::kConflictingContentLength: counters_.bad_conflicting_content_length.add(); break;
-    case FrameReason::kContentLengthTooLarge: counters_.bad_content_length_too_large.add(); break;
-    case FrameReason::kHeadTooLong: counters_.bad_head_too_long.add(); break;
-    case FrameReason::kBadStartLine: counters_.bad_start_line.add(); break;
-    case FrameReason::kNone: break;
+    case FrameReason::kMissingContentLength:
+      counters_.bad_missing_content_length.add();
+      break;
+    case FrameReason::kBadContentLength:
+      counters_.bad_content_length.add();
+      break;
+    case FrameReason::kNegativeContentLength:
+      counters_.bad_negative_content_length.add();
+      break;
+    case FrameReason::kConflictingContentLength:
+      counters_.bad_conflicting_content_length.add();
+      break;
+    case FrameReason::kContentLengthTooLarge:
+      counters_.bad_content_length_too_large.add();
+      break;
+    case FrameReason::kHeadTooLong:
+      counters_.bad_head_too_long.add();
+      break;
+    case FrameReason::kBadStartLine:
+      counters_.bad_start_line.add();
+      break;
+    case FrameReason::kNone:
+      break;
   }
   const char* why = frame_reason_name(reason);
   uint8_t out[8192];
@@ -409,8 +438,10 @@ void Reactor::bad_message(Connection* c, std::span<const uint8_t> head, FrameRea
     answered = queue_plain(c, {out, written});
     if (answered) counters_.replies_400.add();
   }
-  log_peer(kLogNotice, c, answered ? "malformed SIP message, answered 400 and closing"
-                                   : "malformed SIP message, closing", why);
+  log_peer(kLogNotice, c,
+           answered ? "malformed SIP message, answered 400 and closing"
+                    : "malformed SIP message, closing",
+           why);
   close_conn(c, CloseReason::kBadMessage);
 }
 
