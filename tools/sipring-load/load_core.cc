@@ -8,7 +8,9 @@ namespace sipring::load {
 namespace {
 
 // Relaxed everywhere: the totals are independent statistics read after the run.
-void add(std::atomic<uint64_t>& a, uint64_t n = 1) { a.fetch_add(n, std::memory_order_relaxed); }
+void add(std::atomic<uint64_t>& a, uint64_t n = 1) {
+  a.fetch_add(n, std::memory_order_relaxed);
+}
 
 void note_min(std::atomic<uint64_t>& a, uint64_t v) {
   uint64_t cur = a.load(std::memory_order_relaxed);
@@ -99,9 +101,15 @@ void LoadCore::on_frame(ReactorPort& port, const Frame& f) {
   if (it == by_id_.end()) return;
   uint32_t i = it->second;
   switch (f.kind) {
-    case FrameKind::kOpened: on_opened(port, i, f); break;
-    case FrameKind::kMessage: on_message(port, i, f); break;
-    case FrameKind::kClosed: on_closed(port, i, f); break;
+    case FrameKind::kOpened:
+      on_opened(port, i, f);
+      break;
+    case FrameKind::kMessage:
+      on_message(port, i, f);
+      break;
+    case FrameKind::kClosed:
+      on_closed(port, i, f);
+      break;
   }
 }
 
@@ -168,7 +176,8 @@ void LoadCore::on_message(ReactorPort& port, uint32_t i, const Frame& f) {
   }
   uint64_t now = port.now_ns();
   uint64_t lat = now - c.outstanding.front().sent_ns;
-  if (c.outstanding.front().sent_ns >= measure_from_ns_ && samples_->size() < samples_->capacity()) {
+  if (c.outstanding.front().sent_ns >= measure_from_ns_ &&
+      samples_->size() < samples_->capacity()) {
     samples_->push_back(static_cast<uint32_t>(std::min<uint64_t>(lat, UINT32_MAX)));
   }
   c.outstanding.pop_front();
@@ -191,7 +200,8 @@ void LoadCore::on_message(ReactorPort& port, uint32_t i, const Frame& f) {
         for (uint32_t k = 0; k < n; k++) open_one(port);
       }
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -265,6 +275,13 @@ void LoadCore::check_done(ReactorPort& port) {
       break;
     case Mode::kRps:
     case Mode::kRate: {
+      // Every connection was tried and none is left (refused, failed or closed by the server):
+      // nothing more can be sent, so end now instead of waiting out --duration.
+      if (started_conns_ >= share_ && connecting_ == 0 &&
+          std::none_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.open; })) {
+        done = true;
+        break;
+      }
       if (!totals_->stop_sending.load(std::memory_order_relaxed) &&
           !(plan_.mode == Mode::kRps && plan_.requests != 0 &&
             totals_->sent.load(std::memory_order_relaxed) >= plan_.requests)) {
@@ -275,7 +292,8 @@ void LoadCore::check_done(ReactorPort& port) {
       break;
     }
     case Mode::kIdle:
-      if (idle_until_ns_ == 0 && opened_ >= share_ && totals_->received.load() >= totals_->opened.load()) {
+      if (idle_until_ns_ == 0 && opened_ >= share_ &&
+          totals_->received.load() >= totals_->opened.load()) {
         idle_until_ns_ = now + static_cast<uint64_t>(plan_.hold_s * 1e9);
       }
       done = (idle_until_ns_ != 0 && now >= idle_until_ns_) ||

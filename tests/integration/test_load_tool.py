@@ -1,0 +1,74 @@
+"""sipring-load's own edge cases: it must end by itself and say why when the target is useless.
+
+A load run against a port that refuses or drops every connection used to wait out --duration
+with nothing left to send; it now ends as soon as every connection has failed, exits non-zero
+and counts each failure with its reason.
+"""
+
+import socket
+import threading
+import unittest
+
+import harness as h
+
+
+class ClosingListener:
+    """A plain TCP listener on loopback that accepts and at once closes every connection."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((h.HOST, 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.accepted += 1
+            c.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+class SipringLoadEndsWhenEveryConnectionFails(unittest.TestCase):
+    def test_rps_against_a_port_that_drops_every_connection_ends_without_waiting_out_duration(self):
+        lst = ClosingListener()
+        try:
+            # --duration 60 with a 20 s subprocess bound: ending means it noticed, not the clock.
+            rc, res, err = h.run_load(["rps", "--target", "%s:%d" % (h.HOST, lst.port),
+                                       "--connections", 4, "--requests", 20,
+                                       "--duration", 60], timeout=20)
+        finally:
+            lst.close()
+        self.assertIsNotNone(res, err)
+        self.assertNotEqual(rc, 0, "a run where nothing was answered must fail")
+        self.assertEqual(res["connect_failures"], 4, res)
+        self.assertEqual(res["sent"], 0, res)
+        self.assertEqual(res["failed_or_unexpected_closes"], {"peer-closed": 4}, res)
+        self.assertEqual(lst.accepted, 4)
+
+    def test_rate_against_a_closed_port_ends_and_counts_connect_failures(self):
+        port = h.free_port()
+        rc, res, err = h.run_load(["rate", "--target", "%s:%d" % (h.HOST, port),
+                                   "--connections", 3, "--rate", 100, "--duration", 60],
+                                  timeout=20)
+        self.assertIsNotNone(res, err)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(res["connect_failures"], 3, res)
+        self.assertEqual(res["opened"], 0, res)
+
+
+if __name__ == "__main__":
+    unittest.main()
