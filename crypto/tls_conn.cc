@@ -55,7 +55,9 @@ std::unique_ptr<TlsConn> TlsConn::client(SSL_CTX* ctx, const char* sni, SSL_SESS
   return c;
 }
 
-bool TlsConn::peer_revoked() const { return verify_result_ == X509_V_ERR_CERT_REVOKED; }
+bool TlsConn::peer_revoked() const {
+  return verify_result_ == X509_V_ERR_CERT_REVOKED;
+}
 
 TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
                                  ByteSink& out) noexcept {
@@ -72,7 +74,10 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_READ) return Step::kNeedMore;
   failure_ = reason_from_queue(err == SSL_ERROR_ZERO_RETURN ? "peer closed during handshake"
-                                                             : "handshake failed");
+                                                            : "handshake failed");
+  // Why the peer's certificate was refused (revoked, expired, unknown CA, wrong name), which
+  // the error queue only calls CERTIFICATE_VERIFY_FAILED.
+  verify_result_ = static_cast<int32_t>(SSL_get_verify_result(ssl_.get()));
   mode_ = Mode::kFailed;
   return Step::kFailed;
 }
@@ -128,14 +133,17 @@ void TlsConn::finish_handshake(bool server) noexcept {
   suffix_max_ = static_cast<uint16_t>(suffix);
 }
 
-TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext,
-                            uint8_t* alert, bool* key_update_reply) noexcept {
+TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext, uint8_t* alert,
+                            bool* key_update_reply) noexcept {
   *alert = 0;
   if (mode_ == Mode::kDirect13) {
     switch (r13_->open(rec, len, plaintext, alert, key_update_reply)) {
-      case Tls13RecordLayer::Open::kData: return Open::kData;
-      case Tls13RecordLayer::Open::kHandled: return Open::kHandled;
-      case Tls13RecordLayer::Open::kCloseNotify: return Open::kCloseNotify;
+      case Tls13RecordLayer::Open::kData:
+        return Open::kData;
+      case Tls13RecordLayer::Open::kHandled:
+        return Open::kHandled;
+      case Tls13RecordLayer::Open::kCloseNotify:
+        return Open::kCloseNotify;
       case Tls13RecordLayer::Open::kError:
         failure_ = *alert == 20 ? "bad record MAC" : "bad TLS 1.3 record";
         return Open::kError;
@@ -148,10 +156,13 @@ TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaint
     case bssl::OpenRecordResult::kOK:
       *plaintext = {out.data(), out.size()};
       return Open::kData;
-    case bssl::OpenRecordResult::kDiscard: return Open::kHandled;
-    case bssl::OpenRecordResult::kAlertCloseNotify: return Open::kCloseNotify;
+    case bssl::OpenRecordResult::kDiscard:
+      return Open::kHandled;
+    case bssl::OpenRecordResult::kAlertCloseNotify:
+      return Open::kCloseNotify;
     case bssl::OpenRecordResult::kIncompleteRecord:
-    case bssl::OpenRecordResult::kError: break;
+    case bssl::OpenRecordResult::kError:
+      break;
   }
   failure_ = reason_from_queue("bad TLS 1.2 record");
   return Open::kError;
@@ -162,8 +173,8 @@ size_t TlsConn::seal(uint8_t* rec, size_t len) noexcept {
   if (mode_ != Mode::kDirect12) return 0;
   size_t suffix = bssl::SealRecordSuffixLen(ssl_.get(), len);
   uint8_t* body = rec + prefix_;
-  if (!bssl::SealRecord(ssl_.get(), bssl::Span<uint8_t>(rec, prefix_), bssl::Span<uint8_t>(body, len),
-                        bssl::Span<uint8_t>(body + len, suffix),
+  if (!bssl::SealRecord(ssl_.get(), bssl::Span<uint8_t>(rec, prefix_),
+                        bssl::Span<uint8_t>(body, len), bssl::Span<uint8_t>(body + len, suffix),
                         bssl::Span<const uint8_t>(body, len))) {
     failure_ = reason_from_queue("sealing a TLS 1.2 record failed");
     return 0;
@@ -211,7 +222,9 @@ void TlsConn::set_user(void* p) noexcept {
   if (ssl_) SSL_set_app_data(ssl_.get(), p);
 }
 
-void* TlsConn::user_of(const SSL* ssl) noexcept { return SSL_get_app_data(ssl); }
+void* TlsConn::user_of(const SSL* ssl) noexcept {
+  return SSL_get_app_data(ssl);
+}
 
 bool TlsConn::close_notify(ByteSink& out) noexcept {
   if (mode_ == Mode::kDirect13) {

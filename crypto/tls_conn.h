@@ -62,7 +62,8 @@ class TlsConn {
   // Hands received ciphertext to BoringSSL; then call read() until it returns kNeedMore.
   // `in` must stay valid until then.
   void feed(std::span<const uint8_t> in) noexcept;
-  // Decrypts into out[0..cap); *n is the plaintext length on kData. Writes (e.g. alerts) go to sink.
+  // Decrypts into out[0..cap); *n is the plaintext length on kData. Writes (e.g. alerts) go to
+  // sink.
   Read read(uint8_t* out, size_t cap, size_t* n, ByteSink& sink) noexcept;
   // Encrypts `plaintext` into `out` as one or more records.
   bool write(std::span<const uint8_t> plaintext, ByteSink& out) noexcept;
@@ -80,7 +81,8 @@ class TlsConn {
   uint16_t cipher() const { return cipher_; }
   bool resumed() const { return resumed_; }
   bool peer_verified() const { return peer_verified_; }
-  // The X509_V_* outcome of verifying the peer's chain (X509_V_OK when nothing was verified).
+  // The X509_V_* outcome of verifying the peer's chain (X509_V_OK when nothing was verified);
+  // after a failed handshake, why the certificate was refused.
   int verify_result() const { return verify_result_; }
   bool peer_revoked() const;
   // The peer's leaf certificate (DER), kept after the handshake only if the peer sent one;
@@ -96,8 +98,8 @@ class TlsConn {
   void finish_handshake(bool server) noexcept;
 
   bssl::UniquePtr<SSL> ssl_;
-  std::unique_ptr<Tls13RecordLayer> r13_;  // kDirect13 only
-  std::unique_ptr<IoBioState> io_;          // while BoringSSL does I/O
+  std::unique_ptr<Tls13RecordLayer> r13_;     // kDirect13 only
+  std::unique_ptr<IoBioState> io_;            // while BoringSSL does I/O
   bssl::UniquePtr<CRYPTO_BUFFER> peer_cert_;  // leaf certificate the peer presented, if any
   const char* failure_ = "";
   uint16_t version_ = 0;

@@ -3,7 +3,10 @@
 // record) no byte is copied: the frame points into the buffer the kernel filled. Copies happen
 // only for a record split across receives (rx_partial) or a message split across records
 // (msg_asm), and both are counted.
+#include <openssl/x509.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/conn_sink.h"
@@ -118,7 +121,13 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
   }
   if (step == TlsConn::Step::kFailed) {
     counters_.handshake_failures.add();
-    log_peer(cfg_->tls.tls_log, c, "TLS handshake failed", c->tls->failure_reason());
+    char detail[160];
+    const char* why = c->tls->failure_reason();
+    if (int v = c->tls->verify_result(); v != X509_V_OK) {
+      snprintf(detail, sizeof(detail), "%s (%s)", why, X509_verify_cert_error_string(v));
+      why = detail;
+    }
+    log_peer(cfg_->tls.tls_log, c, "TLS handshake failed", why);
     close_conn(c, CloseReason::kHandshakeFailed);
     n = 0;
     return;

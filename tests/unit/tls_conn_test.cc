@@ -608,6 +608,9 @@ TEST_P(TlsConnClientTest, UntrustedServerFailsVerification) {
   EXPECT_FALSE(test::handshake(*client, *server, &error));
   EXPECT_EQ(client->mode(), TlsConn::Mode::kFailed);
   EXPECT_STRNE(client->failure_reason(), "");
+  // The log line says why, not only CERTIFICATE_VERIFY_FAILED.
+  EXPECT_NE(client->verify_result(), X509_V_OK);
+  EXPECT_FALSE(client->peer_verified());
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, TlsConnClientTest,
