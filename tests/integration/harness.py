@@ -736,3 +736,82 @@ def wait_until(predicate, timeout, interval=0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+# --- peers built elsewhere: sipring-load, client certificates, CRLs, socket owners -----------
+# (used by the Kamailio interop tests; generic enough for any test with a foreign TLS peer)
+
+def load_bin():
+    return os.path.join(build_dir(), "tools", "sipring-load")
+
+
+def issue_client_cert(ca_dir, cn, out, san=None, timeout=30):
+    """Issues a client certificate (extendedKeyUsage clientAuth) for `cn` with `sipring-certs
+    client`; returns (PREFIX-cert.pem, PREFIX-key.pem) for out=PREFIX (replaced if present)."""
+    args = [certs_bin(), "client", "--dir", ca_dir, "--cn", cn, "--out", out, "--force"]
+    if san:
+        args += ["--san", san]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("sipring-certs client failed: %s%s" % (r.stdout, r.stderr))
+    return out + "-cert.pem", out + "-key.pem"
+
+
+def revoke_and_write_crl(ca_dir, certs, crl_out, timeout=30):
+    """Revokes each PEM in `certs` (issued by the CA in ca_dir) and writes the CA's CRL to
+    crl_out (replaced if present); returns crl_out. With certs=() it writes an empty CRL."""
+    for cert in certs:
+        r = subprocess.run([certs_bin(), "revoke", "--dir", ca_dir, cert], capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError("sipring-certs revoke failed: %s%s" % (r.stdout, r.stderr))
+    r = subprocess.run([certs_bin(), "crl", "--dir", ca_dir, "--out", crl_out, "--force"],
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise AssertionError("sipring-certs crl failed: %s%s" % (r.stdout, r.stderr))
+    return crl_out
+
+
+def run_load(args, timeout=60):
+    """Runs `sipring-load ARGS...` (bounded by `timeout` seconds; also pass --max-seconds) and
+    returns (returncode, the JSON result line as a dict or None, stderr text)."""
+    r = subprocess.run([load_bin()] + [str(a) for a in args], capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    result = None
+    for line in r.stdout.splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+    return r.returncode, result, r.stderr
+
+
+def tcp_socket_owners(local, remote=None):
+    """PIDs of the processes holding an IPv4 TCP socket bound to local=(ip, port) (and connected
+    to remote=(ip, port) when given), found through /proc/net/tcp inodes and /proc/PID/fd.
+    Proves which program is at the other end of a loopback connection."""
+    def hexaddr(a):
+        ip = socket.inet_aton(a[0])
+        return "%08X:%04X" % (int.from_bytes(ip, "little"), a[1])
+    inodes = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == hexaddr(local) and (remote is None or fields[2] == hexaddr(remote)):
+                inodes.add("socket:[%s]" % fields[9])
+    owners = set()
+    if not inodes:
+        return owners
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        fd_dir = "/proc/%s/fd" % pid
+        try:
+            for fd in os.listdir(fd_dir):
+                try:
+                    if os.readlink(os.path.join(fd_dir, fd)) in inodes:
+                        owners.add(int(pid))
+                        break
+                except OSError:
+                    continue
+        except OSError:
+            continue
+    return owners
