@@ -7,6 +7,7 @@
 
 #include "crypto/tls_context.h"
 #include "engine/connection.h"
+#include "engine/log.h"
 
 namespace sipring {
 namespace {
@@ -71,10 +72,22 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
   }
   for (const TlsDomain& d : set->domains_.domains) {
     TlsParams p = params_of(d.profile, params);
+    bool server = d.role == TlsDomain::Role::kServer;
+    // optional_no_ca is meant to run without a CA: it records the result and never refuses.
+    bool verifies = server && !p.verify_client.empty()
+                        ? p.verify_client != "off" && p.verify_client != "optional_no_ca"
+                        : p.verify_certificate;
+    if (verifies && p.ca_list.empty() && p.ca_path.empty()) {
+      // Allowed (the manual says verification then always fails), but rarely what was meant.
+      log_line(kLogWarn, "tls",
+               "TLS domain %s (%s): verification is on but there is no ca_list: every peer "
+               "certificate will fail verification",
+               d.name().c_str(), d.where.c_str());
+    }
     if (d.role == TlsDomain::Role::kServer) {
       if (p.certificate.empty()) {
-        return in_domain(d, make_error(Errc::kConfig,
-                                       "a server domain needs a certificate (and its key)"));
+        return in_domain(
+            d, make_error(Errc::kConfig, "a server domain needs a certificate (and its key)"));
       }
       auto ctx = make_server_context(p, tickets);
       if (!ctx) return in_domain(d, ctx.error());
