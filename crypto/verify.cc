@@ -91,8 +91,12 @@ Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
     }
     if (!SSL_CTX_load_verify_locations(ctx, v.ca_list.empty() ? nullptr : v.ca_list.c_str(),
                                        v.ca_path.empty() ? nullptr : v.ca_path.c_str())) {
-      return make_error(Errc::kConfig, "tls.ca_list %s / ca_path %s: no usable CA certificate (%s)",
-                        v.ca_list.c_str(), v.ca_path.c_str(), take_tls_errors().c_str());
+      std::string where = v.ca_list.empty() ? "tls.ca_path " + v.ca_path
+                          : v.ca_path.empty()
+                              ? "tls.ca_list " + v.ca_list
+                              : "tls.ca_list " + v.ca_list + " / ca_path " + v.ca_path;
+      return make_error(Errc::kConfig, "%s: no usable CA certificate (%s)", where.c_str(),
+                        take_tls_errors().c_str());
     }
     if (server && !v.ca_list.empty()) {
       // Tell clients which CAs we trust, so they pick the right certificate.
@@ -105,7 +109,9 @@ Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
   if (!v.crl.empty()) {
     if (Status s = load_crls(SSL_CTX_get_cert_store(ctx), v.crl); !s) return s;
   }
-  SSL_CTX_set_verify_depth(ctx, v.verify_depth);
+  // BoringSSL counts the trusted CA as a level of the chain (as OpenSSL 1.0.2 did); OpenSSL
+  // 1.1/3, and so Kamailio today, do not: depth 0 = a leaf the trusted CA signed directly.
+  SSL_CTX_set_verify_depth(ctx, v.verify_depth + 1);
   if (!server) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, check_name);
   } else if (mode == "on") {
