@@ -70,5 +70,16 @@ class SipringLoadEndsWhenEveryConnectionFails(unittest.TestCase):
         self.assertEqual(res["opened"], 0, res)
 
 
+class SipringLoadRefusesOptionsItWouldIgnore(unittest.TestCase):
+    def test_crl_or_verify_name_without_ca_is_refused_with_a_reason(self):
+        # Without --ca nothing is verified: a CRL or a name would silently do nothing.
+        for extra in (["--crl", "/nonexistent.crl"], ["--verify-name", "sip.example"]):
+            rc, res, err = h.run_load(["rps", "--target", "%s:%d" % (h.HOST, h.free_port()),
+                                       "--requests", 1] + extra, timeout=20)
+            self.assertEqual(rc, 2, err)
+            self.assertIsNone(res, err)
+            self.assertIn("need --ca", err)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,29 +30,30 @@ using namespace sipring::load;
 namespace {
 
 void usage() {
-  fprintf(stderr,
-          "usage: sipring-load MODE --target IP:PORT [options]\n"
-          "modes:\n"
-          "  handshake  open, handshake, send one OPTIONS, close; --count N total, --connections C\n"
-          "             in flight, --resume to offer session tickets (resumed handshakes)\n"
-          "  rps        --connections C x --pipeline P requests in flight; --requests N total or\n"
-          "             --duration S\n"
-          "  rate       open loop at --rate R req/s over --connections C for --duration S\n"
-          "             (--warmup S excluded from latency); reports p50/p99/p99.9\n"
-          "  idle       open --connections N, one OPTIONS each, hold them --hold S seconds\n"
-          "options:\n"
-          "  --reactors N       load reactors (default 1)      --cpus LIST   pin them (e.g. 1)\n"
-          "  --tls METHOD       TLSv1.2, TLSv1.3, TLSv1.2+ (default TLSv1.3)\n"
-          "  --ciphers LIST     TLS 1.2 cipher list            --sni NAME    (default localhost)\n"
-          "  --ca FILE          verify the server certificate against this CA (and its name:\n"
-          "                     --sni, else the target address; --verify-name NAME|no)\n"
-          "  --crl FILE         refuse servers whose certificate it revokes\n"
-          "  --cert FILE --key FILE [--key-password PW]  present a client certificate\n"
-          "  --server-pid P[,P] measure the server's CPU time over the measured phase\n"
-          "  --max-seconds S    hard stop (default: duration + 30)\n"
-          "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n"
-          "  --ramp N           rps/rate/idle: handshakes in flight while connecting (default 200)\n"
-          "  --handshake-timeout-ms N  give up on a connect+handshake after N ms (default 30000)\n");
+  fprintf(
+      stderr,
+      "usage: sipring-load MODE --target IP:PORT [options]\n"
+      "modes:\n"
+      "  handshake  open, handshake, send one OPTIONS, close; --count N total, --connections C\n"
+      "             in flight, --resume to offer session tickets (resumed handshakes)\n"
+      "  rps        --connections C x --pipeline P requests in flight; --requests N total or\n"
+      "             --duration S\n"
+      "  rate       open loop at --rate R req/s over --connections C for --duration S\n"
+      "             (--warmup S excluded from latency); reports p50/p99/p99.9\n"
+      "  idle       open --connections N, one OPTIONS each, hold them --hold S seconds\n"
+      "options:\n"
+      "  --reactors N       load reactors (default 1)      --cpus LIST   pin them (e.g. 1)\n"
+      "  --tls METHOD       TLSv1.2, TLSv1.3, TLSv1.2+ (default TLSv1.3)\n"
+      "  --ciphers LIST     TLS 1.2 cipher list            --sni NAME    (default localhost)\n"
+      "  --ca FILE          verify the server certificate against this CA (and its name:\n"
+      "                     --sni, else the target address; --verify-name NAME|no)\n"
+      "  --crl FILE         refuse servers whose certificate it revokes\n"
+      "  --cert FILE --key FILE [--key-password PW]  present a client certificate\n"
+      "  --server-pid P[,P] measure the server's CPU time over the measured phase\n"
+      "  --max-seconds S    hard stop (default: duration + 30)\n"
+      "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n"
+      "  --ramp N           rps/rate/idle: handshakes in flight while connecting (default 200)\n"
+      "  --handshake-timeout-ms N  give up on a connect+handshake after N ms (default 30000)\n");
 }
 
 std::vector<int> parse_cpus(const char* s) {
@@ -94,10 +95,14 @@ int main(int argc, char** argv) {
   }
   Plan plan;
   std::string mode = argv[1];
-  if (mode == "handshake") plan.mode = Mode::kHandshake;
-  else if (mode == "rps") plan.mode = Mode::kRps;
-  else if (mode == "rate") plan.mode = Mode::kRate;
-  else if (mode == "idle") plan.mode = Mode::kIdle;
+  if (mode == "handshake")
+    plan.mode = Mode::kHandshake;
+  else if (mode == "rps")
+    plan.mode = Mode::kRps;
+  else if (mode == "rate")
+    plan.mode = Mode::kRate;
+  else if (mode == "idle")
+    plan.mode = Mode::kIdle;
   else {
     usage();
     return 2;
@@ -116,32 +121,58 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--target") target = next();
-    else if (a == "--connections") plan.connections = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--pipeline") plan.pipeline = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--requests") plan.requests = strtoull(next(), nullptr, 10);
-    else if (a == "--count") plan.handshakes = strtoull(next(), nullptr, 10);
-    else if (a == "--resume") plan.resume = true;
-    else if (a == "--rate") plan.rate = atof(next());
-    else if (a == "--duration") plan.duration_s = atof(next());
-    else if (a == "--hold") plan.hold_s = atof(next());
-    else if (a == "--warmup") plan.warmup_s = atof(next());
-    else if (a == "--reactors") plan.reactors = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--cpus") cpus = parse_cpus(next());
-    else if (a == "--tls") tls = next();
-    else if (a == "--ciphers") ciphers = next();
-    else if (a == "--sni") plan.sni = next();
-    else if (a == "--ca") ca = next();
-    else if (a == "--cert") client_cert = next();
-    else if (a == "--key") client_key = next();
-    else if (a == "--key-password") client_key_password = next();
-    else if (a == "--crl") client_crl = next();
-    else if (a == "--verify-name") verify_name = next();
-    else if (a == "--server-pid") pids = next();
-    else if (a == "--max-seconds") max_seconds = atof(next());
-    else if (a == "--busy-poll-us") busy_poll_us = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--ramp") plan.ramp = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--handshake-timeout-ms") plan.handshake_timeout_ms = atoi(next());
+    if (a == "--target")
+      target = next();
+    else if (a == "--connections")
+      plan.connections = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--pipeline")
+      plan.pipeline = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--requests")
+      plan.requests = strtoull(next(), nullptr, 10);
+    else if (a == "--count")
+      plan.handshakes = strtoull(next(), nullptr, 10);
+    else if (a == "--resume")
+      plan.resume = true;
+    else if (a == "--rate")
+      plan.rate = atof(next());
+    else if (a == "--duration")
+      plan.duration_s = atof(next());
+    else if (a == "--hold")
+      plan.hold_s = atof(next());
+    else if (a == "--warmup")
+      plan.warmup_s = atof(next());
+    else if (a == "--reactors")
+      plan.reactors = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--cpus")
+      cpus = parse_cpus(next());
+    else if (a == "--tls")
+      tls = next();
+    else if (a == "--ciphers")
+      ciphers = next();
+    else if (a == "--sni")
+      plan.sni = next();
+    else if (a == "--ca")
+      ca = next();
+    else if (a == "--cert")
+      client_cert = next();
+    else if (a == "--key")
+      client_key = next();
+    else if (a == "--key-password")
+      client_key_password = next();
+    else if (a == "--crl")
+      client_crl = next();
+    else if (a == "--verify-name")
+      verify_name = next();
+    else if (a == "--server-pid")
+      pids = next();
+    else if (a == "--max-seconds")
+      max_seconds = atof(next());
+    else if (a == "--busy-poll-us")
+      busy_poll_us = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--ramp")
+      plan.ramp = static_cast<uint32_t>(atoi(next()));
+    else if (a == "--handshake-timeout-ms")
+      plan.handshake_timeout_ms = atoi(next());
     else {
       fprintf(stderr, "sipring-load: unknown option %s\n", a.c_str());
       usage();
@@ -150,6 +181,13 @@ int main(int argc, char** argv) {
   }
   if (!SockAddr::parse(target, &plan.target) || plan.target.port() == 0) {
     fprintf(stderr, "sipring-load: --target IP:PORT is required (got \"%s\")\n", target.c_str());
+    return 2;
+  }
+  if ((!client_crl.empty() || !verify_name.empty()) && ca.empty()) {
+    // Without --ca nothing is verified, so a CRL or a name would be silently ignored.
+    fprintf(stderr,
+            "sipring-load: --crl and --verify-name need --ca (without it the server's "
+            "certificate is not verified)\n");
     return 2;
   }
   if (plan.reactors == 0 || plan.connections == 0 || plan.ramp == 0) {
@@ -177,9 +215,10 @@ int main(int argc, char** argv) {
   cfg.engine.busy_poll_us = busy_poll_us;
   Totals totals;
   std::vector<std::vector<uint32_t>> samples(plan.reactors);
-  size_t expected = plan.mode == Mode::kRate
-                        ? static_cast<size_t>(plan.rate * (plan.duration_s + 5) / plan.reactors) + 1024
-                        : 4'000'000;
+  size_t expected =
+      plan.mode == Mode::kRate
+          ? static_cast<size_t>(plan.rate * (plan.duration_s + 5) / plan.reactors) + 1024
+          : 4'000'000;
   for (auto& s : samples) s.reserve(expected);
   Engine::Options options;
   options.listen = false;
@@ -193,7 +232,8 @@ int main(int argc, char** argv) {
   options.client.verify_hostname = verify_name;
   options.client.resume = plan.mode != Mode::kHandshake || plan.resume;
   options.core = [&](uint32_t r) -> std::unique_ptr<Core> {
-    uint32_t share = plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);
+    uint32_t share =
+        plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);
     return std::make_unique<LoadCore>(plan, &totals, r, share, &samples[r]);
   };
   auto engine = Engine::create(cfg, options);
@@ -227,7 +267,9 @@ int main(int argc, char** argv) {
     if (t >= max_seconds || (sending_stopped && t - stopped_at > 10)) break;  // bounded drain
     if (tty && t - last_t >= 1.0) {
       uint64_t rcv = totals.received.load();
-      fprintf(stderr, "\r[%5.1fs] opened %llu  sent %llu  received %llu (%.0f/s)  lost %llu  mismatched %llu   ",
+      fprintf(stderr,
+              "\r[%5.1fs] opened %llu  sent %llu  received %llu (%.0f/s)  lost %llu  mismatched "
+              "%llu   ",
               t, (unsigned long long)totals.opened.load(), (unsigned long long)totals.sent.load(),
               (unsigned long long)rcv, (rcv - last_received) / (t - last_t),
               (unsigned long long)totals.lost.load(), (unsigned long long)totals.mismatched.load());
@@ -252,7 +294,8 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> all;
   for (auto& s : samples) all.insert(all.end(), s.begin(), s.end());
   std::sort(all.begin(), all.end());
-  uint64_t first = plan.mode == Mode::kHandshake ? totals.measure_start_ns.load() : totals.first_send_ns.load();
+  uint64_t first =
+      plan.mode == Mode::kHandshake ? totals.measure_start_ns.load() : totals.first_send_ns.load();
   uint64_t last = totals.last_done_ns.load();
   double elapsed = (first != UINT64_MAX && last > first) ? (last - first) / 1e9 : seconds_since(t0);
   uint64_t ops = 0;
@@ -260,7 +303,8 @@ int main(int argc, char** argv) {
   if (plan.mode == Mode::kHandshake) {
     uint64_t full = totals.handshakes_full.load(), resumed = totals.handshakes_resumed.load();
     ops = full + resumed;
-    snprintf(extra, sizeof(extra), ",\"handshakes\":{\"full\":%llu,\"resumed\":%llu,\"per_s\":%.1f}",
+    snprintf(extra, sizeof(extra),
+             ",\"handshakes\":{\"full\":%llu,\"resumed\":%llu,\"per_s\":%.1f}",
              (unsigned long long)full, (unsigned long long)resumed, ops / elapsed);
   } else if (plan.mode != Mode::kIdle) {
     ops = received;
@@ -277,18 +321,19 @@ int main(int argc, char** argv) {
                close_reason_name(static_cast<CloseReason>(i)) + "\":" + std::to_string(n);
   }
   server = ",\"failed_or_unexpected_closes\":{" + reasons + "}" + server;
-  printf("{\"mode\":\"%s\",\"target\":\"%s\",\"tls\":\"%s\",\"reactors\":%u,\"connections\":%u,"
-         "\"pipeline\":%u,\"rate_target\":%.0f,\"opened\":%llu,\"sent\":%llu,\"received\":%llu,"
-         "\"lost\":%llu,\"mismatched\":%llu,\"unexpected_closes\":%llu,\"connect_failures\":%llu,"
-         "\"elapsed_s\":%.3f,\"per_s\":%.1f,\"latency_us\":{\"samples\":%zu,\"p50\":%.1f,\"p90\":%.1f,"
-         "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}%s,\"client_cpu_s\":%.3f%s}\n",
-         mode_name(plan.mode), target.c_str(), tls.c_str(), plan.reactors, plan.connections,
-         plan.pipeline, plan.rate, (unsigned long long)totals.opened.load(), (unsigned long long)sent,
-         (unsigned long long)received, (unsigned long long)lost, (unsigned long long)mismatched,
-         (unsigned long long)totals.unexpected_closes.load(),
-         (unsigned long long)totals.connect_failures.load(), elapsed, ops / elapsed, all.size(),
-         percentile(all, 50), percentile(all, 90), percentile(all, 99), percentile(all, 99.9),
-         all.empty() ? 0.0 : all.back() / 1000.0, extra, cpu(ru1) - cpu(ru0), server.c_str());
+  printf(
+      "{\"mode\":\"%s\",\"target\":\"%s\",\"tls\":\"%s\",\"reactors\":%u,\"connections\":%u,"
+      "\"pipeline\":%u,\"rate_target\":%.0f,\"opened\":%llu,\"sent\":%llu,\"received\":%llu,"
+      "\"lost\":%llu,\"mismatched\":%llu,\"unexpected_closes\":%llu,\"connect_failures\":%llu,"
+      "\"elapsed_s\":%.3f,\"per_s\":%.1f,\"latency_us\":{\"samples\":%zu,\"p50\":%.1f,\"p90\":%.1f,"
+      "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}%s,\"client_cpu_s\":%.3f%s}\n",
+      mode_name(plan.mode), target.c_str(), tls.c_str(), plan.reactors, plan.connections,
+      plan.pipeline, plan.rate, (unsigned long long)totals.opened.load(), (unsigned long long)sent,
+      (unsigned long long)received, (unsigned long long)lost, (unsigned long long)mismatched,
+      (unsigned long long)totals.unexpected_closes.load(),
+      (unsigned long long)totals.connect_failures.load(), elapsed, ops / elapsed, all.size(),
+      percentile(all, 50), percentile(all, 90), percentile(all, 99), percentile(all, 99.9),
+      all.empty() ? 0.0 : all.back() / 1000.0, extra, cpu(ru1) - cpu(ru0), server.c_str());
   fflush(stdout);
   bool ok = lost == 0 && mismatched == 0 && totals.connect_failures.load() == 0;
   return ok ? 0 : 3;
