@@ -18,38 +18,55 @@
 #include "engine/config_store.h"
 #include "engine/control/engine_rpcs.h"
 #include "engine/control/rpc_server.h"
-#include "engine/tls_contexts.h"
 #include "engine/listener.h"
 #include "engine/log.h"
 #include "engine/reactor.h"
+#include "engine/tls_contexts.h"
 
 namespace sipring {
 
 const char* send_status_name(SendStatus s) noexcept {
   switch (s) {
-    case SendStatus::kOk: return "ok";
-    case SendStatus::kUnknownConnection: return "unknown-connection";
-    case SendStatus::kQueueFull: return "queue-full";
-    case SendStatus::kTooLarge: return "too-large";
-    case SendStatus::kNotRunning: return "not-running";
+    case SendStatus::kOk:
+      return "ok";
+    case SendStatus::kUnknownConnection:
+      return "unknown-connection";
+    case SendStatus::kQueueFull:
+      return "queue-full";
+    case SendStatus::kTooLarge:
+      return "too-large";
+    case SendStatus::kNotRunning:
+      return "not-running";
   }
   return "?";
 }
 
 const char* close_reason_name(CloseReason r) noexcept {
   switch (r) {
-    case CloseReason::kNone: return "none";
-    case CloseReason::kPeerClosed: return "peer-closed";
-    case CloseReason::kIoError: return "io-error";
-    case CloseReason::kHandshakeFailed: return "handshake-failed";
-    case CloseReason::kHandshakeTimeout: return "handshake-timeout";
-    case CloseReason::kTlsError: return "tls-error";
-    case CloseReason::kIdleTimeout: return "idle-timeout";
-    case CloseReason::kBadMessage: return "bad-message";
-    case CloseReason::kLocalClose: return "local-close";
-    case CloseReason::kShutdown: return "shutdown";
-    case CloseReason::kConnectFailed: return "connect-failed";
-    case CloseReason::kQueueFull: return "queue-full";
+    case CloseReason::kNone:
+      return "none";
+    case CloseReason::kPeerClosed:
+      return "peer-closed";
+    case CloseReason::kIoError:
+      return "io-error";
+    case CloseReason::kHandshakeFailed:
+      return "handshake-failed";
+    case CloseReason::kHandshakeTimeout:
+      return "handshake-timeout";
+    case CloseReason::kTlsError:
+      return "tls-error";
+    case CloseReason::kIdleTimeout:
+      return "idle-timeout";
+    case CloseReason::kBadMessage:
+      return "bad-message";
+    case CloseReason::kLocalClose:
+      return "local-close";
+    case CloseReason::kShutdown:
+      return "shutdown";
+    case CloseReason::kConnectFailed:
+      return "connect-failed";
+    case CloseReason::kQueueFull:
+      return "queue-full";
   }
   return "?";
 }
@@ -137,11 +154,14 @@ struct Engine::Impl {
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Engine::~Engine() { stop(0); }
+Engine::~Engine() {
+  stop(0);
+}
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
   if (options.listen && config.listen.empty()) {
-    return make_error(Errc::kConfig, "%s: nothing to listen on: add a line like listen=tls:127.0.0.1:5061",
+    return make_error(Errc::kConfig,
+                      "%s: nothing to listen on: add a line like listen=tls:127.0.0.1:5061",
                       config.source.c_str());
   }
   auto impl = std::make_unique<Impl>();
@@ -155,16 +175,17 @@ Status Engine::start() {
   if (m.running.load(std::memory_order_relaxed)) return Status::ok();
   Config& cfg = m.config;
   const uint32_t ncpu = online_cpus();
-  uint32_t n = cfg.engine.reactors > 0 ? static_cast<uint32_t>(cfg.engine.reactors)
+  uint32_t n = cfg.engine.reactors > 0    ? static_cast<uint32_t>(cfg.engine.reactors)
                : !cfg.engine.cpus.empty() ? static_cast<uint32_t>(cfg.engine.cpus.size())
                                           : ncpu;
   uint32_t files = usable_files();
   if (cfg.engine.max_connections + 64 > files) {
     uint32_t capped = files > 128 ? files - 64 : 64;
-    SIPRING_LOG(kLogNotice, "engine",
-                "sipring.max_connections %u exceeds the open-file limit %u (it also caps io_uring's "
-                "direct descriptor table): using %u per reactor",
-                cfg.engine.max_connections, files, capped);
+    SIPRING_LOG(
+        kLogNotice, "engine",
+        "sipring.max_connections %u exceeds the open-file limit %u (it also caps io_uring's "
+        "direct descriptor table): using %u per reactor",
+        cfg.engine.max_connections, files, capped);
     cfg.engine.max_connections = capped;
   }
 
@@ -177,7 +198,8 @@ Status Engine::start() {
   warn_about_params(cfg.tls);
   std::shared_ptr<const TlsContextSet> contexts;
   if (m.options.listen) {
-    auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, &Reactor::on_new_session);
+    auto set =
+        TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, &Reactor::on_new_session);
     if (!set) return set.status();
     if (!set.value()->has_server()) {
       return make_error(Errc::kConfig, "%s: no TLS server domain: add [server:default] to %s",
@@ -212,7 +234,8 @@ Status Engine::start() {
         Result<int> fd = (!cfg.engine.reuseport && r > 0)
                              ? Result<int>(::dup(listeners[0].back().fd))
                              : open_listener(spec, cfg.engine.reuseport);
-        if (fd && fd.value() < 0) fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
+        if (fd && fd.value() < 0)
+          fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
         if (!fd) {
           for (auto& v : listeners) {
             for (auto& l : v) ::close(l.fd);
@@ -244,8 +267,8 @@ Status Engine::start() {
     EngineParams e = params_for(cfg.engine, r, &cpu);
     if (cpu < 0) cpu = static_cast<int>(r % ncpu);
     if (e.max_connections + 64 > files) e.max_connections = files > 128 ? files - 64 : 64;
-    m.reactors.push_back(std::make_unique<Reactor>(r, cpu, std::move(e), &m.shared,
-                                                   std::move(listeners[r])));
+    m.reactors.push_back(
+        std::make_unique<Reactor>(r, cpu, std::move(e), &m.shared, std::move(listeners[r])));
     m.shared.reactors.push_back(m.reactors.back().get());
   }
 
@@ -284,9 +307,10 @@ Status Engine::start() {
     stop(0);
     return s;
   }
-  m.features = "io_uring: " + m.reactors[0]->features().describe() + "; TLS: " +
-               OpenSSL_version(OPENSSL_VERSION) + " (BoringSSL), TLS 1.3 records in place, " +
-               "TLS 1.2 via SealRecord/OpenRecord; " + std::to_string(n) + " reactor(s)";
+  m.features = "io_uring: " + m.reactors[0]->features().describe() +
+               "; TLS: " + OpenSSL_version(OPENSSL_VERSION) +
+               " (BoringSSL), TLS 1.3 records in place, " + "TLS 1.2 via SealRecord/OpenRecord; " +
+               std::to_string(n) + " reactor(s)";
   SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
   return Status::ok();
 }
@@ -316,7 +340,9 @@ Status Engine::start_control() {
   return s;
 }
 
-std::string Engine::control_socket() const { return impl_->rpc ? impl_->rpc->path() : ""; }
+std::string Engine::control_socket() const {
+  return impl_->rpc ? impl_->rpc->path() : "";
+}
 
 void Engine::stop(int grace_ms) {
   Impl& m = *impl_;
@@ -331,9 +357,13 @@ void Engine::stop(int grace_ms) {
   for (auto& r : m.reactors) r->handoff().wake_consumer();
 }
 
-bool Engine::running() const { return impl_->running.load(std::memory_order_acquire); }
+bool Engine::running() const {
+  return impl_->running.load(std::memory_order_acquire);
+}
 
-uint32_t Engine::reactors() const { return static_cast<uint32_t>(impl_->reactors.size()); }
+uint32_t Engine::reactors() const {
+  return static_cast<uint32_t>(impl_->reactors.size());
+}
 
 SendStatus Engine::send(ConnId id, std::span<const uint8_t> message) noexcept {
   Impl& m = *impl_;
@@ -343,9 +373,13 @@ SendStatus Engine::send(ConnId id, std::span<const uint8_t> message) noexcept {
   return m.reactors[id.reactor()]->send_remote(id, message);
 }
 
-Engine::Inbox& Engine::inbox(uint32_t r) { return *impl_->inboxes.at(r); }
+Engine::Inbox& Engine::inbox(uint32_t r) {
+  return *impl_->inboxes.at(r);
+}
 
-void Engine::rotate_ticket_keys() { impl_->tickets.rotate(); }
+void Engine::rotate_ticket_keys() {
+  impl_->tickets.rotate();
+}
 
 EngineStats Engine::stats() const {
   EngineStats s;
@@ -353,7 +387,9 @@ EngineStats Engine::stats() const {
   return s;
 }
 
-std::string Engine::features() const { return impl_->features; }
+std::string Engine::features() const {
+  return impl_->features;
+}
 
 Status Engine::set_param(std::string_view module, std::string_view name, std::string_view value,
                          bool is_number) {
@@ -394,8 +430,9 @@ Status Engine::reload_tls() {
                                   old ? old->generation() + 1 : 1, &Reactor::on_new_session);
   if (!set) return set.status();
   if (m.options.listen && !set.value()->has_server()) {
-    return make_error(Errc::kConfig, "tls.reload refused: the new configuration has no TLS "
-                                     "server domain (add [server:default]); nothing changed");
+    return make_error(Errc::kConfig,
+                      "tls.reload refused: the new configuration has no TLS "
+                      "server domain (add [server:default]); nothing changed");
   }
   m.store->replace_tls(std::move(set.value()));
   for (auto& r : m.reactors) r->wake();
@@ -414,8 +451,8 @@ Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) 
     auto call = std::make_shared<ControlCall>();
     call->fn = fn;
     if (!r->run_control(call, kControlTimeoutMs)) {
-      return make_error(Errc::kIo, "reactor %u did not answer within %d ms (stopping?)",
-                        r->index(), kControlTimeoutMs);
+      return make_error(Errc::kIo, "reactor %u did not answer within %d ms (stopping?)", r->index(),
+                        kControlTimeoutMs);
     }
   }
   return Status::ok();
@@ -425,7 +462,8 @@ Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) 
 
 Result<std::vector<ConnectionInfo>> Engine::connections() {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
   std::lock_guard<std::mutex> lock(m.control_mu);
   // The results live in shared storage the calls own, never on this stack (see ControlCall).
   auto out = std::make_shared<std::vector<ConnectionInfo>>();
@@ -436,7 +474,8 @@ Result<std::vector<ConnectionInfo>> Engine::connections() {
 
 Status Engine::close_connection(ConnId id) {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
   if (id.reactor() >= m.reactors.size()) {
     return make_error(Errc::kUnknownConnection, "no connection %llu",
                       static_cast<unsigned long long>(id.raw()));
@@ -468,7 +507,8 @@ SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> messa
 
 Result<TlsFacts> Engine::tls_facts(ConnId id) {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
   if (id.reactor() >= m.reactors.size()) {
     return make_error(Errc::kUnknownConnection, "no connection %llu",
                       static_cast<unsigned long long>(id.raw()));
@@ -485,9 +525,30 @@ Result<TlsFacts> Engine::tls_facts(ConnId id) {
   return *out;
 }
 
+Status Engine::add_alias(ConnId id, const Destination& to) {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= m.reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto out = std::make_shared<Status>(make_error(Errc::kIo, "no answer"));
+  auto call = std::make_shared<ControlCall>();
+  call->fn = [out, id, to](Reactor& r) { *out = r.add_alias(id, to); };
+  Reactor& r = *m.reactors[id.reactor()];
+  if (!r.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
+                      kControlTimeoutMs);
+  }
+  return *out;
+}
+
 Result<TlsSummary> Engine::tls_summary() {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
   std::lock_guard<std::mutex> lock(m.control_mu);
   auto out = std::make_shared<TlsSummary>();
   Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.summarize(out.get()); });

@@ -130,6 +130,10 @@ class Reactor final : public ReactorPort {
   void close(ConnId id) noexcept override;
   Result<ConnId> send_to(const Destination& to, std::span<const uint8_t> message) noexcept override;
   Result<TlsFacts> tls_facts(ConnId id) noexcept override;
+  Status add_alias(ConnId id, const Destination& to) noexcept override;
+
+  // Any thread: whether `id` names a live connection of this reactor (it may close right after).
+  bool alive(ConnId id) const noexcept;
 
   // Any thread: queues a send_to() for this reactor, the owner of `to` (see destination_owner).
   SendStatus send_to_remote(const Destination& to, std::span<const uint8_t> message) noexcept;
@@ -170,6 +174,13 @@ class Reactor final : public ReactorPort {
   Result<ConnId> open_client(const Destination& to) noexcept;
   Result<ConnId> deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept;
   void deliver_queued_send_to(std::span<const uint8_t> record) noexcept;
+  // The owner of `to`: makes `id` (a verified connection, maybe another reactor's) carry it.
+  void register_alias(const Destination& to, ConnId id) noexcept;
+  // Whether the connection a destination maps to can still take messages.
+  bool destination_alive(ConnId id) noexcept;
+  // Forgets destinations whose connection is gone (aliases to other reactors' connections are
+  // not erased when those close); runs when the map has doubled since the last time.
+  void prune_destinations() noexcept;
   void drop_ct_queue(Connection* c);       // discards unsent clear text (and its accounting)
   void drop_ct_accounting(Connection* c);  // the queue was handed on: release its share
 
@@ -245,6 +256,7 @@ class Reactor final : public ReactorPort {
   std::vector<uint32_t> stopped_recv_;  // connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
   std::unordered_map<std::string, uint64_t> client_by_dest_;  // send_to: destination -> ConnId
+  size_t prune_destinations_at_ = 1024;
   std::atomic<bool> stop_requested_{false};
   std::atomic<ControlCall*> control_{nullptr};  // a call waiting for this thread
   std::atomic<bool> running_{false};

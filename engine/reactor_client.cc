@@ -1,14 +1,22 @@
 // The client role: opening TLS connections to destinations, with the [client:...] domain that
 // matches, SNI and the RFC 5922 name the server must prove; queueing messages in clear text
 // until the handshake is done (within tls.con_ct_wq_max / tls.ct_wq_max); reusing the
-// connection to a destination for later messages.
+// connection to a destination for later messages, including a connection the peer opened once
+// it authenticated as that destination (RFC 5923 aliases).
+//
+// The destination map lives on the reactor that owns the destination (destination_owner); an
+// alias may point at a connection of another reactor, and messages then go through that
+// reactor's inbox like any cross-reactor send.
 #include <netinet/tcp.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/name_check.h"
+#include "engine/log.h"
 #include "engine/op.h"
 #include "engine/reactor.h"
 
@@ -31,11 +39,13 @@ std::string expected_name(const std::string& verify_hostname, const std::string&
 }
 
 // The send-to record a thread queues for the owning reactor (tag 0 in the reply inbox):
-// [uint16 name length][uint16 id length][address][name][id][message].
+// [header][name][id][message]. With `alias` set it carries no message: it registers connection
+// `alias` for the destination (add_alias on another reactor).
 struct SendToHeader {
   uint16_t name_len;
   uint16_t id_len;
   SockAddr addr;
+  uint64_t alias;
 };
 
 }  // namespace
@@ -129,7 +139,23 @@ Result<ConnId> Reactor::deliver_to(const Destination& to,
   // to one destination stay in order on one connection.
   std::string key = destination_key(to);
   auto it = client_by_dest_.find(key);
-  Connection* c = it != client_by_dest_.end() ? conns_->find(ConnId(it->second)) : nullptr;
+  Connection* c = nullptr;
+  if (it != client_by_dest_.end()) {
+    ConnId mapped(it->second);
+    if (mapped.reactor() != index_) {
+      // An alias to another reactor's connection: that reactor seals and sends it.
+      SendStatus s = shared_->reactors[mapped.reactor()]->send_remote(mapped, message);
+      if (s == SendStatus::kOk) return mapped;
+      if (s != SendStatus::kUnknownConnection) {
+        return make_error(s == SendStatus::kQueueFull ? Errc::kQueueFull : Errc::kTooLarge,
+                          "send to %s over its alias connection: %s", to.addr.to_string().c_str(),
+                          send_status_name(s));
+      }
+      client_by_dest_.erase(it);  // it closed: open our own below
+    } else {
+      c = conns_->find(mapped);
+    }
+  }
   if (c == nullptr || c->state == ConnState::kClosing) {
     auto id = open_client(to);
     if (!id) return id;
@@ -157,7 +183,7 @@ SendStatus Reactor::send_to_remote(const Destination& to,
   std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(len), 0);
   if (slot.data() == nullptr) return SendStatus::kQueueFull;
   SendToHeader h{static_cast<uint16_t>(to.server_name.size()),
-                 static_cast<uint16_t>(to.server_id.size()), to.addr};
+                 static_cast<uint16_t>(to.server_id.size()), to.addr, 0};
   uint8_t* p = slot.data();
   memcpy(p, &h, sizeof(h));
   p += sizeof(h);
@@ -178,6 +204,10 @@ void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
   if (record.size() < sizeof(h) + h.name_len + h.id_len) return;
   const char* p = reinterpret_cast<const char*>(record.data()) + sizeof(h);
   Destination to{h.addr, std::string(p, h.name_len), std::string(p + h.name_len, h.id_len)};
+  if (h.alias != 0) {
+    register_alias(to, ConnId(h.alias));
+    return;
+  }
   auto id = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len));
   if (!id) {
     counters_.send_queue_full.add();
@@ -186,6 +216,103 @@ void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
       SIPRING_LOG(kLogErr, "tls", "reactor %u: %s", index_, id.error().message.c_str());
     }
   }
+}
+
+Status Reactor::add_alias(ConnId id, const Destination& to) noexcept {
+  std::string conn = std::to_string(id.raw());
+  if (id.reactor() != index_) {
+    return make_error(Errc::kInvalidArgument,
+                      "connection %s belongs to reactor %u, not %u: call add_alias on its "
+                      "reactor (or Engine::add_alias)",
+                      conn.c_str(), id.reactor(), index_);
+  }
+  Connection* c = conns_->find(id);
+  if (c == nullptr || c->state != ConnState::kOpen) {
+    return make_error(Errc::kUnknownConnection, "no open connection %s", conn.c_str());
+  }
+  std::string peer = c->peer.to_string();
+  std::string dest = to.addr.to_string();
+  if (c->flags & kConnClient) {
+    return make_error(Errc::kInvalidArgument,
+                      "connection %s to %s was opened by sipring: send_to reuses it for its own "
+                      "destination, it cannot be an alias",
+                      conn.c_str(), peer.c_str());
+  }
+  // RFC 5923 section 5: reuse only once the peer proved, with a certificate, that it is the
+  // destination; otherwise anyone could capture another party's requests.
+  if (!c->tls || !c->tls->peer_verified()) {
+    return make_error(Errc::kInvalidArgument,
+                      "connection %s from %s cannot carry messages to %s: its peer did not "
+                      "present a certificate that verified (RFC 5923 needs verify_certificate "
+                      "and a client certificate)",
+                      conn.c_str(), peer.c_str(), dest.c_str());
+  }
+  const CRYPTO_BUFFER* cert = c->tls->peer_certificate();
+  std::string host = to.server_name.empty() ? to.addr.host() : to.server_name;
+  NameCheck names =
+      cert == nullptr ? NameCheck{false, "no certificate"}
+                      : check_peer_name({CRYPTO_BUFFER_data(cert), CRYPTO_BUFFER_len(cert)}, host);
+  if (!names.ok) {
+    return make_error(Errc::kInvalidArgument,
+                      "connection %s from %s cannot carry messages to %s: the peer's "
+                      "certificate does not name %s (%s)",
+                      conn.c_str(), peer.c_str(), dest.c_str(), host.c_str(), names.detail.c_str());
+  }
+  uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(shared_->reactors.size()));
+  if (owner == index_) {
+    register_alias(to, id);
+  } else {
+    Reactor& r = *shared_->reactors[owner];
+    size_t len = sizeof(SendToHeader) + to.server_name.size() + to.server_id.size();
+    if (to.server_name.size() > 255 || to.server_id.size() > 255) {
+      return make_error(Errc::kTooLarge, "server_name and server_id are limited to 255 bytes");
+    }
+    std::span<uint8_t> slot = r.inbox_->reserve(static_cast<uint32_t>(len), 0);
+    if (slot.data() == nullptr) {
+      return make_error(Errc::kQueueFull, "reactor %u's inbox is full: retry the alias", owner);
+    }
+    SendToHeader h{static_cast<uint16_t>(to.server_name.size()),
+                   static_cast<uint16_t>(to.server_id.size()), to.addr, id.raw()};
+    memcpy(slot.data(), &h, sizeof(h));
+    memcpy(slot.data() + sizeof(h), to.server_name.data(), h.name_len);
+    memcpy(slot.data() + sizeof(h) + h.name_len, to.server_id.data(), h.id_len);
+    r.inbox_->commit();
+    r.doorbell_.ring();
+  }
+  SIPRING_LOG(kLogInfo, "tls",
+              "reactor %u: connection %s from %s also carries messages to %s%s%s (RFC 5923 alias)",
+              index_, conn.c_str(), peer.c_str(), dest.c_str(),
+              to.server_name.empty() ? "" : " as ", to.server_name.c_str());
+  return Status::ok();
+}
+
+void Reactor::register_alias(const Destination& to, ConnId id) noexcept {
+  std::string key = destination_key(to);
+  auto it = client_by_dest_.find(key);
+  // A live connection already carries this destination: switching would reorder its messages.
+  if (it != client_by_dest_.end() && destination_alive(ConnId(it->second))) return;
+  if (client_by_dest_.size() >= prune_destinations_at_) prune_destinations();
+  client_by_dest_[key] = id.raw();
+  if (id.reactor() == index_) {
+    // free_conn() forgets it when it closes.
+    if (Connection* c = conns_->find(id)) c->flags |= kConnDestination;
+  }
+}
+
+bool Reactor::destination_alive(ConnId id) noexcept {
+  if (id.reactor() != index_) return shared_->reactors[id.reactor()]->alive(id);
+  Connection* c = conns_->find(id);
+  return c != nullptr && c->state != ConnState::kClosing;
+}
+
+bool Reactor::alive(ConnId id) const noexcept {
+  return conns_->alive(id);
+}
+
+void Reactor::prune_destinations() noexcept {
+  std::erase_if(client_by_dest_,
+                [this](const auto& e) { return !destination_alive(ConnId(e.second)); });
+  prune_destinations_at_ = std::max<size_t>(1024, 2 * client_by_dest_.size());
 }
 
 }  // namespace sipring

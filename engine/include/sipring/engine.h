@@ -77,7 +77,15 @@ class ReactorPort {
   // connection) or tls.ct_wq_max (in all) the send is refused. Returns the connection's id; if
   // the destination is another reactor's, the id is unknown yet (ConnId()) and the message is
   // handed to that reactor.
-  virtual Result<ConnId> send_to(const Destination& to, std::span<const uint8_t> message) noexcept = 0;
+  virtual Result<ConnId> send_to(const Destination& to,
+                                 std::span<const uint8_t> message) noexcept = 0;
+  // RFC 5923 connection reuse: lets connection `id` (of this reactor, opened by the peer) carry
+  // later send_to(`to`) messages, as the core decides when a request's top Via has ";alias"
+  // (Kamailio's force_tcp_alias()). Allowed only once the peer is authenticated: its
+  // certificate chain verified and the certificate names to.server_name (or, when that is empty,
+  // to.addr's IP) by the RFC 5922 rules. A destination that already has a live connection keeps
+  // it; the alias ends when the connection closes. Errors say which condition failed.
+  virtual Status add_alias(ConnId id, const Destination& to) noexcept = 0;
   // What is known of a connection of this reactor: TLS version, cipher, SNI, the peer's and our
   // certificate (parsed now, not before), whether the peer verified. Unknown id: an error.
   virtual Result<TlsFacts> tls_facts(ConnId id) noexcept = 0;
@@ -96,13 +104,13 @@ using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
 // What tls.list shows of one connection.
 struct ConnectionInfo {
   ConnId id;
-  std::string domain;         // the TLS domain in use, e.g. "server:default"
-  std::string sni;            // the server name the client asked for, or ""
-  int64_t started_unix_s = 0; // when it was accepted or connected (wall clock)
-  int64_t timeout_s = -1;     // seconds until the idle timeout closes it; -1 = none
-  SockAddr peer;              // remote address
-  SockAddr local;             // local address
-  std::string cipher;         // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
+  std::string domain;          // the TLS domain in use, e.g. "server:default"
+  std::string sni;             // the server name the client asked for, or ""
+  int64_t started_unix_s = 0;  // when it was accepted or connected (wall clock)
+  int64_t timeout_s = -1;      // seconds until the idle timeout closes it; -1 = none
+  SockAddr peer;               // remote address
+  SockAddr local;              // local address
+  std::string cipher;          // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
   uint16_t tls_version = 0;
   const char* state = "";     // "connecting", "handshake", "established", "closing"
   uint32_t queued_bytes = 0;  // bytes waiting to be sent (clear-text queue included)
@@ -112,7 +120,7 @@ struct ConnectionInfo {
 
 // What tls.info shows.
 struct TlsSummary {
-  uint64_t max_connections = 0;       // over all reactors
+  uint64_t max_connections = 0;  // over all reactors
   uint64_t opened_connections = 0;
   uint64_t clear_text_queued_bytes = 0;  // waiting for handshakes to finish (client role)
 };
@@ -121,21 +129,21 @@ struct TlsSummary {
 struct ClientOptions {
   std::string tls_method = "TLSv1.2+";
   std::string cipher_list;
-  std::string ca_file;     // verify servers against it; empty = no verification
-  std::string crl;         // and refuse servers it revokes
-  std::string certificate; // a client certificate to present; empty = none
-  std::string private_key; // its key; empty = the certificate file
+  std::string ca_file;      // verify servers against it; empty = no verification
+  std::string crl;          // and refuse servers it revokes
+  std::string certificate;  // a client certificate to present; empty = none
+  std::string private_key;  // its key; empty = the certificate file
   std::string private_key_password;
   std::string verify_hostname;  // "" = the destination's name (RFC 5922), "no" = no name check
-  bool resume = true;      // offer the last session ticket received from the same address
+  bool resume = true;           // offer the last session ticket received from the same address
 };
 
 class Engine {
  public:
   struct Options {
-    CoreFactory core;               // inline core; leave empty to consume with inbox() threads
-    ClientOptions client;           // for connect()
-    bool listen = true;             // false: a pure client (load generator)
+    CoreFactory core;      // inline core; leave empty to consume with inbox() threads
+    ClientOptions client;  // for connect()
+    bool listen = true;    // false: a pure client (load generator)
   };
 
   // Validates `config` (certificates, keys, sockets are checked at start()).
@@ -160,6 +168,8 @@ class Engine {
   // connection there or opens one. Failures after queueing (connect, handshake, queue limits)
   // reach the core as a kClosed frame with the reason, and are counted.
   SendStatus send_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  // ReactorPort::add_alias from any thread (asked of the connection's reactor, and waits for it).
+  Status add_alias(ConnId id, const Destination& to);
   // ReactorPort::tls_facts from any thread (asked of the owning reactor).
   Result<TlsFacts> tls_facts(ConnId id);
 
