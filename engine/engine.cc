@@ -458,6 +458,31 @@ Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) 
   return Status::ok();
 }
 
+// Runs `fn` (returning T, which an Error converts to) on the thread of the reactor that owns
+// connection `id` and returns its answer, or an error saying why it could not be asked.
+template <class T>
+T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu,
+                        std::vector<std::unique_ptr<Reactor>>& reactors, ConnId id,
+                        std::function<T(Reactor&)> fn) {
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  std::lock_guard<std::mutex> lock(control_mu);
+  // The answer lives in storage the call owns, never on this stack (see ControlCall).
+  auto out = std::make_shared<T>(make_error(Errc::kIo, "no answer"));
+  auto call = std::make_shared<ControlCall>();
+  call->fn = [out, fn = std::move(fn)](Reactor& r) { *out = fn(r); };
+  Reactor& r = *reactors[id.reactor()];
+  if (!r.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
+                      kControlTimeoutMs);
+  }
+  return std::move(*out);
+}
+
 }  // namespace
 
 Result<std::vector<ConnectionInfo>> Engine::connections() {
@@ -474,27 +499,12 @@ Result<std::vector<ConnectionInfo>> Engine::connections() {
 
 Status Engine::close_connection(ConnId id) {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire))
-    return make_error(Errc::kNotRunning, "not running");
-  if (id.reactor() >= m.reactors.size()) {
-    return make_error(Errc::kUnknownConnection, "no connection %llu",
-                      static_cast<unsigned long long>(id.raw()));
-  }
-  std::lock_guard<std::mutex> lock(m.control_mu);
-  auto killed = std::make_shared<std::atomic<bool>>(false);
-  auto call = std::make_shared<ControlCall>();
-  call->fn = [killed, id](Reactor& r) { killed->store(r.kill(id)); };
-  Reactor& r = *m.reactors[id.reactor()];
-  if (!r.run_control(call, kControlTimeoutMs)) {
-    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
-                      kControlTimeoutMs);
-  }
-  if (!killed->load()) {
-    return make_error(Errc::kUnknownConnection,
-                      "no open connection %llu (closed already, or not an id from tls.list)",
-                      static_cast<unsigned long long>(id.raw()));
-  }
-  return Status::ok();
+  return on_connection_reactor<Status>(m.running, m.control_mu, m.reactors, id, [id](Reactor& r) {
+    if (r.kill(id)) return Status::ok();
+    return Status(make_error(Errc::kUnknownConnection,
+                             "no open connection %llu (closed already, or not an id from tls.list)",
+                             static_cast<unsigned long long>(id.raw())));
+  });
 }
 
 SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
@@ -507,42 +517,14 @@ SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> messa
 
 Result<TlsFacts> Engine::tls_facts(ConnId id) {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire))
-    return make_error(Errc::kNotRunning, "not running");
-  if (id.reactor() >= m.reactors.size()) {
-    return make_error(Errc::kUnknownConnection, "no connection %llu",
-                      static_cast<unsigned long long>(id.raw()));
-  }
-  std::lock_guard<std::mutex> lock(m.control_mu);
-  auto out = std::make_shared<Result<TlsFacts>>(make_error(Errc::kIo, "no answer"));
-  auto call = std::make_shared<ControlCall>();
-  call->fn = [out, id](Reactor& r) { *out = r.tls_facts(id); };
-  Reactor& r = *m.reactors[id.reactor()];
-  if (!r.run_control(call, kControlTimeoutMs)) {
-    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
-                      kControlTimeoutMs);
-  }
-  return *out;
+  return on_connection_reactor<Result<TlsFacts>>(m.running, m.control_mu, m.reactors, id,
+                                                 [id](Reactor& r) { return r.tls_facts(id); });
 }
 
 Status Engine::add_alias(ConnId id, const Destination& to) {
   Impl& m = *impl_;
-  if (!m.running.load(std::memory_order_acquire))
-    return make_error(Errc::kNotRunning, "not running");
-  if (id.reactor() >= m.reactors.size()) {
-    return make_error(Errc::kUnknownConnection, "no connection %llu",
-                      static_cast<unsigned long long>(id.raw()));
-  }
-  std::lock_guard<std::mutex> lock(m.control_mu);
-  auto out = std::make_shared<Status>(make_error(Errc::kIo, "no answer"));
-  auto call = std::make_shared<ControlCall>();
-  call->fn = [out, id, to](Reactor& r) { *out = r.add_alias(id, to); };
-  Reactor& r = *m.reactors[id.reactor()];
-  if (!r.run_control(call, kControlTimeoutMs)) {
-    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
-                      kControlTimeoutMs);
-  }
-  return *out;
+  return on_connection_reactor<Status>(m.running, m.control_mu, m.reactors, id,
+                                       [id, to](Reactor& r) { return r.add_alias(id, to); });
 }
 
 Result<TlsSummary> Engine::tls_summary() {
