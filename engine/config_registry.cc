@@ -277,7 +277,8 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .description = "Free KB below which new TLS connections are refused; -1 default, 0 off.",
+       .description = "Free KB below which new TLS connections are to be refused; -1 default, 0 off. "
+                      "Validated and stored; not acted on yet (a value > 0 is noted in the log).",
        .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold1; }},
       {.module = "tls",
        .name = "low_mem_threshold2",
@@ -286,7 +287,8 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .description = "Free KB below which TLS operations fail; -1 default, 0 off.",
+       .description = "Free KB below which TLS operations are to fail; -1 default, 0 off. Validated and "
+                      "stored; not acted on yet (a value > 0 is noted in the log).",
        .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold2; }},
       {.module = "tls",
        .name = "tls_force_run",

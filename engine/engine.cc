@@ -107,6 +107,15 @@ void warn_about_params(const TlsParams& tls) {
                 "once no peer needs them",
                 tls.tls_method.c_str());
   }
+  for (auto [name, kb] : {std::pair{"low_mem_threshold1", tls.low_mem_threshold1},
+                          std::pair{"low_mem_threshold2", tls.low_mem_threshold2}}) {
+    if (kb > 0) {
+      SIPRING_LOG(kLogNotice, "tls",
+                  "tls.%s=%d is stored but not acted on yet: sipring does not refuse connections "
+                  "or TLS operations on low memory",
+                  name, kb);
+    }
+  }
   if (tls.ssl_read_ahead != 0) {
     SIPRING_LOG(kLogNotice, "tls",
                 "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
@@ -406,6 +415,13 @@ Status Engine::set_param(std::string_view module, std::string_view name, std::st
     v = ParamValue::of_number(n);
   }
   Status s = m.store->set_runtime(module, name, v);
+  if (s && module == "tls" && name.starts_with("low_mem_threshold")) {
+    Result<std::string> now = get_param(module, name);
+    if (now && atoi(now->c_str()) > 0) {
+      SIPRING_LOG(kLogNotice, "tls", "tls.%.*s=%s is stored but not acted on yet",
+                  static_cast<int>(name.size()), name.data(), now->c_str());
+    }
+  }
   // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
   if (s) {
     for (auto& r : m.reactors) r->wake();
