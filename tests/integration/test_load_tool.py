@@ -13,7 +13,8 @@ import harness as h
 
 
 class ClosingListener:
-    """A plain TCP listener on loopback that accepts and at once closes every connection."""
+    """A plain TCP listener on loopback that accepts every connection, reads what the client
+    sends first and closes it without answering."""
 
     def __init__(self):
         self.sock = socket.socket()
@@ -34,6 +35,13 @@ class ClosingListener:
             except (socket.timeout, OSError):
                 continue
             self.accepted += 1
+            # Read the ClientHello first: closing with unread data would send RST (io-error at
+            # the client) instead of FIN (peer-closed), depending on timing.
+            c.settimeout(2)
+            try:
+                c.recv(65536)
+            except OSError:
+                pass
             c.close()
 
     def close(self):
