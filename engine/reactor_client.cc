@@ -290,7 +290,16 @@ void Reactor::register_alias(const Destination& to, ConnId id) noexcept {
   std::string key = destination_key(to);
   auto it = client_by_dest_.find(key);
   // A live connection already carries this destination: switching would reorder its messages.
-  if (it != client_by_dest_.end() && destination_alive(ConnId(it->second))) return;
+  if (it != client_by_dest_.end() && destination_alive(ConnId(it->second))) {
+    if (it->second != id.raw()) {
+      SIPRING_LOG(kLogInfo, "tls",
+                  "reactor %u: %s keeps its connection %llu; alias connection %llu is not used "
+                  "for it while that one is open",
+                  index_, to.addr.to_string().c_str(), static_cast<unsigned long long>(it->second),
+                  static_cast<unsigned long long>(id.raw()));
+    }
+    return;
+  }
   if (client_by_dest_.size() >= prune_destinations_at_) prune_destinations();
   client_by_dest_[key] = id.raw();
   if (id.reactor() == index_) {

@@ -1181,6 +1181,23 @@ TEST_F(AliasTest, ConnectionSipringOpenedCannotBeAnAlias) {
       << s->error().message;
 }
 
+TEST_F(AliasTest, DestinationWithALiveConnectionKeepsIt) {
+  ConnId id = connect_peer(&peer_cert_);
+  ASSERT_TRUE(id.valid());
+  Destination d = listening_destination(id.reactor(), "peer.example.test");
+  // The server's own connection there never finishes its handshake (the listener is silent),
+  // so it stays the destination's connection, with the message queued on it.
+  Result<ConnId> own = server_send_to(id.reactor(), d, options_request(50));
+  ASSERT_TRUE(own) << own.error().message;
+  ASSERT_NE(own.value(), id);
+  ASSERT_TRUE(wait_until([&] { return listener_->accepted() == 1; }));
+  ASSERT_TRUE(alias_on(id.reactor(), id, d));
+  // Switching connections would let message 51 overtake 50: it stays on the first one.
+  Result<ConnId> again = server_send_to(id.reactor(), d, options_request(51));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again.value(), own.value());
+}
+
 TEST_F(AliasTest, AliasEndsWhenItsConnectionCloses) {
   ConnId id = connect_peer(&peer_cert_);
   ASSERT_TRUE(id.valid());
