@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -395,7 +396,14 @@ class Parser {
                         Failure* fail) {
     size_t dot = name.find('.');
     ReactorOverride o;
-    o.reactor = static_cast<uint32_t>(std::stoul(std::string(name.substr(1, dot - 1))));
+    // is_reactor_override() checked the digits; from_chars reports a number too large for
+    // uint64 instead of throwing (std::stoul did, and a wrapped value named another reactor).
+    uint64_t reactor = 0;
+    std::string_view digits = name.substr(1, dot - 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), reactor);
+    o.reactor = ec == std::errc() && reactor < ConnId::kMaxReactors
+                    ? static_cast<uint32_t>(reactor)
+                    : ConnId::kMaxReactors;
     o.name = std::string(name.substr(dot + 1));
     o.value = value.is_number ? std::to_string(value.number) : value.text;
     o.is_number = value.is_number;
@@ -573,6 +581,25 @@ Result<Config> load_config_file(const std::string& path) {
   return parse_config_text(text, path, dir);
 }
 
+namespace {
+
+// The override's value as the config file gave it (a number, or text).
+ParamValue override_value(const ReactorOverride& o) {
+  if (!o.is_number) return ParamValue::of_text(o.value);
+  int64_t n = 0;
+  std::from_chars(o.value.data(), o.value.data() + o.value.size(), n);  // written by to_string
+  return ParamValue::of_number(n);
+}
+
+// The CPU a "cpu" override names, parsed like one element of sipring.cpus; -1 if it does not.
+int override_cpu(const ReactorOverride& o) {
+  Config scratch;
+  Status s = set_param(scratch, *find_param("sipring", "cpus"), override_value(o));
+  return s && scratch.engine.cpus.size() == 1 ? scratch.engine.cpus[0] : -1;
+}
+
+}  // namespace
+
 Status apply_override(EngineParams& engine, const ReactorOverride& o) {
   static constexpr std::string_view kOverridable[] = {
       "cpu", "ring_entries", "recv_buffers", "recv_buffer_size", "handoff_entries",
@@ -587,12 +614,12 @@ Status apply_override(EngineParams& engine, const ReactorOverride& o) {
                       "set per reactor",
                       what.c_str());
   }
-  ParamValue v = o.is_number ? ParamValue::of_number(std::stoll(o.value)) : ParamValue::of_text(o.value);
+  ParamValue v = override_value(o);
   if (o.name == "cpu") {
     // A CPU for this reactor: validated like an element of sipring.cpus.
-    Config scratch;
-    Status s = set_param(scratch, *find_param("sipring", "cpus"), v);
-    if (!s || scratch.engine.cpus.size() != 1) {
+    if (override_cpu(o) < 0) {
+      Config scratch;
+      Status s = set_param(scratch, *find_param("sipring", "cpus"), v);
       return make_error(Errc::kConfig, "%s: expects one CPU number, e.g. 3%s%s", what.c_str(),
                         s ? "" : ": ", s ? "" : s.message().c_str());
     }
@@ -612,7 +639,7 @@ EngineParams params_for(const EngineParams& engine, uint32_t r, int* cpu) {
   for (const ReactorOverride& o : engine.overrides) {
     if (o.reactor != r) continue;
     if (o.name == "cpu") {
-      if (cpu != nullptr) *cpu = std::stoi(o.value);
+      if (cpu != nullptr) *cpu = override_cpu(o);  // validated when the config was read
       continue;
     }
     (void)apply_override(p, o);  // validated when the config was read

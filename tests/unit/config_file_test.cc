@@ -979,6 +979,24 @@ TEST(ReactorOverrides, AreValidatedLikeTheGlobalParameterWithFileAndLine) {
               HasSubstr("at most 256 reactors"));
 }
 
+// Found by tests/fuzz/config_text_fuzz: std::stoul threw (and ended the process) on a reactor
+// number beyond 64 bits, and a number beyond 32 bits wrapped to another reactor.
+TEST(ReactorOverrides, HugeReactorNumbersAreRefusedNotWrappedOrThrown) {
+  EXPECT_THAT(parse_error("modparam(\"sipring\", \"r99999999999999999999999.cpu\", 1)\n"),
+              AllOf(StartsWith("sipring.cfg:1: "), HasSubstr("at most 256 reactors")));
+  EXPECT_THAT(parse_error("modparam(\"sipring\", \"r4294967297.ring_entries\", 8)\n"),
+              AllOf(StartsWith("sipring.cfg:1: "), HasSubstr("at most 256 reactors")));
+}
+
+TEST(ReactorOverrides, CpuGivenAsTextIsParsedLikeCpus) {
+  Config c = must_parse("modparam(\"sipring\", \"r0.cpu\", \"1-1\")\n");
+  int cpu = -2;
+  params_for(c.engine, 0, &cpu);
+  EXPECT_EQ(cpu, 1);
+  EXPECT_THAT(parse_error("modparam(\"sipring\", \"r0.cpu\", \"0-1\")\n"),
+              HasSubstr("one CPU number"));
+}
+
 TEST(ListenParam, ModparamAddsAddressesLikeListenLines) {
   Config c = must_parse(kMinimal +
                         "modparam(\"sipring\", \"listen\", \"tls:127.0.0.2:5062, tls:[::1]:5063\")\n");
