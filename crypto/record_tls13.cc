@@ -162,6 +162,12 @@ Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len, std::spa
     *alert = kAlertBadRecordMac;
     return Open::kError;
   }
+  // Padding does not raise the limit: the whole TLSInnerPlaintext (content, type, zeros) is at
+  // most 2^14 + 1 bytes (§5.4).
+  if (inner > kMaxPlaintext + 1) {
+    *alert = kAlertRecordOverflow;
+    return Open::kError;
+  }
   uint8_t* p = rec + kHeaderLen;
   // Strip zero padding; the last non-zero byte is the real content type (§5.4).
   while (inner > 0 && p[inner - 1] == 0) inner--;
@@ -171,10 +177,6 @@ Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len, std::spa
   }
   uint8_t type = p[inner - 1];
   size_t n = inner - 1;
-  if (n > kMaxPlaintext) {
-    *alert = kAlertRecordOverflow;
-    return Open::kError;
-  }
   switch (type) {
     case kTypeApplicationData:
       *plaintext = {p, n};

@@ -595,6 +595,28 @@ TEST_P(RecordTls13Test, RecordSizeLimits) {
   }
 }
 
+TEST_P(RecordTls13Test, PaddingDoesNotRaiseTheRecordLimit) {
+  // RFC 8446 §5.4: 16000 data bytes, the type and 500 zeros make a TLSInnerPlaintext over
+  // 2^14 + 1 bytes, though the data alone would fit.
+  auto peer = forge();
+  std::vector<uint8_t> inner = pattern(16000, 3);
+  inner.push_back(23);
+  inner.resize(inner.size() + 499, 0);  // forge_record's seal() adds the last zero
+  Opened o = open(forge_record(*peer, inner, 0));
+  EXPECT_EQ(o.result, TlsConn::Open::kError);
+  EXPECT_EQ(o.alert, kRecordOverflow);
+}
+
+TEST_P(RecordTls13Test, PaddedInnerPlaintextOfExactlyTheLimitOpens) {
+  auto peer = forge();
+  std::vector<uint8_t> inner = pattern(16000, 4);
+  inner.push_back(23);
+  inner.resize(16384, 0);  // + the zero seal() appends = 2^14 + 1 bytes
+  Opened o = open(forge_record(*peer, inner, 0));
+  EXPECT_EQ(o.result, TlsConn::Open::kData);
+  EXPECT_EQ(o.plaintext.size(), 16000u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Suites, RecordTls13Test,
                          ::testing::Values(Suite{0x1301, "Aes128Gcm"}, Suite{0x1302, "Aes256Gcm"},
                                            Suite{0x1303, "ChaCha20Poly1305"}),
