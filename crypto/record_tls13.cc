@@ -29,10 +29,17 @@ struct Suite {
 
 bool suite_for(uint16_t cipher, Suite* out) {
   switch (cipher) {
-    case 0x1301: *out = {EVP_aead_aes_128_gcm(), EVP_sha256()}; return true;
-    case 0x1302: *out = {EVP_aead_aes_256_gcm(), EVP_sha384()}; return true;
-    case 0x1303: *out = {EVP_aead_chacha20_poly1305(), EVP_sha256()}; return true;
-    default: return false;
+    case 0x1301:
+      *out = {EVP_aead_aes_128_gcm(), EVP_sha256()};
+      return true;
+    case 0x1302:
+      *out = {EVP_aead_aes_256_gcm(), EVP_sha384()};
+      return true;
+    case 0x1303:
+      *out = {EVP_aead_chacha20_poly1305(), EVP_sha256()};
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -82,7 +89,8 @@ bool Tls13Direction::init(uint16_t cipher, std::span<const uint8_t> secret, uint
     return false;
   }
   if (initialized_) EVP_AEAD_CTX_cleanup(&aead_);
-  initialized_ = EVP_AEAD_CTX_init(&aead_, suite.aead, key, key_len, EVP_AEAD_DEFAULT_TAG_LENGTH, nullptr);
+  initialized_ =
+      EVP_AEAD_CTX_init(&aead_, suite.aead, key, key_len, EVP_AEAD_DEFAULT_TAG_LENGTH, nullptr);
   OPENSSL_cleanse(key, sizeof(key));
   if (!initialized_) return false;
   if (secret.data() != secret_) memcpy(secret_, secret.data(), secret.size());
@@ -109,7 +117,8 @@ void Tls13Direction::nonce(uint8_t out[12]) const noexcept {
   for (int i = 0; i < 8; i++) out[11 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
 }
 
-size_t Tls13Direction::seal(uint8_t* p, size_t len, uint8_t type, const uint8_t header[5]) noexcept {
+size_t Tls13Direction::seal(uint8_t* p, size_t len, uint8_t type,
+                            const uint8_t header[5]) noexcept {
   uint8_t n[12];
   nonce(n);
   p[len] = type;
@@ -122,7 +131,8 @@ size_t Tls13Direction::seal(uint8_t* p, size_t len, uint8_t type, const uint8_t 
   return out_len;
 }
 
-bool Tls13Direction::open(uint8_t* p, size_t len, const uint8_t header[5], size_t* out_len) noexcept {
+bool Tls13Direction::open(uint8_t* p, size_t len, const uint8_t header[5],
+                          size_t* out_len) noexcept {
   uint8_t n[12];
   nonce(n);
   if (!EVP_AEAD_CTX_open(&aead_, p, out_len, len, n, sizeof(n), p, len, header, 5)) return false;
@@ -134,15 +144,22 @@ bool Tls13RecordLayer::init_from(const SSL* ssl) noexcept {
   if (SSL_version(ssl) != TLS1_3_VERSION) return false;
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl);
   if (c == nullptr) return false;
-  cipher_ = SSL_CIPHER_get_protocol_id(c);
   bssl::Span<const uint8_t> rs, ws;
   if (!bssl::SSL_get_traffic_secrets(ssl, &rs, &ws)) return false;
-  return read_.init(cipher_, {rs.data(), rs.size()}, SSL_get_read_sequence(ssl)) &&
-         write_.init(cipher_, {ws.data(), ws.size()}, SSL_get_write_sequence(ssl));
+  return init(SSL_CIPHER_get_protocol_id(c), {rs.data(), rs.size()}, SSL_get_read_sequence(ssl),
+              {ws.data(), ws.size()}, SSL_get_write_sequence(ssl));
 }
 
-Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext,
-                                              uint8_t* alert, bool* need_key_update_reply) noexcept {
+bool Tls13RecordLayer::init(uint16_t cipher, std::span<const uint8_t> read_secret,
+                            uint64_t read_seq, std::span<const uint8_t> write_secret,
+                            uint64_t write_seq) noexcept {
+  cipher_ = cipher;
+  return read_.init(cipher, read_secret, read_seq) && write_.init(cipher, write_secret, write_seq);
+}
+
+Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len,
+                                              std::span<uint8_t>* plaintext, uint8_t* alert,
+                                              bool* need_key_update_reply) noexcept {
   *alert = 0;
   size_t body = len - kHeaderLen;
   if (rec[0] != kTypeApplicationData) {
@@ -188,7 +205,7 @@ Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len, std::spa
       }
       if (p[1] == 0) return Open::kCloseNotify;
       if (p[1] == 90) return Open::kHandled;  // user_canceled: a close_notify follows
-      return Open::kError;                     // a fatal alert from the peer: nothing to send back
+      return Open::kError;                    // a fatal alert from the peer: nothing to send back
     case kTypeHandshake: {
       // Only KeyUpdate may reach a TLS 1.3 server after the handshake, and it must end the
       // record because the key changes right after it (§5.1).

@@ -65,12 +65,16 @@ class Tls13RecordLayer {
   // Takes over from a BoringSSL connection whose TLS 1.3 handshake completed; the SSL may be
   // freed afterwards. Returns false if the suite is not one we implement.
   bool init_from(const SSL* ssl) noexcept;
+  // Starts from given traffic secrets (what init_from takes out of BoringSSL), for tests and
+  // fuzzing that need both ends of a record stream without a handshake.
+  bool init(uint16_t cipher, std::span<const uint8_t> read_secret, uint64_t read_seq,
+            std::span<const uint8_t> write_secret, uint64_t write_seq) noexcept;
 
   enum class Open : uint8_t {
-    kData,        // *plaintext holds application data (may be empty)
-    kHandled,     // a record we consumed ourselves (KeyUpdate); nothing to deliver
-    kCloseNotify, // the peer closed its side cleanly
-    kError,       // bad record: send *alert (if non-zero) and close
+    kData,         // *plaintext holds application data (may be empty)
+    kHandled,      // a record we consumed ourselves (KeyUpdate); nothing to deliver
+    kCloseNotify,  // the peer closed its side cleanly
+    kError,        // bad record: send *alert (if non-zero) and close
   };
   // Opens the complete record at rec[0..len) (header included) in place.
   // `*need_key_update_reply` is set when the peer asked us to update our write key: the caller
