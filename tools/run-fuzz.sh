@@ -2,7 +2,8 @@
 # Fuzzes sipring's parsers of untrusted input with libFuzzer (clang, ASan + UBSan):
 #   tools/run-fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # Targets: sip_framer (framing must not depend on how the stream is cut), record_tls13 (the
-# in-place TLS 1.3 record layer opening what a keyed peer seals or forges), config_text and
+# in-place TLS 1.3 record layer opening what a keyed peer seals or forges), sip_response (the
+# 200/400 built from a peer's request is one well-framed message), config_text and
 # tls_domains (any text: a config or an error, never a crash), json (control plane parser),
 # cert (RFC 5922 name check and certificate facts on peer-chosen DER). Each runs from the seeds
 # in tests/fuzz/corpus/<target> (copied to build-fuzz/corpus: new inputs stay out of the tree).
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(sip_framer record_tls13 config_text tls_domains json cert)
+((${#targets[@]})) || targets=(sip_framer record_tls13 sip_response config_text tls_domains json cert)
 command -v clang++ >/dev/null || { echo "run-fuzz: clang++ is needed (apt-get install clang)"; exit 2; }
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX=clang++ meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
