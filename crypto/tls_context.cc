@@ -33,7 +33,8 @@ Status apply_versions(SSL_CTX* ctx, const std::string& method) {
   if (!range) return range.status();
   if (!SSL_CTX_set_min_proto_version(ctx, range->min) ||
       !SSL_CTX_set_max_proto_version(ctx, range->max)) {
-    return make_error(Errc::kTls, "tls.tls_method %s: %s", method.c_str(), take_tls_errors().c_str());
+    return make_error(Errc::kTls, "tls.tls_method %s: %s", method.c_str(),
+                      take_tls_errors().c_str());
   }
   return Status::ok();
 }
@@ -46,6 +47,22 @@ Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
                       "tls.cipher_list \"%s\" is not a valid BoringSSL cipher list (%s); TLS 1.3 "
                       "suites are not configurable and stay enabled",
                       list.c_str(), take_tls_errors().c_str());
+  }
+  return Status::ok();
+}
+
+// Loads the certificate chain and its private key (`key` may name the certificate file) and
+// checks that they belong together; errors name the files.
+Status use_certificate_and_key(SSL_CTX* c, const std::string& certificate, const std::string& key,
+                               const std::string& password) {
+  if (!SSL_CTX_use_certificate_chain_file(c, certificate.c_str())) {
+    return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
+                      certificate.c_str(), take_tls_errors().c_str());
+  }
+  if (Status s = load_private_key(c, "tls.private_key", key, password); !s) return s;
+  if (!SSL_CTX_check_private_key(c)) {
+    return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
+                      key.c_str(), certificate.c_str());
   }
   return Status::ok();
 }
@@ -78,7 +95,8 @@ Result<VersionRange> parse_tls_method(const std::string& method) {
 Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, TicketKeys* tickets) {
   ERR_clear_error();
   if (Status s = check_readable("certificate", params.certificate); !s) return s;
-  const std::string& key_file = params.private_key.empty() ? params.certificate : params.private_key;
+  const std::string& key_file =
+      params.private_key.empty() ? params.certificate : params.private_key;
   if (Status s = check_readable("private_key", key_file); !s) return s;
 
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
@@ -86,16 +104,10 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
   SSL_CTX* c = ctx.get();
   if (Status s = apply_versions(c, params.tls_method); !s) return s;
   if (Status s = apply_ciphers(c, params.cipher_list); !s) return s;
-  if (!SSL_CTX_use_certificate_chain_file(c, params.certificate.c_str())) {
-    return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
-                      params.certificate.c_str(), take_tls_errors().c_str());
-  }
-  if (Status s = load_private_key(c, "tls.private_key", key_file, params.private_key_password); !s) {
+  if (Status s =
+          use_certificate_and_key(c, params.certificate, key_file, params.private_key_password);
+      !s) {
     return s;
-  }
-  if (!SSL_CTX_check_private_key(c)) {
-    return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
-                      key_file.c_str(), params.certificate.c_str());
   }
   VerifySettings v;
   v.verify_certificate = params.verify_certificate;
@@ -134,17 +146,12 @@ Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const ClientTlsOptions& opt
   }
   if (!options.certificate.empty()) {
     if (Status s = check_readable("certificate", options.certificate); !s) return s;
-    if (!SSL_CTX_use_certificate_chain_file(c, options.certificate.c_str())) {
-      return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
-                        options.certificate.c_str(), take_tls_errors().c_str());
-    }
-    const std::string& key = options.private_key.empty() ? options.certificate : options.private_key;
-    if (Status s = load_private_key(c, "tls.private_key", key, options.private_key_password); !s) {
+    const std::string& key =
+        options.private_key.empty() ? options.certificate : options.private_key;
+    if (Status s =
+            use_certificate_and_key(c, options.certificate, key, options.private_key_password);
+        !s) {
       return s;
-    }
-    if (!SSL_CTX_check_private_key(c)) {
-      return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
-                        key.c_str(), options.certificate.c_str());
     }
   }
   VerifySettings v;

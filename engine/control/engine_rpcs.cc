@@ -121,7 +121,9 @@ Result<JsonValue> tls_list(Engine& engine) {
   return out;
 }
 
-Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
+// The one parameter of tls.kill and tls.facts: a connection id as tls.list shows it (a JSON
+// number, or a string of digits for clients whose JSON numbers are doubles).
+Result<ConnId> connection_id(const JsonValue& params) {
   if (!params.is_array() || params.as_array().size() != 1) return bad_params("CONNECTION_ID");
   const JsonValue& v = params.as_array()[0];
   uint64_t id = 0;
@@ -134,14 +136,20 @@ Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
   } else {
     return bad_params("CONNECTION_ID (as tls.list shows it)");
   }
-  Status s = engine.close_connection(ConnId(id));
+  return ConnId(id);
+}
+
+Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
+  Result<ConnId> id = connection_id(params);
+  if (!id) return id.status();
+  Status s = engine.close_connection(*id);
   if (!s) return s;
   return JsonValue();
 }
 
 JsonValue names_json(const NameFields& n) {
-  return JsonObject{{"cn", n.cn}, {"o", n.o},   {"ou", n.ou},    {"c", n.c},
-                    {"st", n.st}, {"l", n.l},   {"text", n.text}};
+  return JsonObject{{"cn", n.cn}, {"o", n.o}, {"ou", n.ou},    {"c", n.c},
+                    {"st", n.st}, {"l", n.l}, {"text", n.text}};
 }
 
 JsonValue strings_json(const std::vector<std::string>& v) {
@@ -168,28 +176,25 @@ JsonValue cert_json(const std::optional<CertFacts>& c) {
 
 // tls.facts ID: the TLS module's selects for one connection ($tls_* in Kamailio).
 Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
-  if (!params.is_array() || params.as_array().size() != 1) return bad_params("CONNECTION_ID");
-  const JsonValue& v = params.as_array()[0];
-  uint64_t id = 0;
-  if (v.is_int() && v.as_int() > 0) {
-    id = static_cast<uint64_t>(v.as_int());
-  } else if (v.is_string()) {
-    const std::string& t = v.as_string();
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
-    if (ec != std::errc() || p != t.data() + t.size()) return bad_params("CONNECTION_ID");
-  } else {
-    return bad_params("CONNECTION_ID (as tls.list shows it)");
-  }
-  auto f = engine.tls_facts(ConnId(id));
+  Result<ConnId> id = connection_id(params);
+  if (!id) return id.status();
+  auto f = engine.tls_facts(*id);
   if (!f) return f.status();
   return JsonValue(JsonObject{
-      {"version", f->version_text},      {"cipher", f->cipher},
-      {"cipher_bits", f->cipher_bits},    {"sni", f->sni},
-      {"domain", f->domain},              {"client_role", f->client_role},
-      {"peer_presented", f->peer_presented}, {"peer_verified", f->peer_verified},
-      {"peer_revoked", f->peer_revoked},  {"peer_expired", f->peer_expired},
-      {"peer_self_signed", f->peer_self_signed}, {"verify_result", f->verify_result},
-      {"verify_error", f->verify_error},  {"peer", cert_json(f->peer)},
+      {"version", f->version_text},
+      {"cipher", f->cipher},
+      {"cipher_bits", f->cipher_bits},
+      {"sni", f->sni},
+      {"domain", f->domain},
+      {"client_role", f->client_role},
+      {"peer_presented", f->peer_presented},
+      {"peer_verified", f->peer_verified},
+      {"peer_revoked", f->peer_revoked},
+      {"peer_expired", f->peer_expired},
+      {"peer_self_signed", f->peer_self_signed},
+      {"verify_result", f->verify_result},
+      {"verify_error", f->verify_error},
+      {"peer", cert_json(f->peer)},
       {"own", cert_json(f->own)},
   });
 }
