@@ -253,7 +253,7 @@ class Reactor final : public ReactorPort {
   uint64_t busy_poll_ns_ = 0;
   uint64_t wake_buf_ = 0;               // target of the armed eventfd read
   uint32_t flush_head_ = 0xffffffffu;   // connections with bytes to seal/send
-  std::vector<uint32_t> stopped_recv_;  // connections whose recv must be re-armed
+  std::vector<uint64_t> stopped_recv_;  // ConnId raw values: connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
   std::unordered_map<std::string, uint64_t> client_by_dest_;  // send_to: destination -> ConnId
   size_t prune_destinations_at_ = 1024;
