@@ -277,8 +277,9 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .description = "Free KB below which new TLS connections are to be refused; -1 default, 0 off. "
-                      "Validated and stored; not acted on yet (a value > 0 is noted in the log).",
+       .description = "Free KB (MemAvailable, or the cgroup's limit if lower) below which new TLS "
+                      "connections are refused (accepted sockets closed, none opened); -1 and 0: "
+                      "off (BoringSSL fails cleanly when malloc does).",
        .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold1; }},
       {.module = "tls",
        .name = "low_mem_threshold2",
@@ -287,8 +288,8 @@ std::vector<ParamDef> build_registry() {
        .min = -1,
        .max = kIntMax,
        .runtime = true,
-       .description = "Free KB below which TLS operations are to fail; -1 default, 0 off. Validated and "
-                      "stored; not acted on yet (a value > 0 is noted in the log).",
+       .description = "Free KB below which sipring stops reading from established TLS connections "
+                      "(their data waits in the kernel; reading resumes above it); -1 and 0: off.",
        .field = [](Config& c) -> ParamField { return &c.tls.low_mem_threshold2; }},
       {.module = "tls",
        .name = "tls_force_run",

@@ -107,15 +107,6 @@ void warn_about_params(const TlsParams& tls) {
                 "once no peer needs them",
                 tls.tls_method.c_str());
   }
-  for (auto [name, kb] : {std::pair{"low_mem_threshold1", tls.low_mem_threshold1},
-                          std::pair{"low_mem_threshold2", tls.low_mem_threshold2}}) {
-    if (kb > 0) {
-      SIPRING_LOG(kLogNotice, "tls",
-                  "tls.%s=%d is stored but not acted on yet: sipring does not refuse connections "
-                  "or TLS operations on low memory",
-                  name, kb);
-    }
-  }
   if (tls.ssl_read_ahead != 0) {
     SIPRING_LOG(kLogNotice, "tls",
                 "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
@@ -159,6 +150,7 @@ struct Engine::Impl {
   std::atomic<bool> inbox_stop{false};
   std::string features;
   std::atomic<bool> running{false};
+  MemWatch mem;  // tls.low_mem_threshold1/2
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -271,6 +263,9 @@ Status Engine::start() {
   m.shared.store = m.store.get();
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
+  m.mem.set_thresholds(cfg.tls.low_mem_threshold1, cfg.tls.low_mem_threshold2);
+  m.mem.start();
+  m.shared.mem = &m.mem;
   for (uint32_t r = 0; r < n; r++) {
     int cpu = -1;
     EngineParams e = params_for(cfg.engine, r, &cpu);
@@ -360,6 +355,7 @@ void Engine::stop(int grace_ms) {
   for (auto& r : m.reactors) r->request_stop(grace_ms);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  m.mem.stop();
   // Release: a sender that sees "not running" also sees the reactors' final state.
   m.running.store(false, std::memory_order_release);
   m.inbox_stop.store(true, std::memory_order_release);
@@ -416,11 +412,9 @@ Status Engine::set_param(std::string_view module, std::string_view name, std::st
   }
   Status s = m.store->set_runtime(module, name, v);
   if (s && module == "tls" && name.starts_with("low_mem_threshold")) {
-    Result<std::string> now = get_param(module, name);
-    if (now && atoi(now->c_str()) > 0) {
-      SIPRING_LOG(kLogNotice, "tls", "tls.%.*s=%s is stored but not acted on yet",
-                  static_cast<int>(name.size()), name.data(), now->c_str());
-    }
+    Result<std::string> t1 = get_param("tls", "low_mem_threshold1");
+    Result<std::string> t2 = get_param("tls", "low_mem_threshold2");
+    if (t1 && t2) m.mem.set_thresholds(atoi(t1->c_str()), atoi(t2->c_str()));
   }
   // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
   if (s) {

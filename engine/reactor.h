@@ -35,6 +35,7 @@
 #include "engine/doorbell.h"
 #include "engine/frame_queue.h"
 #include "engine/log.h"
+#include "engine/mem_watch.h"
 #include "engine/reply_inbox.h"
 #include "engine/sip_framer.h"
 #include "engine/spsc_ring.h"
@@ -73,6 +74,7 @@ struct ReactorShared {
   // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
   std::atomic<int64_t> ct_bytes{0};
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
+  const MemWatch* mem = nullptr;   // tls.low_mem_threshold1/2 flags (null: never low)
   CoreFactory core;                // inline core, or empty
 };
 
@@ -119,6 +121,9 @@ class Reactor final : public ReactorPort {
   static int on_new_session(SSL* ssl, SSL_SESSION* session);
   // The reactor running on the calling thread, or nullptr.
   static Reactor* current() { return current_; }
+
+  // tls.low_mem_threshold1/2 right now (MemWatch::kRefuseNew / kPauseReads).
+  uint8_t low_mem() const noexcept { return shared_->mem != nullptr ? shared_->mem->flags() : 0; }
 
   // --- ReactorPort (reactor thread only) ---
   uint32_t index() const noexcept override { return index_; }
@@ -251,9 +256,10 @@ class Reactor final : public ReactorPort {
   uint64_t now_ns_ = 0;
   uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions
   uint64_t busy_poll_ns_ = 0;
-  uint64_t wake_buf_ = 0;               // target of the armed eventfd read
-  uint32_t flush_head_ = 0xffffffffu;   // connections with bytes to seal/send
-  std::vector<uint64_t> stopped_recv_;  // ConnId raw values: connections whose recv must be re-armed
+  uint64_t wake_buf_ = 0;              // target of the armed eventfd read
+  uint32_t flush_head_ = 0xffffffffu;  // connections with bytes to seal/send
+  std::vector<uint64_t>
+      stopped_recv_;  // ConnId raw values: connections whose recv must be re-armed
   std::unordered_map<std::string, bssl::UniquePtr<SSL_SESSION>> sessions_;  // client tickets
   std::unordered_map<std::string, uint64_t> client_by_dest_;  // send_to: destination -> ConnId
   size_t prune_destinations_at_ = 1024;

@@ -55,6 +55,20 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     ::close(fd);
     return;
   }
+  if (low_mem() & MemWatch::kRefuseNew) {
+    counters_.low_mem_refused.add();
+    uint64_t suppressed;
+    if (peer_log_.allow(now_ns_, &suppressed)) {
+      SIPRING_LOG(kLogWarn, "tls",
+                  "reactor %u: refusing a new TLS connection from %s: %llu KB free is below "
+                  "tls.low_mem_threshold1 (%d KB)",
+                  index_, peer_of(fd).to_string().c_str(),
+                  static_cast<unsigned long long>(shared_->mem->free_kb()),
+                  shared_->mem->threshold_kb(1));
+    }
+    ::close(fd);
+    return;
+  }
   Connection* c = conns_->alloc();
   if (c == nullptr) {
     ::close(fd);

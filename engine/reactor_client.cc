@@ -56,6 +56,15 @@ Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noex
 
 Result<ConnId> Reactor::open_client(const Destination& to) noexcept {
   if (shutting_down_) return make_error(Errc::kShuttingDown, "the engine is stopping");
+  if (low_mem() & MemWatch::kRefuseNew) {
+    counters_.low_mem_refused.add();
+    return make_error(Errc::kQueueFull,
+                      "not opening a connection to %s: %llu KB free is below "
+                      "tls.low_mem_threshold1 (%d KB); retry later",
+                      to.addr.to_string().c_str(),
+                      static_cast<unsigned long long>(shared_->mem->free_kb()),
+                      shared_->mem->threshold_kb(1));
+  }
   SSL_CTX* ctx = shared_->client_ctx;
   const TlsDomain* domain = nullptr;
   std::string sni = to.server_name;

@@ -86,6 +86,10 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
     }
   }
   if (blk != nullptr) unref(blk);
+  // tls.low_mem_threshold2: read no more; what arrives meanwhile waits in the kernel.
+  if (res > 0 && (low_mem() & MemWatch::kPauseReads) && c->state != ConnState::kClosing) {
+    pause_recv(c);
+  }
   // A multishot recv can end without an error (e.g. a full completion queue): re-arm it.
   if (!more && res > 0 && !(c->flags & (kConnRecvPaused | kConnNeedRearm))) arm_recv(c);
 }
@@ -469,6 +473,7 @@ void Reactor::pause_recv(Connection* c) {
 
 void Reactor::rearm_stopped_recvs() {
   if (stopped_recv_.empty()) return;
+  if (low_mem() & MemWatch::kPauseReads) return;                // tls.low_mem_threshold2
   if (overflow_.size() > handoff_pause_threshold_ / 2) return;  // still backed up
   if (buffers_.held() + 8 >= buffers_.count()) return;          // no buffers to read into
   size_t keep = 0;

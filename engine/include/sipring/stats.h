@@ -49,6 +49,7 @@ namespace sipring {
   X(recv_enobufs, "recvs stopped because every receive buffer was in use")              \
   X(handoff_full, "frames parked because the handoff ring was full")                    \
   X(recv_paused, "connections whose reading was paused by backpressure")                \
+  X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")            \
   X(pool_allocs, "heap allocations by the block pool (flat under steady load)")         \
   X(sends, "send operations submitted")                                                 \
   X(uring_enters, "io_uring_enter system calls")                                        \

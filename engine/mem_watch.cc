@@ -1,0 +1,152 @@
+// Sampling free memory for tls.low_mem_threshold1/2 (see mem_watch.h).
+#include "engine/mem_watch.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine/log.h"
+
+namespace sipring {
+namespace {
+
+constexpr auto kPeriod = std::chrono::milliseconds(100);
+
+// The first line of a small file, or "" if it cannot be read.
+std::string first_line(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "re");
+  if (f == nullptr) return {};
+  char buf[4096];
+  std::string out = fgets(buf, sizeof(buf), f) != nullptr ? buf : "";
+  fclose(f);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+uint64_t meminfo_available_kb() {
+  FILE* f = fopen("/proc/meminfo", "re");
+  if (f == nullptr) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  }
+  fclose(f);
+  return kb;
+}
+
+// What this process's cgroup (v2) still allows, in KB, or UINT64_MAX when it has no limit.
+uint64_t cgroup_available_kb() {
+  FILE* f = fopen("/proc/self/cgroup", "re");
+  if (f == nullptr) return UINT64_MAX;
+  char line[1024];
+  std::string path;
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    if (strncmp(line, "0::", 3) == 0) {
+      path = line + 3;
+      while (!path.empty() && path.back() == '\n') path.pop_back();
+      break;
+    }
+  }
+  fclose(f);
+  if (path.empty()) return UINT64_MAX;
+  std::string dir = "/sys/fs/cgroup" + path;
+  std::string max = first_line(dir + "/memory.max");
+  std::string cur = first_line(dir + "/memory.current");
+  if (max.empty() || max == "max" || cur.empty()) return UINT64_MAX;
+  unsigned long long m = strtoull(max.c_str(), nullptr, 10);
+  unsigned long long c = strtoull(cur.c_str(), nullptr, 10);
+  return m > c ? (m - c) / 1024 : 0;
+}
+
+}  // namespace
+
+uint64_t available_memory_kb() {
+  uint64_t kb = meminfo_available_kb();
+  uint64_t cg = cgroup_available_kb();
+  return cg < kb ? cg : kb;
+}
+
+void MemWatch::set_thresholds(int threshold1_kb, int threshold2_kb) {
+  t1_.store(threshold1_kb > 0 ? threshold1_kb : 0, std::memory_order_relaxed);
+  t2_.store(threshold2_kb > 0 ? threshold2_kb : 0, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    changed_ = true;
+  }
+  cv_.notify_one();
+}
+
+void MemWatch::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void MemWatch::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MemWatch::run() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    changed_ = false;
+    l.unlock();
+    sample();
+    l.lock();
+    bool on = t1_.load(std::memory_order_relaxed) > 0 || t2_.load(std::memory_order_relaxed) > 0;
+    if (on) {
+      cv_.wait_for(l, kPeriod, [this] { return stopping_ || changed_; });
+    } else {
+      cv_.wait(l, [this] { return stopping_ || changed_; });
+    }
+  }
+}
+
+void MemWatch::sample() {
+  int t1 = t1_.load(std::memory_order_relaxed);
+  int t2 = t2_.load(std::memory_order_relaxed);
+  uint8_t now = 0;
+  uint64_t kb = 0;
+  if (t1 > 0 || t2 > 0) {
+    kb = available_memory_kb();
+    if (t1 > 0 && kb < static_cast<uint64_t>(t1)) now |= kRefuseNew;
+    if (t2 > 0 && kb < static_cast<uint64_t>(t2)) now |= kPauseReads;
+  }
+  free_kb_.store(kb, std::memory_order_relaxed);
+  uint8_t before = flags_.exchange(now, std::memory_order_relaxed);
+  if ((before ^ now) & kRefuseNew) {
+    if (now & kRefuseNew) {
+      SIPRING_LOG(kLogWarn, "tls",
+                  "low memory: %llu KB free < tls.low_mem_threshold1 %d KB: refusing new TLS "
+                  "connections",
+                  static_cast<unsigned long long>(kb), t1);
+    } else {
+      SIPRING_LOG(kLogNotice, "tls",
+                  "memory back above tls.low_mem_threshold1 (%s): accepting "
+                  "new TLS connections again",
+                  t1 > 0 ? (std::to_string(kb) + " KB free").c_str() : "threshold off");
+    }
+  }
+  if ((before ^ now) & kPauseReads) {
+    if (now & kPauseReads) {
+      SIPRING_LOG(kLogWarn, "tls",
+                  "low memory: %llu KB free < tls.low_mem_threshold2 %d KB: reading from TLS "
+                  "connections paused (data waits in the kernel)",
+                  static_cast<unsigned long long>(kb), t2);
+    } else {
+      SIPRING_LOG(kLogNotice, "tls",
+                  "memory back above tls.low_mem_threshold2 (%s): reading "
+                  "from TLS connections again",
+                  t2 > 0 ? (std::to_string(kb) + " KB free").c_str() : "threshold off");
+    }
+  }
+}
+
+}  // namespace sipring
