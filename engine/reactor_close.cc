@@ -178,6 +178,12 @@ void Reactor::on_timer(uint32_t slot) {
         timers_->arm(slot, deadline);  // there was I/O since the timer was set
         return;
       }
+      if (c->flags & (kConnRecvPaused | kConnNeedRearm)) {
+        // Not idle: sipring stopped reading it (backpressure, no buffers, low memory) and the
+        // peer's data may be waiting in the kernel. Closing now would lose it.
+        timers_->arm(slot, now_ns_ + uint64_t(timeout) * 1'000'000'000ull);
+        return;
+      }
       counters_.idle_timeouts.add();
       close_conn(c, CloseReason::kIdleTimeout);
       return;

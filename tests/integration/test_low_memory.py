@@ -67,5 +67,26 @@ class LowMemory(unittest.TestCase):
             h.check_200(self, r, c.read_message(timeout=5.0))
 
 
+class LowMemoryIdleTimeout(unittest.TestCase):
+    """A connection sipring stopped reading is not idle: its requests may be waiting in the
+    kernel, so tls.connection_timeout must not close it (and lose them)."""
+
+    def test_paused_connection_outlives_connection_timeout_and_is_answered(self):
+        d = h.start_daemon(self, params={("tls", "connection_timeout"): 1})
+        c = h.connect_for(self, d.port)
+        h.exchange(self, c, h.Request("OPTIONS", cseq=1))
+        rc, _, err = h.ctl(d, "cfg.set_now_int", "tls", "low_mem_threshold2", HUGE_KB)
+        self.assertEqual(rc, 0, err)
+        time.sleep(0.3)  # two samples of the memory watch
+        h.exchange(self, c, h.Request("OPTIONS", cseq=2))  # handled, then reading pauses
+        waiting = h.Request("OPTIONS", cseq=3)
+        c.send(waiting.encode())
+        time.sleep(3.0)  # three idle timeouts long
+        rc, _, err = h.ctl(d, "cfg.set_now_int", "tls", "low_mem_threshold2", 0)
+        self.assertEqual(rc, 0, err)
+        h.check_200(self, waiting, c.read_message(timeout=5.0))
+        self.assertEqual(d.stats()["engine"]["idle_timeouts"], 0)
+
+
 if __name__ == "__main__":
     unittest.main()
