@@ -110,6 +110,18 @@ class Kamailio:
                        stderr=subprocess.DEVNULL)
 
 
+def steal_ticks(cpus):
+    """Per CPU, the time the hypervisor ran something else while this vCPU wanted to run
+    (/proc/stat "steal", in USER_HZ ticks of 10 ms)."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            fields = line.split()
+            if fields[0].startswith("cpu") and fields[0][3:].isdigit() and int(fields[0][3:]) in cpus:
+                out[int(fields[0][3:])] = int(fields[8])
+    return out
+
+
 def load(args, server, mode_args, load_cpu):
     cmd = (["taskset", "-c", str(load_cpu), os.path.join(args.build, "tools", "sipring-load")]
            + mode_args + ["--target", "127.0.0.1:%d" % server.port,
@@ -117,10 +129,17 @@ def load(args, server, mode_args, load_cpu):
     log("$ " + " ".join(shlex.quote(c) for c in cmd))
     # Exit status 3 means some requests were lost or connections failed: the JSON says how many,
     # and measure() reports it; anything else is a broken run.
+    cpus = {args.server_cpu, load_cpu}
+    steal_before = steal_ticks(cpus)
     p = subprocess.run(cmd, capture_output=True, text=True)
+    steal_after = steal_ticks(cpus)
     if p.returncode not in (0, 3) or not p.stdout.strip():
         raise RuntimeError("load failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    # Milliseconds each vCPU was stolen by the host during the run: a latency tail of a few ms
+    # with stolen time next to it is the machine's, not the server's.
+    r["steal_ms"] = {str(c): (steal_after.get(c, 0) - steal_before.get(c, 0)) * 10 for c in cpus}
+    return r
 
 
 JITTER_PROBE = r"""
@@ -146,6 +165,15 @@ def machine_jitter(cpu, seconds=5):
     g100, g500, g2000, worst = (int(x) for x in out)
     return {"seconds": seconds, "gaps_over_100us": g100, "gaps_over_500us": g500,
             "gaps_over_2ms": g2000, "worst_ms": worst / 1e6}
+
+
+def wake_floor(args):
+    """bench/wake_probe: round trips to a thread that sleeps in read() on the server CPU, at the
+    latency run's rate. No TLS or SIP: the machine's own floor for a sleeping server's tail."""
+    out = subprocess.run([os.path.join(args.build, "bench", "wake_probe"), "--server-cpu",
+                          str(args.server_cpu), "--client-cpu", str(args.load_cpu), "--seconds",
+                          "4" if args.quick else "10"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def median(values):
@@ -180,6 +208,7 @@ def measure(args, server, load_cpu):
             "p999_us": median([r["latency_us"]["p999"] for r in rows]),
             "lost": sum(r["lost"] + r["mismatched"] for r in rows),
             "runs": len(rows),
+            "steal_ms": [r["steal_ms"] for r in rows],
         }
     # Idle memory: Pss of the server before and while holding N established connections.
     n = 2000 if q else 10000
@@ -226,6 +255,10 @@ def main():
           "for >500 us, %d times for >2 ms in %d s (worst %.1f ms).\n"
           % (args.server_cpu, jitter["gaps_over_100us"], jitter["gaps_over_500us"],
              jitter["gaps_over_2ms"], jitter["seconds"], jitter["worst_ms"]))
+    floor = wake_floor(args)
+    print("Machine floor: a thread that only wakes up and answers (bench/wake_probe, pipes, 10k "
+          "round trips/s, server CPU %d) has p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us.\n"
+          % (args.server_cpu, floor["p50_us"], floor["p99_us"], floor["p999_us"], floor["max_us"]))
     names = list(results)
     rows = [
         ("server CPU per full TLS 1.3 handshake (+1 OPTIONS)", "full_handshake", "cpu_us_per_op", "us"),
@@ -250,8 +283,14 @@ def main():
     if len(names) == 2 and mem[0] > 0:
         line += " %.1fx |" % (mem[1] / mem[0])
     print(line)
+    for n in names:
+        steal = results[n]["latency_10k"]["steal_ms"]
+        print("Stolen vCPU time during %s's latency runs (ms, server CPU %d / load CPU %d): %s"
+              % (n, args.server_cpu, args.load_cpu,
+                 ", ".join("%d / %d" % (s.get(str(args.server_cpu), 0), s.get(str(args.load_cpu), 0))
+                           for s in steal)))
     print()
-    print(json.dumps({"machine": cpu, "jitter": jitter, "results": results}))
+    print(json.dumps({"machine": cpu, "jitter": jitter, "wake_floor": floor, "results": results}))
 
 
 if __name__ == "__main__":
