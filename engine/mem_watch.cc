@@ -121,30 +121,27 @@ void MemWatch::sample() {
   }
   free_kb_.store(kb, std::memory_order_relaxed);
   uint8_t before = flags_.exchange(now, std::memory_order_relaxed);
-  if ((before ^ now) & kRefuseNew) {
-    if (now & kRefuseNew) {
-      SIPRING_LOG(kLogWarn, "tls",
-                  "low memory: %llu KB free < tls.low_mem_threshold1 %d KB: refusing new TLS "
-                  "connections",
-                  static_cast<unsigned long long>(kb), t1);
+  struct Effect {
+    uint8_t flag;
+    int which;
+    int threshold;
+    const char* low;   // what sipring does while below the threshold
+    const char* back;  // and once above it again
+  };
+  const Effect effects[] = {
+      {kRefuseNew, 1, t1, "refusing new TLS connections", "accepting new TLS connections again"},
+      {kPauseReads, 2, t2, "reading from TLS connections paused (data waits in the kernel)",
+       "reading from TLS connections again"},
+  };
+  for (const Effect& e : effects) {
+    if (!((before ^ now) & e.flag)) continue;
+    if (now & e.flag) {
+      SIPRING_LOG(kLogWarn, "tls", "low memory: %llu KB free < tls.low_mem_threshold%d %d KB: %s",
+                  static_cast<unsigned long long>(kb), e.which, e.threshold, e.low);
     } else {
-      SIPRING_LOG(kLogNotice, "tls",
-                  "memory back above tls.low_mem_threshold1 (%s): accepting "
-                  "new TLS connections again",
-                  t1 > 0 ? (std::to_string(kb) + " KB free").c_str() : "threshold off");
-    }
-  }
-  if ((before ^ now) & kPauseReads) {
-    if (now & kPauseReads) {
-      SIPRING_LOG(kLogWarn, "tls",
-                  "low memory: %llu KB free < tls.low_mem_threshold2 %d KB: reading from TLS "
-                  "connections paused (data waits in the kernel)",
-                  static_cast<unsigned long long>(kb), t2);
-    } else {
-      SIPRING_LOG(kLogNotice, "tls",
-                  "memory back above tls.low_mem_threshold2 (%s): reading "
-                  "from TLS connections again",
-                  t2 > 0 ? (std::to_string(kb) + " KB free").c_str() : "threshold off");
+      std::string why = e.threshold > 0 ? std::to_string(kb) + " KB free" : "threshold off";
+      SIPRING_LOG(kLogNotice, "tls", "memory back above tls.low_mem_threshold%d (%s): %s", e.which,
+                  why.c_str(), e.back);
     }
   }
 }
