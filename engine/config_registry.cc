@@ -638,22 +638,6 @@ Status set_int_list(Config& cfg, const ParamDef& def, const ParamValue& value) {
   return Status::ok();
 }
 
-// Levenshtein distance, for "did you mean" hints on misspelt parameter names.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string cell(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -700,7 +684,8 @@ std::string allowed_text(const ParamDef& def) {
       for (std::string_view a : def.allowed) s += (s.empty() ? "`" : ", `") + std::string(a) + "`";
       if (!def.refused.empty()) {
         s += " (refused: ";
-        for (size_t i = 0; i < def.refused.size(); i++) s += (i ? ", " : "") + std::string(def.refused[i]);
+        for (size_t i = 0; i < def.refused.size(); i++)
+          s += (i ? ", " : "") + std::string(def.refused[i]);
         s += ")";
       }
       return s;
@@ -866,7 +851,9 @@ std::string registry_markdown() {
   return md;
 }
 
-std::string parameters_markdown() { return registry_markdown(); }
+std::string parameters_markdown() {
+  return registry_markdown();
+}
 
 bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason) {
   const size_t colon = v.find(':');
@@ -909,6 +896,22 @@ bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason) {
   out->proto = ListenSpec::Proto::kTls;
   out->addr = sa;
   return true;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
+      diag = up;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace sipring

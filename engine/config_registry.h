@@ -19,8 +19,8 @@ enum class ParamType : uint8_t {
   kInt,
   kBool,
   kString,
-  kPath,     // a string naming a file, resolved as the TLS module manual §1.9.2 says
-  kIntList,  // "0,1" or "0-3" or a mix, e.g. "0-3,8"
+  kPath,        // a string naming a file, resolved as the TLS module manual §1.9.2 says
+  kIntList,     // "0,1" or "0-3" or a mix, e.g. "0-3,8"
   kListenList,  // "tls:IP:PORT[,tls:IP:PORT...]", appended to Config::listen
 };
 
@@ -109,6 +109,10 @@ bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason);
 // Parses a boolean as Kamailio writes them: 1/0, yes/no, on/off, true/false, enable/disable
 // (case-insensitive). Returns false if `text` is none of these.
 bool parse_config_bool(std::string_view text, bool* out);
+
+// Levenshtein distance between `a` and `b`, ASCII case-insensitive: the "did you mean" hints
+// for misspelt parameter and tls.cfg attribute names.
+size_t edit_distance(std::string_view a, std::string_view b);
 
 // Returns a markdown table of every parameter (name and aliases, type, default, allowed values,
 // runtime flag, description; unsupported and obsolete ones marked) for the README.

@@ -185,22 +185,6 @@ std::string in_quotes(std::string_view s) {
   return q;
 }
 
-// Levenshtein distance, for "did you mean" on misspelt attribute names.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 const AttrName* find_attr(std::string_view name) {
   for (const AttrName& a : kAttrNames) {
     if (iequals(a.name, name)) return &a;
