@@ -159,14 +159,16 @@ bool Reactor::step_shutdown() {
 }
 
 void Reactor::refresh_config() {
+  // Read from the old snapshot before current(): once it records the new version, a writer may
+  // free the old one.
+  const int old_timeout = cfg_->tls.connection_timeout;
   const ConfigSnapshot* s = shared_->store->current(index_);
   if (s == snap_) return;
-  const Config* before = cfg_;
   snap_ = s;
   cfg_ = &s->config;
   // Idle timers were armed with the old timeout: re-arm the open connections with the new one
   // so a shorter (or -1) timeout applies to them too, not only to new connections.
-  if (before->tls.connection_timeout != cfg_->tls.connection_timeout) {
+  if (old_timeout != cfg_->tls.connection_timeout) {
     for (uint32_t i = 0; i < conns_->high_water(); i++) {
       Connection* c = conns_->at(i);
       if (c->state != ConnState::kOpen) continue;

@@ -141,6 +141,23 @@ TEST_F(EngineInlineTest, AnswersARequestAndCountsIt) {
   EXPECT_GT(s.bytes_out, 0u);
 }
 
+// Regression: a reactor read the old snapshot's connection_timeout after announcing it had
+// moved to the new one, so a quick second change could free the old snapshot under it (a
+// use-after-free that ASan builds, tools/run-sanitizers.sh, report). Many changes in a row while
+// serving must leave the engine answering, with the last value in force.
+TEST_F(EngineInlineTest, RapidConnectionTimeoutChangesWhileServing) {
+  BlockingClient c(port_, "TLSv1.3");
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 300; i++) {
+    Status st = engine_->set_param("tls", "connection_timeout", std::to_string(100 + i % 7), true);
+    ASSERT_TRUE(st) << st.message();
+    if (i % 50 == 0) ASSERT_TRUE(c.send(options_request(i)));
+  }
+  std::string got = c.read_responses(6);
+  EXPECT_NE(got.find("Call-ID: call-250@test"), std::string::npos) << got;
+  EXPECT_EQ(engine_->get_param("tls", "connection_timeout").value(), std::to_string(100 + 299 % 7));
+}
+
 TEST_F(EngineInlineTest, PipelinedRequestsGetAllRepliesInFewerRecords) {
   BlockingClient c(port_, "TLSv1.3");
   ASSERT_TRUE(c.connected());
