@@ -412,9 +412,8 @@ Status Engine::set_param(std::string_view module, std::string_view name, std::st
   }
   Status s = m.store->set_runtime(module, name, v);
   if (s && module == "tls" && name.starts_with("low_mem_threshold")) {
-    Result<std::string> t1 = get_param("tls", "low_mem_threshold1");
-    Result<std::string> t2 = get_param("tls", "low_mem_threshold2");
-    if (t1 && t2) m.mem.set_thresholds(atoi(t1->c_str()), atoi(t2->c_str()));
+    const Config now = m.store->config();
+    m.mem.set_thresholds(now.tls.low_mem_threshold1, now.tls.low_mem_threshold2);
   }
   // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
   if (s) {
@@ -480,14 +479,17 @@ T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu
     return make_error(Errc::kUnknownConnection, "no connection %llu",
                       static_cast<unsigned long long>(id.raw()));
   }
+  Reactor& owner = *reactors[id.reactor()];
+  // On that reactor's own thread (a core calling Engine:: instead of its port): a control call
+  // would wait for a loop iteration that can only run after this call returns.
+  if (Reactor::current() == &owner) return fn(owner);
   std::lock_guard<std::mutex> lock(control_mu);
   // The answer lives in storage the call owns, never on this stack (see ControlCall).
   auto out = std::make_shared<T>(make_error(Errc::kIo, "no answer"));
   auto call = std::make_shared<ControlCall>();
   call->fn = [out, fn = std::move(fn)](Reactor& r) { *out = fn(r); };
-  Reactor& r = *reactors[id.reactor()];
-  if (!r.run_control(call, kControlTimeoutMs)) {
-    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", r.index(),
+  if (!owner.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", owner.index(),
                       kControlTimeoutMs);
   }
   return std::move(*out);

@@ -1112,6 +1112,27 @@ TEST_F(AliasTest, EngineAddAliasWorksFromAnyThread) {
   EXPECT_EQ(total(*server_).connected, 0u);
 }
 
+// Regression: Engine:: calls made on the connection's own reactor thread (a core using the
+// engine instead of its port) waited 5 s for a control call that thread could never run.
+TEST_F(AliasTest, EngineCallsOnTheConnectionsOwnReactorAnswerAtOnce) {
+  ConnId id = connect_peer(&peer_cert_);
+  ASSERT_TRUE(id.valid());
+  Destination d = listening_destination(id.reactor(), "peer.example.test");
+  auto took = server_core_.run_on<std::string>(id.reactor(), [this, id, d](ReactorPort&) {
+    auto t0 = std::chrono::steady_clock::now();
+    Result<TlsFacts> f = server_->tls_facts(id);
+    Status s = server_->add_alias(id, d);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    if (!f) return f.error().message;
+    if (!s) return s.error().message;
+    return ms < 1000 ? std::string("ok") : "took " + std::to_string(ms) + " ms";
+  });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_EQ(*took, "ok");
+}
+
 TEST_F(AliasTest, PeerWithoutAVerifiedCertificateIsRefused) {
   ConnId id = connect_peer(nullptr);
   ASSERT_TRUE(id.valid());
