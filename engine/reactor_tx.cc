@@ -56,28 +56,45 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
       counters_.send_queue_full.add();
       return false;
     }
-    Block** tail = &c->ct_queue;
-    while (*tail != nullptr && (*tail)->next != nullptr) tail = &(*tail)->next;
-    const uint32_t block = static_cast<uint32_t>(std::max(cfg_->tls.ct_wq_blk_size, 512));
-    while (!bytes.empty()) {
-      Block* t = *tail;
-      if (t == nullptr || t->room() == 0) {
-        Block* nb = pool_.get(std::min(block, BlockPool::kClassSizes[BlockPool::kClasses - 1]));
-        if (nb == nullptr) return false;
-        if (t == nullptr) {
-          *tail = nb;
-        } else {
-          t->next = nb;
-          tail = &t->next;
+    Block* last = c->ct_queue;
+    while (last != nullptr && last->next != nullptr) last = last->next;
+    // Take every block the message needs before copying any of it: a message is queued whole
+    // or refused whole (a half-queued one would corrupt the stream and leak its accounting).
+    const uint32_t block = std::min(static_cast<uint32_t>(std::max(cfg_->tls.ct_wq_blk_size, 512)),
+                                    BlockPool::kClassSizes[BlockPool::kClasses - 1]);
+    size_t room = last != nullptr ? last->room() : 0;
+    Block* fresh = nullptr;
+    Block** fresh_tail = &fresh;
+    while (room < bytes.size()) {
+      Block* nb = pool_.get(block);
+      if (nb == nullptr) {
+        while (fresh != nullptr) {
+          Block* next = fresh->next;
+          pool_.put(fresh);
+          fresh = next;
         }
-        t = nb;
+        shared_->ct_bytes.fetch_sub(n, std::memory_order_relaxed);
+        counters_.send_queue_full.add();
+        return false;
       }
+      *fresh_tail = nb;
+      fresh_tail = &nb->next;
+      room += nb->room();
+    }
+    if (last == nullptr) {
+      c->ct_queue = fresh;
+      last = fresh;
+    } else {
+      last->next = fresh;
+      if (last->room() == 0) last = fresh;
+    }
+    for (Block* t = last; !bytes.empty(); t = t->next) {
       size_t k = std::min<size_t>(t->room(), bytes.size());
       memcpy(t->end(), bytes.data(), k);
       t->size += static_cast<uint32_t>(k);
-      c->ct_bytes += static_cast<uint32_t>(k);
       bytes = bytes.subspan(k);
     }
+    c->ct_bytes += static_cast<uint32_t>(n);
     return true;
   }
   if (c->tls->mode() == TlsConn::Mode::kBuffered) {
