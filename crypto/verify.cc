@@ -83,6 +83,12 @@ Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     return Status::ok();
   }
+  if (mode != "on" && mode != "optional" && mode != "optional_no_ca") {
+    // Never fall through to the accept-anything mode on a value nobody validated.
+    return make_error(Errc::kConfig,
+                      "verify_client \"%s\": use off, on, optional or optional_no_ca",
+                      mode.c_str());
+  }
   // Trusted CAs. None at all is allowed: verification then always fails, as the manual says.
   if (!v.ca_list.empty() || !v.ca_path.empty()) {
     if (!v.ca_list.empty() && access(v.ca_list.c_str(), R_OK) != 0) {
@@ -118,7 +124,7 @@ Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   } else if (mode == "optional") {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  } else {  // optional_no_ca
+  } else {  // optional_no_ca (checked above)
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
   }
   return Status::ok();

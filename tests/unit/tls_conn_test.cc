@@ -619,5 +619,19 @@ INSTANTIATE_TEST_SUITE_P(Versions, TlsConnClientTest,
                            return info.param == TLS1_3_VERSION ? "Tls13" : "Tls12";
                          });
 
+// Regression: an unrecognised verify_client value fell through to optional_no_ca, which
+// accepts any certificate. Callers validate it today; the context builder must not rely on it.
+TEST(ServerContextVerifyClient, UnknownModeIsRefusedNotTreatedAsAcceptAny) {
+  test::TestCert cert;
+  TicketKeys keys;
+  TlsParams p;
+  p.certificate = cert.pem_path();
+  p.verify_client = "maybe";
+  auto ctx = make_server_context(p, &keys);
+  ASSERT_FALSE(ctx);
+  EXPECT_NE(ctx.error().message.find("verify_client \"maybe\""), std::string::npos)
+      << ctx.error().message;
+}
+
 }  // namespace
 }  // namespace sipring
