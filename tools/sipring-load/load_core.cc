@@ -80,11 +80,11 @@ void LoadCore::start(ReactorPort& port) {
   }
 }
 
-void LoadCore::open_one(ReactorPort& port) {
+bool LoadCore::open_one(ReactorPort& port) {
   Result<ConnId> id = port.connect(plan_.target, plan_.sni);
   if (!id) {
     add(totals_->connect_failures);
-    return;
+    return false;
   }
   Conn c;
   c.id = id.value();
@@ -94,6 +94,7 @@ void LoadCore::open_one(ReactorPort& port) {
     handshakes_started_++;
     in_flight_++;
   }
+  return true;
 }
 
 void LoadCore::on_frame(ReactorPort& port, const Frame& f) {
@@ -140,7 +141,7 @@ void LoadCore::on_opened(ReactorPort& port, uint32_t i, const Frame& f) {
   Conn& c = conns_[i];
   c.open = true;
   opened_++;
-  connecting_--;
+  if (plan_.mode != Mode::kHandshake) connecting_--;  // only the ramp counts connecting ones
   ramp(port);
   add(totals_->opened);
   if (plan_.mode == Mode::kHandshake && primed_) {
@@ -213,7 +214,8 @@ void LoadCore::ramp(ReactorPort& port) {
   while (started_conns_ < share_ && connecting_ < plan_.ramp) {
     started_conns_++;
     connecting_++;
-    open_one(port);
+    // Refused at once (no frame will ever report it): it is not connecting any more.
+    if (!open_one(port)) connecting_--;
   }
 }
 

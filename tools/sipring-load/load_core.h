@@ -35,7 +35,7 @@ class LoadCore final : public Core {
   };
 
   void start(ReactorPort& port);
-  void open_one(ReactorPort& port);
+  bool open_one(ReactorPort& port);  // false: refused at once (counted)
   void ramp(ReactorPort& port);
   void on_frame(ReactorPort& port, const Frame& f);
   void on_opened(ReactorPort& port, uint32_t i, const Frame& f);
