@@ -39,7 +39,6 @@ enum ConnFlags : uint16_t {
   kConnInstalling = 1 << 10,  // the fd is being moved into the direct table (an op in flight)
   kConnShutdownSubmitted = 1 << 11,
   kConnHardClose = 1 << 12,   // linger time is over: abort whatever is still pending
-  kConnDestination = 1 << 13, // the send_to() connection of its destination (client_by_dest_)
 };
 
 struct Connection {

@@ -183,8 +183,9 @@ class Reactor final : public ReactorPort {
   void register_alias(const Destination& to, ConnId id) noexcept;
   // Whether the connection a destination maps to can still take messages.
   bool destination_alive(ConnId id) noexcept;
-  // Forgets destinations whose connection is gone (aliases to other reactors' connections are
-  // not erased when those close); runs when the map has doubled since the last time.
+  // Maps `key` to `id` in client_by_dest_, sweeping out closed connections first when the map
+  // has doubled since the last sweep.
+  void remember_destination(const std::string& key, ConnId id) noexcept;
   void prune_destinations() noexcept;
   void drop_ct_queue(Connection* c);       // discards unsent clear text (and its accounting)
   void drop_ct_accounting(Connection* c);  // the queue was handed on: release its share

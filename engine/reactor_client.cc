@@ -168,9 +168,8 @@ Result<ConnId> Reactor::deliver_to(const Destination& to,
   if (c == nullptr || c->state == ConnState::kClosing) {
     auto id = open_client(to);
     if (!id) return id;
-    client_by_dest_[key] = id->raw();
+    remember_destination(key, id.value());
     c = conns_->find(id.value());
-    c->flags |= kConnDestination;
   }
   if (!queue_plain(c, message)) {
     return make_error(Errc::kQueueFull,
@@ -309,12 +308,14 @@ void Reactor::register_alias(const Destination& to, ConnId id) noexcept {
     }
     return;
   }
+  remember_destination(key, id);
+}
+
+void Reactor::remember_destination(const std::string& key, ConnId id) noexcept {
+  // Entries of closed connections are not erased when they close (an alias may name another
+  // reactor's connection): lookups skip them, and this sweep bounds the map.
   if (client_by_dest_.size() >= prune_destinations_at_) prune_destinations();
   client_by_dest_[key] = id.raw();
-  if (id.reactor() == index_) {
-    // free_conn() forgets it when it closes.
-    if (Connection* c = conns_->find(id)) c->flags |= kConnDestination;
-  }
 }
 
 bool Reactor::destination_alive(ConnId id) noexcept {

@@ -138,15 +138,6 @@ void Reactor::free_conn(Connection* c) {
   if (c->msg_asm != nullptr) unref(c->msg_asm);
   drop_tx(c);
   drop_ct_queue(c);
-  if (c->flags & kConnDestination) {
-    // Forget it as the connection to its destination (send_to opens a new one next time).
-    for (auto it = client_by_dest_.begin(); it != client_by_dest_.end(); ++it) {
-      if (it->second == conns_->id_of(c).raw()) {
-        client_by_dest_.erase(it);
-        break;
-      }
-    }
-  }
   counters_.closed.add();
   counters_.connections_open.sub();
   conns_->release(c);
