@@ -162,10 +162,13 @@ void Reactor::refresh_config() {
   // Read from the old snapshot before current(): once it records the new version, a writer may
   // free the old one.
   const int old_timeout = cfg_->tls.connection_timeout;
+  const TlsContextSet* old_tls = snap_->tls.get();
   const ConfigSnapshot* s = shared_->store->current(index_);
   if (s == snap_) return;
   snap_ = s;
   cfg_ = &s->config;
+  // Client tickets are keyed on the context generation: after tls.reload none can match again.
+  if (s->tls.get() != old_tls) sessions_.clear();
   // Idle timers were armed with the old timeout: re-arm the open connections with the new one
   // so a shorter (or -1) timeout applies to them too, not only to new connections.
   if (old_timeout != cfg_->tls.connection_timeout) {
