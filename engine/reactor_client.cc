@@ -8,7 +8,6 @@
 // alias may point at a connection of another reactor, and messages then go through that
 // reactor's inbox like any cross-reactor send.
 #include <netinet/tcp.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <cstring>
 
 #include "crypto/name_check.h"
+#include "engine/config_registry.h"
 #include "engine/log.h"
 #include "engine/op.h"
 #include "engine/reactor.h"
@@ -27,14 +27,13 @@ std::string destination_key(const Destination& to) {
   return to.addr.to_string() + '|' + to.server_name + '|' + to.server_id;
 }
 
-// verify_hostname: "" = the destination's name (its SIP domain, else its address), "no" =
-// none, anything else = that name.
+// verify_hostname: "" or a true boolean ("yes") = the destination's name (its SIP domain, else
+// its address), a false one ("no", "off", "0", ...) = none, anything else = that name.
 std::string expected_name(const std::string& verify_hostname, const std::string& sni,
                           const SockAddr& addr) {
-  for (const char* off : {"no", "off", "false", "0"}) {
-    if (strcasecmp(verify_hostname.c_str(), off) == 0) return {};
-  }
-  if (!verify_hostname.empty()) return verify_hostname;
+  bool on = true;
+  if (!verify_hostname.empty() && !parse_config_bool(verify_hostname, &on)) return verify_hostname;
+  if (!on) return {};
   return sni.empty() ? addr.host() : sni;
 }
 
