@@ -24,22 +24,27 @@ std::string first_line(const std::string& path) {
   return out;
 }
 
-uint64_t meminfo_available_kb() {
+// A "Name: N kB" field of /proc/meminfo, or 0.
+uint64_t meminfo_kb(const char* name) {
   FILE* f = fopen("/proc/meminfo", "re");
   if (f == nullptr) return 0;
   char line[256];
+  const size_t len = strlen(name);
   unsigned long long kb = 0;
   while (fgets(line, sizeof(line), f) != nullptr) {
-    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    if (strncmp(line, name, len) == 0 && line[len] == ':' &&
+        sscanf(line + len + 1, " %llu kB", &kb) == 1) {
+      break;
+    }
   }
   fclose(f);
   return kb;
 }
 
-// What this process's cgroup (v2) still allows, in KB, or UINT64_MAX when it has no limit.
-uint64_t cgroup_available_kb() {
+// This process's cgroup v2 directory under /sys/fs/cgroup, or "" when there is none.
+std::string cgroup_dir() {
   FILE* f = fopen("/proc/self/cgroup", "re");
-  if (f == nullptr) return UINT64_MAX;
+  if (f == nullptr) return {};
   char line[1024];
   std::string path;
   while (fgets(line, sizeof(line), f) != nullptr) {
@@ -50,20 +55,37 @@ uint64_t cgroup_available_kb() {
     }
   }
   fclose(f);
-  if (path.empty()) return UINT64_MAX;
-  std::string dir = "/sys/fs/cgroup" + path;
+  return path.empty() ? std::string() : "/sys/fs/cgroup" + path;
+}
+
+// The cgroup's memory.max in bytes, or UINT64_MAX when it has no limit.
+uint64_t cgroup_max_bytes(const std::string& dir) {
+  if (dir.empty()) return UINT64_MAX;
   std::string max = first_line(dir + "/memory.max");
-  std::string cur = first_line(dir + "/memory.current");
-  if (max.empty() || max == "max" || cur.empty()) return UINT64_MAX;
-  unsigned long long m = strtoull(max.c_str(), nullptr, 10);
+  if (max.empty() || max == "max") return UINT64_MAX;
+  return strtoull(max.c_str(), nullptr, 10);
+}
+
+// What this process's cgroup (v2) still allows, in KB, or UINT64_MAX when it has no limit.
+uint64_t cgroup_available_kb() {
+  const std::string dir = cgroup_dir();
+  const uint64_t m = cgroup_max_bytes(dir);
+  std::string cur = m == UINT64_MAX ? std::string() : first_line(dir + "/memory.current");
+  if (cur.empty()) return UINT64_MAX;
   unsigned long long c = strtoull(cur.c_str(), nullptr, 10);
   return m > c ? (m - c) / 1024 : 0;
 }
 
 }  // namespace
 
+uint64_t total_memory_kb() {
+  const uint64_t kb = meminfo_kb("MemTotal");
+  const uint64_t cg = cgroup_max_bytes(cgroup_dir());
+  return cg / 1024 < kb ? cg / 1024 : kb;
+}
+
 uint64_t available_memory_kb() {
-  uint64_t kb = meminfo_available_kb();
+  uint64_t kb = meminfo_kb("MemAvailable");
   uint64_t cg = cgroup_available_kb();
   return cg < kb ? cg : kb;
 }

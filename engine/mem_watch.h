@@ -21,6 +21,9 @@ namespace sipring {
 // KB of memory free for this process now: MemAvailable from /proc/meminfo, capped by what its
 // cgroup v2 memory.max still allows. 0 when neither can be read.
 uint64_t available_memory_kb();
+// KB of memory this process may use at most: MemTotal, or its cgroup v2 memory.max if lower.
+// 0 when neither can be read. The base of the automatic limits (sipring.wq_max, rx_partial_max).
+uint64_t total_memory_kb();
 
 class MemWatch {
  public:

@@ -24,6 +24,13 @@ class TimerWheel {
   // Arms (or re-arms) `item` to fire at the first tick at or after `deadline_ns`.
   void arm(uint32_t item, uint64_t deadline_ns) noexcept;
   void disarm(uint32_t item) noexcept;
+  // Arms `item` for `deadline_ns` unless it is already armed to fire at or before it: a new,
+  // nearer deadline (send or message timeout) must not wait behind a far one (idle timeout).
+  void arm_no_later(uint32_t item, uint64_t deadline_ns) noexcept {
+    if (!links_[item].armed || links_[item].deadline_tick > (deadline_ns + tick_ns_ - 1) / tick_ns_) {
+      arm(item, deadline_ns);
+    }
+  }
   bool armed(uint32_t item) const { return links_[item].armed; }
 
   // Calls fire(item) for every item whose deadline is <= now_ns. `fire` may re-arm or disarm
