@@ -146,8 +146,8 @@ std::vector<ParamDef> build_registry() {
        .type = T::kInt,
        .support = S::kObsolete,
        .description = "Obsolete since sip-router 3.0.",
-       .note = "Kamailio replaced it with the core parameter tcp_send_timeout, which sipring "
-               "does not use (its sends never block): remove this line"},
+       .note = "Kamailio replaced it with the core parameter tcp_send_timeout; in sipring "
+               "write modparam(\"sipring\", \"send_timeout_ms\", MILLISECONDS) instead"},
       {.module = "tls",
        .name = "handshake_timeout",
        .type = T::kInt,
@@ -427,6 +427,105 @@ std::vector<ParamDef> build_registry() {
        .description = "Microseconds a reactor keeps polling for work after its last event before "
                       "it sleeps: lower latency (no wake-up) for CPU time; 0 = sleep at once.",
        .field = [](Config& c) -> ParamField { return &c.engine.busy_poll_us; }},
+      // Defences: what one peer (or many) may cost. README "Limits and defences".
+      {.module = "sipring",
+       .name = "conn_wq_max",
+       .type = T::kInt,
+       .default_text = "32768",
+       .min = 1024,
+       .max = 1073741824,
+       .description = "Unsent reply bytes per connection above which sipring stops reading from "
+                      "it (its requests wait in the kernel) until the queue drains to half; no "
+                      "reply is dropped (Kamailio's tcp_conn_wq_max).",
+       .field = [](Config& c) -> ParamField { return &c.engine.conn_wq_max; }},
+      {.module = "sipring",
+       .name = "conn_wq_hard_max",
+       .type = T::kInt,
+       .default_text = "1048576",
+       .min = 4096,
+       .max = 1073741824,
+       .description = "Unsent bytes per connection beyond which the connection is closed "
+                      "(send() returns overloaded, kClosed says queue-full); at least "
+                      "conn_wq_max.",
+       .field = [](Config& c) -> ParamField { return &c.engine.conn_wq_hard_max; }},
+      {.module = "sipring",
+       .name = "wq_max",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 2147483647,
+       .description = "Unsent bytes over all connections of the process; over it the connections "
+                      "with the largest queues are closed first. 0 = 1/8 of the memory (or "
+                      "cgroup limit), at most 2 GiB, stated at start (Kamailio's tcp_wq_max).",
+       .field = [](Config& c) -> ParamField { return &c.engine.wq_max; }},
+      {.module = "sipring",
+       .name = "send_timeout_ms",
+       .type = T::kInt,
+       .default_text = "10000",
+       .min = 100,
+       .max = 3600000,
+       .description = "Milliseconds a connection's queued bytes may make no progress (the peer "
+                      "reads nothing) before it is closed (Kamailio's tcp_send_timeout).",
+       .field = [](Config& c) -> ParamField { return &c.engine.send_timeout_ms; }},
+      {.module = "sipring",
+       .name = "message_timeout_ms",
+       .type = T::kInt,
+       .default_text = "20000",
+       .min = 100,
+       .max = 600000,
+       .description = "Milliseconds a SIP message (or TLS record) may take from its first byte "
+                      "to its last; then the connection is closed, with a 400 if the head was "
+                      "complete (Kamailio's tcp_msg_read_timeout/tcp_msg_data_timeout).",
+       .field = [](Config& c) -> ParamField { return &c.engine.message_timeout_ms; }},
+      {.module = "sipring",
+       .name = "rx_partial_max",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 2147483647,
+       .description = "Bytes held by partial TLS records and SIP messages over all connections; "
+                      "over it the largest holders are closed first. 0 = 1/16 of the memory, at "
+                      "most 2 GiB, stated at start.",
+       .field = [](Config& c) -> ParamField { return &c.engine.rx_partial_max; }},
+      {.module = "sipring",
+       .name = "max_connections_per_source",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 16777216,
+       .description = "Connections one source (IPv4 address, IPv6 /64) may hold over all "
+                      "reactors; more are closed at accept. 0 = a quarter of all reactors' "
+                      "tables, stated at start.",
+       .field = [](Config& c) -> ParamField { return &c.engine.max_connections_per_source; }},
+      {.module = "sipring",
+       .name = "max_handshakes_per_source",
+       .type = T::kInt,
+       .default_text = "256",
+       .min = 1,
+       .max = 16777216,
+       .description = "TLS handshakes one source (IPv4 address, IPv6 /64) may have in progress; "
+                      "more connections from it are closed at accept.",
+       .field = [](Config& c) -> ParamField { return &c.engine.max_handshakes_per_source; }},
+      {.module = "sipring",
+       .name = "max_handshakes",
+       .type = T::kInt,
+       .default_text = "1024",
+       .min = 1,
+       .max = 1048576,
+       .description = "TLS handshakes in progress per reactor (CPU protection against "
+                      "ClientHello floods); at the limit the reactor stops accepting and new "
+                      "connections wait in the kernel's backlog.",
+       .field = [](Config& c) -> ParamField { return &c.engine.max_handshakes; }},
+      {.module = "sipring",
+       .name = "source_reserve_percent",
+       .type = T::kInt,
+       .default_text = "10",
+       .min = 0,
+       .max = 50,
+       .description = "Share of each reactor's connection table kept for sources holding fewer "
+                      "than 8 connections: when the table is that full, bigger holders are "
+                      "refused and a new address still gets in.",
+       .field = [](Config& c) -> ParamField { return &c.engine.source_reserve_percent; }},
   };
 }
 

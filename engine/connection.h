@@ -12,6 +12,7 @@
 #include "engine/tls_contexts.h"
 #include "engine/block.h"
 #include "engine/sip_framer.h"
+#include "engine/source_limits.h"
 #include "sipring/sock_addr.h"
 
 namespace sipring {
@@ -39,6 +40,9 @@ enum ConnFlags : uint16_t {
   kConnInstalling = 1 << 10,  // the fd is being moved into the direct table (an op in flight)
   kConnShutdownSubmitted = 1 << 11,
   kConnHardClose = 1 << 12,   // linger time is over: abort whatever is still pending
+  kConnTxPaused = 1 << 13,    // reading paused: unsent replies passed sipring.conn_wq_max
+  kConnSourceCounted = 1 << 14,     // counted in SourceLimits::kConnections (accepted)
+  kConnHandshakeCounted = 1 << 15,  // counted as a server handshake in progress
 };
 
 struct Connection {
@@ -55,6 +59,10 @@ struct Connection {
   uint32_t open_rec;            // offset in tx_tail of the record being filled, or kNoRecord
   uint32_t flush_next;          // next slot on the reactor's flush list
   uint64_t last_io_ns;          // for the idle timeout
+  uint64_t tx_since_ns;         // queued bytes waiting since (or sent last at); 0 = none queued
+  uint64_t rx_since_ns;         // a partial message or record held since; 0 = none
+  uint32_t rx_held;             // bytes of rx_partial + msg_asm, as counted in rx_partial_bytes
+  SourceLimits::Slots source;   // the peer's counters in SourceLimits (accepted connections)
   std::unique_ptr<TlsConn> tls;
   Block* rx_partial;            // a TLS record split across receives (ciphertext)
   Block* msg_asm;               // a SIP message split across records (plaintext)

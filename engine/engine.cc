@@ -7,7 +7,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "engine/control/rpc_server.h"
 #include "engine/listener.h"
 #include "engine/log.h"
+#include "engine/mem_watch.h"
 #include "engine/reactor.h"
 #include "engine/tls_contexts.h"
 
@@ -37,6 +40,8 @@ const char* send_status_name(SendStatus s) noexcept {
       return "too-large";
     case SendStatus::kNotRunning:
       return "not-running";
+    case SendStatus::kOverloaded:
+      return "overloaded";
   }
   return "?";
 }
@@ -67,6 +72,12 @@ const char* close_reason_name(CloseReason r) noexcept {
       return "connect-failed";
     case CloseReason::kQueueFull:
       return "queue-full";
+    case CloseReason::kSendTimeout:
+      return "send-timeout";
+    case CloseReason::kMessageTimeout:
+      return "message-timeout";
+    case CloseReason::kMemoryBudget:
+      return "memory-budget";
   }
   return "?";
 }
@@ -132,6 +143,26 @@ uint32_t usable_files() {
   return rl.rlim_cur > 1u << 24 ? 1u << 24 : static_cast<uint32_t>(rl.rlim_cur);
 }
 
+// "32 KiB", "3.0 GiB": sizes in the start-up statement of the limits.
+std::string human_bytes(uint64_t n) {
+  char buf[32];
+  if (n >= (1ull << 30)) {
+    snprintf(buf, sizeof(buf), "%.1f GiB", double(n) / double(1ull << 30));
+  } else if (n >= (1ull << 20)) {
+    snprintf(buf, sizeof(buf), "%.1f MiB", double(n) / double(1ull << 20));
+  } else {
+    snprintf(buf, sizeof(buf), "%llu KiB", static_cast<unsigned long long>(n >> 10));
+  }
+  return buf;
+}
+
+// sipring.wq_max / rx_partial_max: as set, or `1/divisor` of the memory this process may use
+// (at least 16 MiB, at most 2 GiB: what the parameter can state).
+uint64_t budget_bytes(uint32_t set, uint64_t memory_bytes, uint64_t divisor) {
+  if (set != 0) return set;
+  return std::clamp<uint64_t>(memory_bytes / divisor, 16ull << 20, INT32_MAX);
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -190,6 +221,12 @@ Status Engine::start() {
     cfg.engine.max_connections = capped;
   }
 
+  if (cfg.engine.conn_wq_hard_max < cfg.engine.conn_wq_max) {
+    return make_error(Errc::kConfig,
+                      "%s: sipring.conn_wq_hard_max (%u) is below sipring.conn_wq_max (%u): a "
+                      "connection would be closed before reading from it ever paused",
+                      cfg.source.c_str(), cfg.engine.conn_wq_hard_max, cfg.engine.conn_wq_max);
+  }
   if (Status s = check_tls_library(cfg.tls.tls_force_run); !s) return s;
   if (TlsLibraryInfo lib = tls_library_info(); !lib.matches) {
     SIPRING_LOG(kLogWarn, "tls",
@@ -275,6 +312,30 @@ Status Engine::start() {
         std::make_unique<Reactor>(r, cpu, std::move(e), &m.shared, std::move(listeners[r])));
     m.shared.reactors.push_back(m.reactors.back().get());
   }
+
+  // Defences: resolve the automatic limits from this machine and say what they are.
+  uint64_t table = 0;
+  for (uint32_t r = 0; r < n; r++) table += m.reactors[r]->capacity();
+  const uint64_t memory = total_memory_kb() * 1024;
+  const uint64_t wq = budget_bytes(cfg.engine.wq_max, memory, 8);
+  const uint64_t rx = budget_bytes(cfg.engine.rx_partial_max, memory, 16);
+  m.shared.tx_budget.init(wq, n);
+  m.shared.rx_budget.init(rx, n);
+  m.shared.max_per_source = cfg.engine.max_connections_per_source != 0
+                                ? cfg.engine.max_connections_per_source
+                                : static_cast<uint32_t>(std::max<uint64_t>(1, table / 4));
+  SIPRING_LOG(kLogInfo, "engine",
+              "limits: reading pauses above %s of unsent replies per connection, which closes "
+              "above %s; unsent replies in all %s%s, partial input in all %s%s (of %s memory); "
+              "per source (IPv4 address, IPv6 /64) %u connections%s and %u handshakes; %u "
+              "handshakes per reactor; send timeout %d ms, message timeout %d ms",
+              human_bytes(cfg.engine.conn_wq_max).c_str(),
+              human_bytes(cfg.engine.conn_wq_hard_max).c_str(), human_bytes(wq).c_str(),
+              cfg.engine.wq_max ? "" : " (auto, 1/8)", human_bytes(rx).c_str(),
+              cfg.engine.rx_partial_max ? "" : " (auto, 1/16)", human_bytes(memory).c_str(),
+              m.shared.max_per_source, cfg.engine.max_connections_per_source ? "" : " (auto, 1/4 of the tables)",
+              cfg.engine.max_handshakes_per_source, cfg.engine.max_handshakes,
+              cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
 
   // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).
   std::mutex mu;

@@ -64,6 +64,8 @@ Status Reactor::setup() {
   handoff_ = std::make_unique<SpscRing<Frame>>(e.handoff_entries);
   handoff_pause_threshold_ = e.handoff_entries;
   busy_poll_ns_ = uint64_t(e.busy_poll_us) * 1000;
+  tx_share_.attach(&shared_->tx_budget);
+  rx_share_.attach(&shared_->rx_budget);
   inbox_ = std::make_unique<ReplyInbox>(e.reply_ring_bytes);
   if (shared_->core) {
     core_ = shared_->core(index_);
@@ -174,12 +176,7 @@ void Reactor::refresh_config() {
   if (old_timeout != cfg_->tls.connection_timeout) {
     for (uint32_t i = 0; i < conns_->high_water(); i++) {
       Connection* c = conns_->at(i);
-      if (c->state != ConnState::kOpen) continue;
-      if (cfg_->tls.connection_timeout < 0) {
-        timers_->disarm(i);
-      } else {
-        arm_idle_timer(c);
-      }
+      if (c->state == ConnState::kOpen) arm_open_timer(c);
     }
   }
 }
@@ -214,6 +211,7 @@ void Reactor::loop_once(bool may_sleep) {
   run_core();
   reclaim_frames();
   rearm_stopped_recvs();
+  if (over_budget_) shed_over_budget();
   flush_all();
   buffers_.publish();
   timers_->advance(now_ns_, [this](uint32_t slot) { on_timer(slot); });
@@ -349,7 +347,12 @@ SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
   if (message.size() > cfg_->engine.max_message_size) return SendStatus::kTooLarge;
   Connection* c = conns_->find(id);
   if (c == nullptr || c->state == ConnState::kClosing) return SendStatus::kUnknownConnection;
-  if (!queue_plain(c, message)) return SendStatus::kQueueFull;
+  if (!queue_plain(c, message)) {
+    // Over conn_wq_hard_max the connection is closed rather than lose this reply silently.
+    return c->close_reason == static_cast<uint16_t>(CloseReason::kQueueFull)
+               ? SendStatus::kOverloaded
+               : SendStatus::kQueueFull;
+  }
   counters_.messages_out.add();
   last_reply_ns_ = now_ns_;
   return SendStatus::kOk;

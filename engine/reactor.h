@@ -27,6 +27,7 @@
 
 #include "crypto/byte_sink.h"
 #include "engine/block_pool.h"
+#include "engine/budget.h"
 #include "engine/buffer_ring.h"
 #include "engine/config_store.h"
 #include "engine/conn_table.h"
@@ -38,6 +39,7 @@
 #include "engine/mem_watch.h"
 #include "engine/reply_inbox.h"
 #include "engine/sip_framer.h"
+#include "engine/source_limits.h"
 #include "engine/spsc_ring.h"
 #include "engine/timer_wheel.h"
 #include "engine/uring.h"
@@ -74,6 +76,11 @@ struct ReactorShared {
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   const MemWatch* mem = nullptr;   // tls.low_mem_threshold1/2 flags (null: never low)
   CoreFactory core;                // inline core, or empty
+  // Defences shared by every reactor (README "Limits and defences"); limits resolved at start.
+  SharedBudget tx_budget;          // sipring.wq_max: unsent bytes of all connections
+  SharedBudget rx_budget;          // sipring.rx_partial_max: partial records and messages
+  SourceLimits sources;            // connections and handshakes per source address
+  uint32_t max_per_source = 0;     // sipring.max_connections_per_source, resolved
   // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
   // Last and on its own cache line: every reactor writes it while connecting, while the fields
   // above are read on every cross-reactor send.
@@ -85,6 +92,7 @@ struct ReactorListener {
   int fd = -1;
   SockAddr addr;
   bool wildcard = false;  // bound to 0.0.0.0/::, so each connection's local address is looked up
+  bool accept_armed = false;  // a multishot accept is in flight on it
 };
 
 class Reactor final : public ReactorPort {
@@ -115,6 +123,7 @@ class Reactor final : public ReactorPort {
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
   SpscRing<Frame>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
+  uint32_t capacity() const { return engine_.max_connections; }  // its connection table
   const UringFeatures& features() const { return uring_.features(); }
   std::atomic<bool>& stop_flag() { return stop_requested_; }
 
@@ -169,6 +178,14 @@ class Reactor final : public ReactorPort {
   void install(Connection* c);
   void on_install(Connection* c, int res);
   void on_connect(Connection* c, int res);
+  // Per-source and reserve checks for a new connection from `peer`; false (logged, counted)
+  // when it must be refused.
+  bool admit(const SockAddr& peer, SourceLimits::Slots slots);
+  // The connection's server handshake ended (done, failed or closed): uncounts it, and resumes
+  // accepting when sipring.max_handshakes paused it.
+  void end_handshake(Connection* c) noexcept;
+  void pause_accepting();
+  void resume_accepting();
   void start_tls(Connection* c);
   // Client tickets are keyed on everything the server's verification depended on: address,
   // client context and its generation, SNI and the expected name (RFC 5922). A resumed
@@ -194,6 +211,7 @@ class Reactor final : public ReactorPort {
 
   // reactor_rx.cc
   void arm_recv(Connection* c);
+  void submit_recv(Connection* c);  // arm_recv without its checks (closing: drain)
   void on_recv(Connection* c, io_uring_cqe* cqe);
   void on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n);
   void handshake_step(Connection* c, Block* blk, uint8_t*& p, size_t& n);
@@ -206,6 +224,10 @@ class Reactor final : public ReactorPort {
   void emit_event(Connection* c, FrameKind kind);
   void bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason);
   void pause_recv(Connection* c);
+  // rx_partial/msg_asm changed: updates rx_partial_bytes and the message clock (message_timeout).
+  void partial_changed(Connection* c) noexcept;
+  // Answers 400 with `why` in the reason phrase if `head` starts a request; true if queued.
+  bool answer_400(Connection* c, std::span<const uint8_t> head, const char* why);
   void rearm_stopped_recvs();
   void unref(Block* b) noexcept;
 
@@ -218,6 +240,12 @@ class Reactor final : public ReactorPort {
   void flush_all();
   void flush(Connection* c);
   void on_send(Connection* c, int res);
+  // Every change of c->tx_bytes goes through these: the gauge, sipring.wq_max's budget, the send
+  // clock (send_timeout), and the conn_wq_max pause and its end.
+  void tx_grew(Connection* c, uint32_t n) noexcept;
+  void tx_shrank(Connection* c, uint32_t n) noexcept;
+  // Pauses reading from `c` once its unsent bytes pass sipring.conn_wq_max.
+  void pause_if_backlogged(Connection* c) noexcept;
 
   // reactor_close.cc
   void close_conn(Connection* c, CloseReason why);
@@ -226,7 +254,13 @@ class Reactor final : public ReactorPort {
   void drop_tx(Connection* c);     // discards everything queued for sending
   void hard_close(Connection* c);  // linger is over: abort what is pending and close
   void on_timer(uint32_t slot);
-  void arm_idle_timer(Connection* c);
+  // An open connection's timer fires at its nearest deadline: idle (connection_timeout), send
+  // progress (send_timeout_ms) or message completion (message_timeout_ms).
+  uint64_t open_deadline(const Connection* c) const noexcept;
+  void arm_open_timer(Connection* c);
+  // Over sipring.wq_max or rx_partial_max: closes this reactor's largest holders until its share
+  // fits again (end of a loop iteration, never inside a send).
+  void shed_over_budget();
   // Logs an event of connection `c` at `level` (TLS events use tls.tls_log / tls.tls_debug),
   // rate-limited per reactor.
   void log_peer(int level, Connection* c, const char* what, const char* detail);
@@ -278,6 +312,11 @@ class Reactor final : public ReactorPort {
   bool delivering_ = true;  // false once shutdown began: input is discarded
   int hard_close_rounds_ = 0;
   bool accepting_ = true;
+  bool accept_paused_ = false;       // sipring.max_handshakes in flight: accepts wait
+  uint32_t handshakes_in_flight_ = 0;  // server handshakes counted by kConnHandshakeCounted
+  BudgetShare tx_share_;             // this reactor's part of shared_->tx_budget
+  BudgetShare rx_share_;             // and of shared_->rx_budget
+  bool over_budget_ = false;         // a share did not fit: shed at the end of the iteration
   uint32_t handoff_pause_threshold_ = 0;
 };
 

@@ -32,14 +32,96 @@ SockAddr local_of(int fd) {
 }  // namespace
 
 void Reactor::arm_accept(uint32_t listener) {
-  if (listeners_[listener].fd < 0) return;
+  ReactorListener& l = listeners_[listener];
+  if (l.fd < 0 || l.accept_armed) return;
   io_uring_sqe* sqe = uring_.sqe();
-  io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_prep_multishot_accept(sqe, l.fd, nullptr, nullptr, SOCK_CLOEXEC);
   io_uring_sqe_set_data64(sqe, op_data(Op::kAccept, listener, 0));
+  l.accept_armed = true;
+}
+
+void Reactor::pause_accepting() {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  counters_.handshake_waits.add();
+  uint64_t suppressed;
+  if (peer_log_.allow(now_ns_, &suppressed)) {
+    SIPRING_LOG(kLogWarn, "accept",
+                "reactor %u: %u TLS handshakes in progress (sipring.max_handshakes): new "
+                "connections wait in the kernel's backlog until some finish",
+                index_, handshakes_in_flight_);
+  }
+  for (uint32_t i = 0; i < listeners_.size(); i++) {
+    if (!listeners_[i].accept_armed) continue;
+    // Its completion (-ECANCELED, no F_MORE) clears accept_armed in on_accept.
+    io_uring_sqe* sqe = uring_.sqe();
+    io_uring_prep_cancel64(sqe, op_data(Op::kAccept, i, 0), 0);
+    io_uring_sqe_set_data64(sqe, op_data(Op::kNone, 0, 0));
+  }
+}
+
+void Reactor::resume_accepting() {
+  if (!accept_paused_) return;
+  accept_paused_ = false;
+  if (!accepting_) return;
+  for (uint32_t i = 0; i < listeners_.size(); i++) arm_accept(i);
+}
+
+void Reactor::end_handshake(Connection* c) noexcept {
+  if (!(c->flags & kConnHandshakeCounted)) return;
+  c->flags &= static_cast<uint16_t>(~kConnHandshakeCounted);
+  shared_->sources.sub(SourceLimits::kHandshakes, c->source);
+  handshakes_in_flight_--;
+  counters_.handshakes_in_flight.sub();
+  // Hysteresis: accept again once an eighth of the limit is free, not at every single one.
+  const uint32_t max = cfg_->engine.max_handshakes;
+  if (accept_paused_ && handshakes_in_flight_ < max - max / 8) {
+    resume_accepting();
+  }
+}
+
+bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
+  const char* what = nullptr;
+  char detail[160];
+  const uint32_t held = shared_->sources.count(SourceLimits::kConnections, slots);
+  const uint32_t shaking = shared_->sources.count(SourceLimits::kHandshakes, slots);
+  // The reserve: the last source_reserve_percent of the table only takes sources holding fewer
+  // than kSmallHolder connections, so a newcomer still gets in while the big holders wait.
+  constexpr uint32_t kSmallHolder = 8;
+  const uint32_t reserve =
+      static_cast<uint32_t>(uint64_t{conns_->capacity()} * cfg_->engine.source_reserve_percent / 100);
+  if (held >= shared_->max_per_source) {
+    counters_.source_refused.add();
+    what = "refusing a connection: its source is at its limit";
+    snprintf(detail, sizeof(detail), "%u connections (sipring.max_connections_per_source %u)", held,
+             shared_->max_per_source);
+  } else if (shaking >= cfg_->engine.max_handshakes_per_source) {
+    counters_.source_refused.add();
+    what = "refusing a connection: its source has too many handshakes in progress";
+    snprintf(detail, sizeof(detail), "%u (sipring.max_handshakes_per_source %u)", shaking,
+             cfg_->engine.max_handshakes_per_source);
+  } else if (held >= kSmallHolder && conns_->in_use() + reserve >= conns_->capacity()) {
+    counters_.reserve_refused.add();
+    what = "refusing a connection: the table is in its reserve and this source holds many";
+    snprintf(detail, sizeof(detail), "%u connections; %u of %u slots used (sipring.source_reserve_percent %u)",
+             held, conns_->in_use(), conns_->capacity(), cfg_->engine.source_reserve_percent);
+  } else {
+    return true;
+  }
+  uint64_t suppressed;
+  if (peer_log_.allow(now_ns_, &suppressed)) {
+    char addr[64];
+    peer.format(addr, sizeof(addr));
+    SIPRING_LOG(kLogWarn, "accept", "reactor %u: %s from %s: %s", index_, what, addr, detail);
+  }
+  return false;
 }
 
 void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
-  if (!(cqe->flags & IORING_CQE_F_MORE) && accepting_) arm_accept(listener);
+  if (!(cqe->flags & IORING_CQE_F_MORE)) {
+    listeners_[listener].accept_armed = false;
+    if (accepting_ && !accept_paused_) arm_accept(listener);
+  }
   int fd = cqe->res;
   if (fd < 0) {
     if (fd != -ECANCELED && fd != -EBADF) {
@@ -69,6 +151,12 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     ::close(fd);
     return;
   }
+  const SockAddr peer = peer_of(fd);
+  const SourceLimits::Slots slots = shared_->sources.slots_of(peer);
+  if (!admit(peer, slots)) {
+    ::close(fd);
+    return;
+  }
   Connection* c = conns_->alloc();
   if (c == nullptr) {
     ::close(fd);
@@ -83,7 +171,13 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   }
   // Per connection, not per message: two cheap syscalls give the addresses that io_uring's
   // multishot accept cannot report reliably.
-  c->peer = peer_of(fd);
+  c->peer = peer;
+  c->source = slots;
+  c->flags |= kConnSourceCounted | kConnHandshakeCounted;
+  shared_->sources.add(SourceLimits::kConnections, slots);
+  shared_->sources.add(SourceLimits::kHandshakes, slots);
+  counters_.handshakes_in_flight.add();
+  if (++handshakes_in_flight_ >= cfg_->engine.max_handshakes) pause_accepting();
   c->local = listeners_[listener].wildcard ? local_of(fd) : listeners_[listener].addr;
   c->fd = fd;
   c->listener = static_cast<uint16_t>(listener);

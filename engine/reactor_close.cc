@@ -4,6 +4,8 @@
 // a close_notify), shut down our write side so the peer sees everything before the FIN, keep
 // draining what it still sends so the kernel does not answer with a reset, and close the socket
 // when the peer closes too or the linger time (2 s) runs out. Only then is the slot reused.
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/conn_sink.h"
@@ -28,7 +30,16 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
   if (c->rx_partial != nullptr) unref(c->rx_partial);
   if (c->msg_asm != nullptr) unref(c->msg_asm);
   c->rx_partial = c->msg_asm = nullptr;
+  partial_changed(c);
+  end_handshake(c);
   drop_ct_queue(c);
+  if ((c->flags & (kConnFixed | kConnRecvArmed | kConnRecvPaused)) == kConnFixed &&
+      (c->flags & kConnNeedRearm)) {
+    // Its next read was waiting for the end of the iteration: read on, to drain until the peer
+    // closes (see maybe_finish_close).
+    c->flags &= static_cast<uint16_t>(~kConnNeedRearm);
+    submit_recv(c);
+  }
   if (prev == ConnState::kOpen && cfg_->tls.send_close_notify && why != CloseReason::kIoError &&
       c->tls) {
     if (seal_open_record(c)) {
@@ -107,7 +118,7 @@ void Reactor::drop_tx(Connection* c) {
   }
   c->tx_tail = nullptr;
   c->open_rec = Connection::kNoRecord;
-  c->tx_bytes = 0;
+  tx_shrank(c, c->tx_bytes);
 }
 
 void Reactor::drop_ct_accounting(Connection* c) {
@@ -138,15 +149,74 @@ void Reactor::free_conn(Connection* c) {
   if (c->msg_asm != nullptr) unref(c->msg_asm);
   drop_tx(c);
   drop_ct_queue(c);
+  if (c->flags & kConnSourceCounted) shared_->sources.sub(SourceLimits::kConnections, c->source);
   counters_.closed.add();
   counters_.connections_open.sub();
   conns_->release(c);
 }
 
-void Reactor::arm_idle_timer(Connection* c) {
-  int timeout = cfg_->tls.connection_timeout;
-  if (timeout < 0) return;  // -1: never close idle connections
-  timers_->arm(conns_->slot_of(c), c->last_io_ns + uint64_t(timeout) * 1'000'000'000ull);
+uint64_t Reactor::open_deadline(const Connection* c) const noexcept {
+  uint64_t d = UINT64_MAX;
+  if (int idle = cfg_->tls.connection_timeout; idle >= 0) {  // -1: never closed for idleness
+    d = c->last_io_ns + uint64_t(idle) * 1'000'000'000ull;
+    // Not idle when sipring stopped reading it (backpressure, no buffers, low memory): the
+    // peer's data may be waiting in the kernel, and closing now would lose it.
+    if (d <= now_ns_ && (c->flags & (kConnRecvPaused | kConnNeedRearm))) {
+      d = now_ns_ + uint64_t(idle) * 1'000'000'000ull;
+    }
+  }
+  if (c->tx_since_ns != 0) {
+    d = std::min<uint64_t>(d, c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * 1'000'000ull);
+  }
+  if (c->rx_since_ns != 0) {
+    d = std::min<uint64_t>(d, c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
+  }
+  return d;
+}
+
+void Reactor::arm_open_timer(Connection* c) {
+  const uint64_t d = open_deadline(c);
+  if (d == UINT64_MAX) {
+    timers_->disarm(conns_->slot_of(c));
+  } else {
+    timers_->arm(conns_->slot_of(c), d);
+  }
+}
+
+void Reactor::shed_over_budget() {
+  over_budget_ = false;
+  // At most a bounded number of closes per iteration: each frees its bytes (or will, once an
+  // aborted send completes), and the next iteration sheds more if still needed.
+  for (int round = 0; round < 64; round++) {
+    const bool tx_over = !tx_share_.fits();
+    const bool rx_over = !rx_share_.fits();
+    if (!tx_over && !rx_over) return;
+    Connection* worst = nullptr;
+    uint32_t worst_bytes = 0;
+    for (uint32_t s = 0; s < conns_->high_water(); s++) {
+      Connection* c = conns_->at(s);
+      if (c->state == ConnState::kFree || c->state == ConnState::kClosing) continue;
+      const uint32_t bytes = tx_over ? c->tx_bytes : c->rx_held;
+      if (bytes > worst_bytes) {
+        worst = c;
+        worst_bytes = bytes;
+      }
+    }
+    if (worst == nullptr) {
+      over_budget_ = true;  // what is over is already being closed: look again next time
+      return;
+    }
+    counters_.budget_closed.add();
+    char detail[128];
+    snprintf(detail, sizeof(detail), "%u bytes %s, the largest here; sipring.%s is %llu", worst_bytes,
+             tx_over ? "unsent" : "of partial input", tx_over ? "wq_max" : "rx_partial_max",
+             static_cast<unsigned long long>(tx_over ? shared_->tx_budget.limit()
+                                                     : shared_->rx_budget.limit()));
+    log_peer(kLogWarn, worst, "memory budget exceeded, closing", detail);
+    close_conn(worst, CloseReason::kMemoryBudget);
+    hard_close(worst);
+  }
+  over_budget_ = true;
 }
 
 void Reactor::on_timer(uint32_t slot) {
@@ -162,21 +232,43 @@ void Reactor::on_timer(uint32_t slot) {
                                                        : CloseReason::kHandshakeTimeout);
       return;
     case ConnState::kOpen: {
-      int timeout = cfg_->tls.connection_timeout;
-      if (timeout < 0) return;
-      uint64_t deadline = c->last_io_ns + uint64_t(timeout) * 1'000'000'000ull;
-      if (deadline > now_ns_) {
-        timers_->arm(slot, deadline);  // there was I/O since the timer was set
+      const uint64_t ms = 1'000'000ull;
+      if (c->tx_since_ns != 0 && now_ns_ >= c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * ms) {
+        counters_.send_timeouts.add();
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%u bytes unsent for %d ms (sipring.send_timeout_ms)",
+                 c->tx_bytes, cfg_->engine.send_timeout_ms);
+        log_peer(kLogNotice, c, "peer reads nothing, closing", detail);
+        close_conn(c, CloseReason::kSendTimeout);
+        hard_close(c);  // nothing queued will be read: do not linger on it
         return;
       }
-      if (c->flags & (kConnRecvPaused | kConnNeedRearm)) {
-        // Not idle: sipring stopped reading it (backpressure, no buffers, low memory) and the
-        // peer's data may be waiting in the kernel. Closing now would lose it.
-        timers_->arm(slot, now_ns_ + uint64_t(timeout) * 1'000'000'000ull);
+      if (c->rx_since_ns != 0 &&
+          now_ns_ >= c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * ms) {
+        counters_.message_timeouts.add();
+        // A complete head gets its 400 (RFC 3261 §18.3 expects an answer when it can be
+        // built); a head still incomplete cannot be answered.
+        const Block* a = c->msg_asm;
+        const bool head_done = a != nullptr && memmem(a->data, a->size, "\r\n\r\n", 4) != nullptr;
+        const bool answered = head_done && answer_400(c, {a->data, a->size}, "message timeout");
+        char detail[96];
+        snprintf(detail, sizeof(detail), "incomplete after %d ms (sipring.message_timeout_ms)",
+                 cfg_->engine.message_timeout_ms);
+        log_peer(kLogNotice, c,
+                 answered ? "SIP message timed out, answered 400 and closing"
+                          : "SIP message timed out, closing",
+                 detail);
+        close_conn(c, CloseReason::kMessageTimeout);
         return;
       }
-      counters_.idle_timeouts.add();
-      close_conn(c, CloseReason::kIdleTimeout);
+      const int idle = cfg_->tls.connection_timeout;
+      if (idle >= 0 && now_ns_ >= c->last_io_ns + uint64_t(idle) * 1'000'000'000ull &&
+          !(c->flags & (kConnRecvPaused | kConnNeedRearm))) {
+        counters_.idle_timeouts.add();
+        close_conn(c, CloseReason::kIdleTimeout);
+        return;
+      }
+      arm_open_timer(c);  // not due yet (there was I/O or progress since the timer was set)
       return;
     }
     case ConnState::kClosing:

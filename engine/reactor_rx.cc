@@ -38,8 +38,19 @@ void Reactor::unref(Block* b) noexcept {
 
 void Reactor::arm_recv(Connection* c) {
   if ((c->flags & kConnRecvArmed) || c->state == ConnState::kClosing) return;
+  submit_recv(c);
+}
+
+void Reactor::submit_recv(Connection* c) {
+  // One receive buffer per recv, re-armed once the core has answered what it read (see
+  // on_recv). A multishot recv would be one SQE cheaper per read, but it drains the whole socket
+  // buffer (tcp_rmem allows tens of MB) into as many buffers as are free before sipring sees the
+  // first of them: one pipelining peer could take every buffer of the reactor at once, and its
+  // replies could pass sipring.conn_wq_max by megabytes before reading could pause. One buffer
+  // per connection per iteration bounds both: reads are fair between connections, and a reply
+  // queue passes conn_wq_max by at most the answers to one buffer of requests.
   io_uring_sqe* sqe = uring_.sqe();
-  io_uring_prep_recv_multishot(sqe, c->fd, nullptr, 0, 0);
+  io_uring_prep_recv(sqe, c->fd, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   if (c->flags & kConnFixed) sqe->flags |= IOSQE_FIXED_FILE;
   sqe->buf_group = buffers_.group();
@@ -86,12 +97,21 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
     }
   }
   if (blk != nullptr) unref(blk);
+  if (res > 0) partial_changed(c);
   // tls.low_mem_threshold2: read no more; what arrives meanwhile waits in the kernel.
   if (res > 0 && (low_mem() & MemWatch::kPauseReads) && c->state != ConnState::kClosing) {
     pause_recv(c);
   }
-  // A multishot recv can end without an error (e.g. a full completion queue): re-arm it.
-  if (!more && res > 0 && !(c->flags & (kConnRecvPaused | kConnNeedRearm))) arm_recv(c);
+  if (more || res <= 0 || (c->flags & (kConnRecvPaused | kConnNeedRearm))) return;
+  if (c->state == ConnState::kClosing) {
+    // Keep draining (and discarding) until the peer closes: see maybe_finish_close().
+    if (!(c->flags & kConnHardClose)) submit_recv(c);
+    return;
+  }
+  // Read again after the core has answered what this read brought (rearm_stopped_recvs runs
+  // after it), so a peer that does not read its replies is paused before the next read.
+  c->flags |= kConnNeedRearm;
+  stopped_recv_.push_back(conns_->id_of(c).raw());
 }
 
 void Reactor::on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n) {
@@ -140,8 +160,9 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
   if (c->tls->mode() == TlsConn::Mode::kDirect13) counters_.tls13_direct.add();
   if (c->tls->mode() == TlsConn::Mode::kDirect12) counters_.tls12_direct.add();
   c->state = ConnState::kOpen;
+  end_handshake(c);
   timers_->disarm(conns_->slot_of(c));
-  arm_idle_timer(c);
+  arm_open_timer(c);
   if (c->flags & kConnClient) {
     c->flags |= kConnAnnounced;
     emit_event(c, FrameKind::kOpened);
@@ -378,6 +399,7 @@ void Reactor::emit_message(Connection* c, Block* blk, const uint8_t* data, uint3
   f.local = c->local;
   blk->refs++;
   c->flags |= kConnAnnounced;
+  c->rx_since_ns = 0;  // a message completed: the message clock restarts with the next one
   counters_.messages_in.add();
   Frame* slot = overflow_.empty() ? handoff_->claim() : nullptr;
   if (slot != nullptr) {
@@ -441,21 +463,48 @@ void Reactor::bad_message(Connection* c, std::span<const uint8_t> head, FrameRea
       break;
   }
   const char* why = frame_reason_name(reason);
-  uint8_t out[8192];
-  size_t written = 0;
-  char phrase[96];
-  snprintf(phrase, sizeof(phrase), "Bad Request (%s)", why);
-  bool answered = false;
-  if (parse_start_line(head).kind == StartLine::kRequest &&
-      build_response(head, 400, phrase, {out, sizeof(out)}, &written) == ResponseError::kOk) {
-    answered = queue_plain(c, {out, written});
-    if (answered) counters_.replies_400.add();
-  }
+  const bool answered = answer_400(c, head, why);
   log_peer(kLogNotice, c,
            answered ? "malformed SIP message, answered 400 and closing"
                     : "malformed SIP message, closing",
            why);
   close_conn(c, CloseReason::kBadMessage);
+}
+
+bool Reactor::answer_400(Connection* c, std::span<const uint8_t> head, const char* why) {
+  uint8_t out[8192];
+  size_t written = 0;
+  char phrase[96];
+  snprintf(phrase, sizeof(phrase), "Bad Request (%s)", why);
+  if (parse_start_line(head).kind != StartLine::kRequest ||
+      build_response(head, 400, phrase, {out, sizeof(out)}, &written) != ResponseError::kOk ||
+      !queue_plain(c, {out, written})) {
+    return false;
+  }
+  counters_.replies_400.add();
+  return true;
+}
+
+void Reactor::partial_changed(Connection* c) noexcept {
+  const uint32_t held = (c->rx_partial != nullptr ? c->rx_partial->capacity : 0) +
+                        (c->msg_asm != nullptr ? c->msg_asm->capacity : 0);
+  if (held > c->rx_held) {
+    counters_.rx_partial_bytes.add(held - c->rx_held);
+    if (!rx_share_.add(held - c->rx_held)) over_budget_ = true;
+  } else if (held < c->rx_held) {
+    counters_.rx_partial_bytes.sub(c->rx_held - held);
+    rx_share_.sub(c->rx_held - held);
+  }
+  c->rx_held = held;
+  if (held == 0) {
+    c->rx_since_ns = 0;
+  } else if (c->rx_since_ns == 0 && c->state == ConnState::kOpen) {
+    // A message (or record) is incomplete: it must complete within message_timeout_ms, however
+    // slowly its bytes trickle in (each byte would otherwise restart the idle timer).
+    c->rx_since_ns = now_ns_;
+    timers_->arm_no_later(conns_->slot_of(c),
+                          now_ns_ + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
+  }
 }
 
 void Reactor::pause_recv(Connection* c) {
@@ -480,10 +529,14 @@ void Reactor::rearm_stopped_recvs() {
   for (uint64_t raw : stopped_recv_) {
     Connection* c = conns_->find(ConnId(raw));
     if (c == nullptr || c->state == ConnState::kClosing) continue;
+    // Held back by its own unread replies: tx_shrank() lists it again once they drain.
+    if (c->flags & kConnTxPaused) continue;
     if (c->flags & kConnRecvArmed) {
-      stopped_recv_[keep++] = raw;  // its cancelled recv has not completed yet
+      // Its cancelled recv has not completed yet (an entry listed twice is kept only once).
+      if (c->flags & kConnNeedRearm) stopped_recv_[keep++] = raw;
       continue;
     }
+    if (!(c->flags & kConnNeedRearm)) continue;  // listed twice: re-armed already
     c->flags &= static_cast<uint16_t>(~(kConnRecvPaused | kConnNeedRearm));
     arm_recv(c);
   }

@@ -6,6 +6,7 @@
 // Send buffer layout (a chain of Blocks, oldest first):
 //   [begin ... ready) sealed records not yet sent   [ready ... size) the open record, if any
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/conn_sink.h"
@@ -16,9 +17,6 @@ namespace sipring {
 namespace {
 
 constexpr size_t kMaxPlaintext = 16384;
-// Bytes a connection may have queued for sending before sends to it are refused (a peer that
-// stops reading must not eat the reactor's memory).
-constexpr uint32_t kMaxConnQueue = 4u << 20;
 constexpr uint32_t kDefaultTxBlock = 8192;
 
 }  // namespace
@@ -36,9 +34,59 @@ Block* Reactor::tx_block(Connection* c, uint32_t need) {
   return b;
 }
 
+void Reactor::tx_grew(Connection* c, uint32_t n) noexcept {
+  if (n == 0) return;
+  if (c->tx_bytes == 0) {
+    // The send clock starts: a peer that reads none of this within send_timeout_ms is closed.
+    c->tx_since_ns = now_ns_;
+    if (c->state == ConnState::kOpen) {
+      timers_->arm_no_later(conns_->slot_of(c),
+                            now_ns_ + uint64_t(cfg_->engine.send_timeout_ms) * 1'000'000ull);
+    }
+  }
+  c->tx_bytes += n;
+  counters_.tx_queued_bytes.add(n);
+  if (!tx_share_.add(n)) over_budget_ = true;
+}
+
+void Reactor::tx_shrank(Connection* c, uint32_t n) noexcept {
+  n = std::min(n, c->tx_bytes);
+  c->tx_bytes -= n;
+  counters_.tx_queued_bytes.sub(n);
+  tx_share_.sub(n);
+  // Progress (or an empty queue) restarts the send clock.
+  c->tx_since_ns = c->tx_bytes == 0 ? 0 : now_ns_;
+  if ((c->flags & kConnTxPaused) && c->tx_bytes <= cfg_->engine.conn_wq_max / 2) {
+    // Drained to half the limit: read again (rearm_stopped_recvs re-arms it when nothing else,
+    // such as a full handoff ring, still holds it back).
+    c->flags &= static_cast<uint16_t>(~kConnTxPaused);
+    if (c->flags & kConnRecvPaused) stopped_recv_.push_back(conns_->id_of(c).raw());
+  }
+}
+
+void Reactor::pause_if_backlogged(Connection* c) noexcept {
+  if (c->tx_bytes <= cfg_->engine.conn_wq_max || (c->flags & kConnTxPaused)) return;
+  // Backpressure: the peer does not read its replies, so stop reading its requests; they wait
+  // in the kernel (TCP's own flow control) until the queue drains to half (tx_shrank).
+  c->flags |= kConnTxPaused;
+  counters_.send_paused.add();
+  pause_recv(c);
+}
+
 bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
-  if (c->tx_bytes + bytes.size() > kMaxConnQueue) {
+  if (c->tx_bytes + bytes.size() > cfg_->engine.conn_wq_hard_max) {
+    // The peer reads far slower than it is answered, even though sipring stopped reading its
+    // requests at conn_wq_max: refusing this reply would lose it silently, so the connection
+    // ends instead and the core hears why (kClosed, queue-full).
     counters_.send_queue_full.add();
+    if (c->state == ConnState::kOpen) {
+      char detail[96];
+      snprintf(detail, sizeof(detail), "%u bytes unsent, sipring.conn_wq_hard_max is %u",
+               c->tx_bytes, cfg_->engine.conn_wq_hard_max);
+      log_peer(kLogWarn, c, "send queue over its hard limit, closing", detail);
+      close_conn(c, CloseReason::kQueueFull);
+      hard_close(c);
+    }
     return false;
   }
   if (c->state != ConnState::kOpen) {
@@ -101,6 +149,7 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
     ConnSink sink(this, c);
     bool ok = c->tls->write(bytes, sink);
     if (ok) counters_.records_out.add();
+    pause_if_backlogged(c);
     mark_dirty(c);
     return ok;
   }
@@ -131,10 +180,11 @@ bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
     size_t k = std::min(space, bytes.size());
     memcpy(t->end(), bytes.data(), k);
     t->size += static_cast<uint32_t>(k);
-    c->tx_bytes += static_cast<uint32_t>(k);
+    tx_grew(c, static_cast<uint32_t>(k));
     counters_.tx_copied_bytes.add(k);
     bytes = bytes.subspan(k);
   }
+  pause_if_backlogged(c);
   mark_dirty(c);
   return true;
 }
@@ -155,14 +205,15 @@ bool Reactor::seal_open_record(Connection* c) {
   }
   t->size = start + static_cast<uint32_t>(n);
   t->ready = t->size;
-  c->tx_bytes += static_cast<uint32_t>(n - pt_len);
+  tx_grew(c, static_cast<uint32_t>(n - pt_len));
   if (n != 0) counters_.records_out.add();
   return true;
 }
 
 bool Reactor::queue_raw(Connection* c, std::span<const uint8_t> bytes) {
   if (!seal_open_record(c)) return false;
-  if (c->tx_bytes + bytes.size() > kMaxConnQueue) {
+  // Handshake flights, alerts and KeyUpdates: small, and bounded by the peer's own messages.
+  if (c->tx_bytes + bytes.size() > cfg_->engine.conn_wq_hard_max) {
     counters_.send_queue_full.add();
     return false;
   }
@@ -176,7 +227,7 @@ bool Reactor::queue_raw(Connection* c, std::span<const uint8_t> bytes) {
     memcpy(t->end(), bytes.data(), k);
     t->size += static_cast<uint32_t>(k);
     t->ready = t->size;
-    c->tx_bytes += static_cast<uint32_t>(k);
+    tx_grew(c, static_cast<uint32_t>(k));
     bytes = bytes.subspan(k);
   }
   mark_dirty(c);
@@ -232,7 +283,7 @@ void Reactor::on_send(Connection* c, int res) {
   c->last_io_ns = now_ns_;
   Block* h = c->tx_head;
   h->begin += static_cast<uint32_t>(res);
-  c->tx_bytes -= std::min<uint32_t>(c->tx_bytes, static_cast<uint32_t>(res));
+  tx_shrank(c, static_cast<uint32_t>(res));
   bool open_here = h == c->tx_tail && c->open_rec != Connection::kNoRecord;
   if (h->begin == h->size && !open_here) {
     c->tx_head = h->next;

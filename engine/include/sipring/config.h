@@ -77,6 +77,18 @@ struct EngineParams {
   int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
   bool reuseport = true;                  // SO_REUSEPORT listener per reactor
   uint32_t busy_poll_us = 0;              // keep polling this long after the last event
+  // Defences (README "Limits and defences"). 0 in an "auto" field: derived at start-up from the
+  // machine (memory, connection tables) and logged.
+  uint32_t conn_wq_max = 32768;           // unsent bytes per connection above which reading pauses
+  uint32_t conn_wq_hard_max = 1u << 20;   // unsent bytes per connection above which it is closed
+  uint32_t wq_max = 0;                    // unsent bytes over all connections; 0 = auto
+  int send_timeout_ms = 10000;            // a queue with no send progress this long: closed
+  int message_timeout_ms = 20000;         // a message (or record) must complete within this
+  uint32_t rx_partial_max = 0;            // bytes of partial messages/records in all; 0 = auto
+  uint32_t max_connections_per_source = 0;  // per IPv4 address or IPv6 /64; 0 = auto
+  uint32_t max_handshakes_per_source = 256;  // handshakes in flight per source
+  uint32_t max_handshakes = 1024;         // handshakes in flight per reactor; more wait
+  uint32_t source_reserve_percent = 10;   // table share kept for sources holding few connections
   std::vector<ReactorOverride> overrides; // per-reactor values, applied by params_for()
 };
 

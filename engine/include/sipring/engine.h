@@ -34,6 +34,8 @@ enum class SendStatus : uint8_t {
   kQueueFull,          // the per-thread ring to that reactor is full: retry later
   kTooLarge,           // larger than the ring or the configured maximum message size
   kNotRunning,         // the engine is not running
+  kOverloaded,         // the connection's send queue passed sipring.conn_wq_hard_max: sipring
+                       // closes it (its kClosed frame says queue-full); a retry cannot succeed
 };
 const char* send_status_name(SendStatus s) noexcept;
 

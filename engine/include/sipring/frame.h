@@ -39,7 +39,10 @@ enum class CloseReason : uint16_t {
   kLocalClose,        // the core asked for it
   kShutdown,          // the engine is stopping
   kConnectFailed,     // client role: TCP connect failed or timed out
-  kQueueFull,         // the send queue exceeded its limit
+  kQueueFull,         // the send queue exceeded its limit (sipring.conn_wq_hard_max)
+  kSendTimeout,       // queued bytes made no progress for sipring.send_timeout_ms
+  kMessageTimeout,    // a message did not complete within sipring.message_timeout_ms
+  kMemoryBudget,      // closed to keep sipring.wq_max / sipring.rx_partial_max (largest first)
 };
 const char* close_reason_name(CloseReason r) noexcept;
 

@@ -46,6 +46,16 @@ namespace sipring {
   X(send_unknown_connection, "replies for connections that had closed")                 \
   X(shutdown_discarded_bytes, "bytes received after shutdown began, not processed")     \
   X(send_queue_full, "replies refused: connection send queue over its limit")           \
+  X(send_paused, "times reading paused because a connection's unsent replies passed conn_wq_max") \
+  X(send_timeouts, "connections closed by sipring.send_timeout_ms (queue made no progress)") \
+  X(message_timeouts, "connections closed by sipring.message_timeout_ms (message incomplete)") \
+  X(budget_closed, "connections closed to keep sipring.wq_max or sipring.rx_partial_max")  \
+  X(source_refused, "connections refused: source over its connection or handshake limit") \
+  X(reserve_refused, "connections refused: table in its reserve and the source holds many") \
+  X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")           \
+  X(tx_queued_bytes, "bytes queued for sending (gauge)")                                   \
+  X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")        \
+  X(handshakes_in_flight, "server handshakes in progress (gauge)")                         \
   X(recv_enobufs, "recvs stopped because every receive buffer was in use")              \
   X(handoff_full, "frames parked because the handoff ring was full")                    \
   X(recv_paused, "connections whose reading was paused by backpressure")                \
