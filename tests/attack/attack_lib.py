@@ -114,8 +114,9 @@ def counter(stats, name, default=_REQUIRED):
 
 def wait_counter(d, predicate, timeout):
     """Polls the counters until predicate(get) is true, get(name) returning a counter; returns
-    the last stats either way (the caller asserts on them)."""
-    return d.wait_stats(lambda s: predicate(lambda n: counter(s, n)), timeout=timeout,
+    the last stats either way (the caller asserts on them; a counter sipring lacks reads 0
+    here and fails the caller's assertion)."""
+    return d.wait_stats(lambda s: predicate(lambda n: counter(s, n, 0)), timeout=timeout,
                         interval=0.1)
 
 
@@ -184,6 +185,28 @@ def tls_from(source, port, timeout=5.0, version=None):
         raw.close()
         raise
     return h.SipConn(s)
+
+
+def read_to_close(sock, timeout=3.0):
+    """Everything sock receives until the server closes; "<open>" appended if it does not
+    within `timeout`."""
+    sock.setblocking(True)
+    deadline = time.monotonic() + timeout
+    out = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return out + b"<open>"
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            return out + b"<open>"
+        except OSError:
+            return out
+        if not data:
+            return out
+        out += data
 
 
 def client_hello(version=None):

@@ -26,28 +26,6 @@ ALERT_REASONS = {  # OpenSSL's name for a received alert (ssl.SSLError.reason)
 }
 
 
-def read_to_close(sock, timeout=3.0):
-    """Everything sock receives until the server closes; "<open>" appended if it does not
-    within `timeout`."""
-    sock.setblocking(True)
-    deadline = time.monotonic() + timeout
-    out = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return out + b"<open>"
-        sock.settimeout(left)
-        try:
-            data = sock.recv(65536)
-        except socket.timeout:
-            return out + b"<open>"
-        except OSError:
-            return out
-        if not data:
-            return out
-        out += data
-
-
 def plain_alert(data):
     """(level, description) of a clear-text alert record at the start of data, None if the
     server closed without one, or "<open>" / the raw bytes when it did something else."""
@@ -101,7 +79,7 @@ class Garbage(unittest.TestCase):
             for name, (payload, want) in cases.items():
                 s = a.tcp_from(self.src(), self.d.port)
                 s.sendall(payload)
-                got.setdefault(name, set()).add(plain_alert(read_to_close(s)))
+                got.setdefault(name, set()).add(plain_alert(a.read_to_close(s)))
                 s.close()
         outcome = ", ".join("%s %s" % (k, sorted(map(str, v))) for k, v in got.items())
         st = self.finish(at, "%d connections: %s" % (ROUNDS * len(cases), outcome))
@@ -115,7 +93,7 @@ class Garbage(unittest.TestCase):
         b = a.BioConn(self.src(), self.d.port)
         b.sock.setblocking(True)
         b.sock.sendall(payload)
-        data = read_to_close(b.sock)
+        data = a.read_to_close(b.sock)
         b.close()
         if data.endswith(b"<open>"):
             return "<open>"
