@@ -52,7 +52,7 @@ class SourceLimits(unittest.TestCase):
         d = a.start(self, {("sipring", "max_connections"): 300,
                            ("sipring", "max_connections_per_source"): 0})
         at = a.Attack(self, d, "one_source_per_source_limit", fresh_every=0.25).start()
-        held, refused = fill_from(a.attacker_ip(0), d.port, 400)
+        held, refused = fill_from(a.attacker_ip(0), d.port, 650)
         self.addCleanup(self._close_all, held)
         newcomers = self._newcomers(d.port, 1, 10)
         s = d.stats()
@@ -60,13 +60,13 @@ class SourceLimits(unittest.TestCase):
         self._close_all(held)
         a.wait_counter(d, lambda c: c("connections_open") == 0, timeout=5)
         at.settled()
-        at.report("one address opened %d of 400 (refused %d), source_refused %s, newcomers "
+        at.report("one address opened %d of 650 (refused %d), source_refused %s, newcomers "
                   "served %d/10" % (len(held), refused, a.counter(s, "source_refused", "-"),
                                     newcomers))
         # auto: a quarter of 2 x 300.
         self.assertLessEqual(len(held), 150)
         self.assertGreaterEqual(len(held), 140, "the limit is per address, not lower")
-        self.assertGreaterEqual(a.counter(s, "source_refused"), 400 - 150)
+        self.assertGreaterEqual(a.counter(s, "source_refused"), 650 - 150)
         self.assertEqual(newcomers, 10)
         at.assert_probe(p99_max_ms=250)
         self.assertGreaterEqual(at.probe_result["fresh"], 4)
