@@ -24,7 +24,7 @@ while ((SECONDS < end)); do
   timeout 1200 python3 tests/integration/run_integration.py --build build --dir tests/attack \
     >"$log/out.$round" 2>"$log/err.$round"
   grep -E '^(FAIL|SKIP) ' "$log/out.$round"
-  grep -hE '^attack ' "$log/err.$round" >>"$log/summaries"
+  grep -hE '^attack ' "$log/err.$round" | tee -a "$log/summaries"
   cat "$log/out.$round" >>"$log/results"
 done
 

@@ -5,9 +5,7 @@ nothing is left open and sipring's fd count is back to its start.
 """
 
 import os
-import socket
 import ssl
-import time
 import unittest
 
 import attack_lib as a

@@ -9,7 +9,6 @@ The probe (127.0.0.1) and fresh addresses keep being served throughout.
 """
 
 import ssl
-import time
 import unittest
 
 import attack_lib as a
