@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
-# unit tests (GoogleTest), the certificate tool's tests and the integration/interop tests
-# against real peers (Python ssl, openssl s_client, Kamailio). Ends with "N passed, N failed".
+# unit tests (GoogleTest), the certificate tool's tests, the integration/interop tests
+# against real peers (Python ssl, openssl s_client, Kamailio) and the attack tests
+# (tests/attack/). Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh || exit 1
@@ -58,6 +59,11 @@ echo "== sipring-certs"
 count_lines < <(timeout 900 tests/integration/test_sipring_certs.sh build/tools/sipring-certs 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
 echo "== integration"
 count_lines < <(timeout 3600 python3 tests/integration/run_integration.py --build build 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
+# Attacks (tests/attack/): each bounded to well under a minute; their "attack NAME: Pss ..."
+# summary lines are shown as well.
+echo "== attack"
+count_lines < <(timeout 1200 python3 tests/integration/run_integration.py --build build \
+  --dir tests/attack 2>&1 | grep -E '^(PASS|FAIL|SKIP) |^attack ')
 
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"

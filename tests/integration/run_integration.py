@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs sipring's Python integration tests (tests/integration/test_*.py).
 
-    run_integration.py --build BUILD [-k PATTERN]... [-v]
+    run_integration.py --build BUILD [--dir DIR] [-k PATTERN]... [-v]
+
+--dir runs the test_*.py files of another directory instead (tests/attack).
 
 Prints exactly one line per test case on stdout: "PASS <name>", "FAIL <name>" or
 "SKIP <name> (<reason>)"; details of failures (traceback and the daemon's log) go to stderr.
@@ -125,6 +127,8 @@ class OneLinePerTest(LineResult):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", required=True, help="meson build directory (has tools/sipring)")
+    ap.add_argument("--dir", default=HERE,
+                    help="directory of the test_*.py files (default: tests/integration)")
     ap.add_argument("-k", action="append", default=[], metavar="PATTERN",
                     help="only tests whose id matches (substring or fnmatch pattern)")
     ap.add_argument("-v", action="store_true", help="print each passing test's duration on stderr")
@@ -137,11 +141,14 @@ def main():
             return 1
     os.environ["SIPRING_BUILD"] = build
     sys.path.insert(0, HERE)
+    tests_dir = os.path.abspath(args.dir)
+    if tests_dir != HERE:
+        sys.path.insert(0, tests_dir)
 
     loader = unittest.TestLoader()
     if args.k:
         loader.testNamePatterns = [p if "*" in p else "*%s*" % p for p in args.k]
-    suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    suite = loader.discover(tests_dir, pattern="test_*.py", top_level_dir=tests_dir)
     result = OneLinePerTest(args.v)
     suite.run(result)
     if result.testsRun == 0 and not result.failed_names:
