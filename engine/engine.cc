@@ -271,7 +271,7 @@ Status Engine::start() {
       for (uint32_t r = 0; r < n; r++) {
         Result<int> fd = (!cfg.engine.reuseport && r > 0)
                              ? Result<int>(::dup(listeners[0].back().fd))
-                             : open_listener(spec, cfg.engine.reuseport);
+                             : open_listener(spec, cfg.engine.reuseport, cfg.engine.send_timeout_ms);
         if (fd && fd.value() < 0)
           fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
         if (!fd) {

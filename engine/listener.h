@@ -10,8 +10,14 @@
 namespace sipring {
 
 // Opens, binds and listens on `spec.addr` with SO_REUSEADDR, SO_REUSEPORT (if `reuseport`),
-// TCP_NODELAY (inherited by accepted sockets). Returns the fd.
-Result<int> open_listener(const ListenSpec& spec, bool reuseport, int backlog = 4096);
+// TCP_NODELAY and TCP_USER_TIMEOUT = `send_timeout_ms` (both inherited by accepted sockets).
+// Returns the fd.
+Result<int> open_listener(const ListenSpec& spec, bool reuseport, int send_timeout_ms,
+                          int backlog = 4096);
+
+// TCP_USER_TIMEOUT: the kernel aborts the connection when sent data stays unacknowledged (or
+// the peer's window stays closed) for `send_timeout_ms` (sipring.send_timeout_ms).
+void set_send_timeout(int fd, int send_timeout_ms);
 
 // Local address actually bound (resolves port 0).
 SockAddr bound_address(int fd);

@@ -249,6 +249,8 @@ class Reactor final : public ReactorPort {
 
   // reactor_close.cc
   void close_conn(Connection* c, CloseReason why);
+  // A recv or send failed with `res` (-errno): closes, as a send timeout for ETIMEDOUT.
+  void io_failed(Connection* c, const char* op, int res);
   void maybe_finish_close(Connection* c);
   void free_conn(Connection* c);
   void drop_tx(Connection* c);     // discards everything queued for sending

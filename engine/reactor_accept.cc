@@ -153,6 +153,13 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   }
   const SockAddr peer = peer_of(fd);
   const SourceLimits::Slots slots = shared_->sources.slots_of(peer);
+  if (handshakes_in_flight_ >= cfg_->engine.max_handshakes) {
+    // Accepting is paused (or its cancel is on the way), but one multishot accept may hand over
+    // a whole backlog at once: what exceeds the limit is refused, never queued here.
+    counters_.handshake_refused.add();
+    ::close(fd);
+    return;
+  }
   if (!admit(peer, slots)) {
     ::close(fd);
     return;

@@ -18,6 +18,7 @@
 #include "engine/config_registry.h"
 #include "engine/log.h"
 #include "engine/op.h"
+#include "engine/listener.h"
 #include "engine/reactor.h"
 
 namespace sipring {
@@ -93,6 +94,7 @@ Result<ConnId> Reactor::open_client(const Destination& to) noexcept {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  set_send_timeout(fd, cfg_->engine.send_timeout_ms);
   c->fd = fd;
   c->peer = to.addr;
   c->state = ConnState::kConnecting;

@@ -5,6 +5,7 @@
 // draining what it still sends so the kernel does not answer with a reset, and close the socket
 // when the peer closes too or the linger time (2 s) runs out. Only then is the slot reused.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -109,6 +110,24 @@ void Reactor::maybe_finish_close(Connection* c) {
   }
   c->flags |= kConnCloseSubmitted;
   if (c->ops == 0) free_conn(c);
+}
+
+void Reactor::io_failed(Connection* c, const char* op, int res) {
+  if (res == -ETIMEDOUT) {
+    // TCP_USER_TIMEOUT (sipring.send_timeout_ms, set on every socket): the peer acknowledged
+    // nothing, or kept its window closed, for that long.
+    counters_.send_timeouts.add();
+    char detail[96];
+    snprintf(detail, sizeof(detail), "nothing acknowledged for %d ms (sipring.send_timeout_ms)",
+             cfg_->engine.send_timeout_ms);
+    log_peer(kLogNotice, c, "peer reads nothing, connection aborted", detail);
+    close_conn(c, CloseReason::kSendTimeout);
+    return;
+  }
+  char what[32];
+  snprintf(what, sizeof(what), "%s failed", op);
+  log_peer(kLogDebug, c, what, strerror(-res));
+  close_conn(c, CloseReason::kIoError);
 }
 
 void Reactor::drop_tx(Connection* c) {

@@ -91,10 +91,7 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
       stopped_recv_.push_back(conns_->id_of(c).raw());
     }
   } else if (res != -ECANCELED) {
-    if (c->state != ConnState::kClosing) {
-      log_peer(kLogDebug, c, "receive failed", strerror(-res));
-      close_conn(c, CloseReason::kIoError);
-    }
+    if (c->state != ConnState::kClosing) io_failed(c, "receive", res);
   }
   if (blk != nullptr) unref(blk);
   if (res > 0) partial_changed(c);

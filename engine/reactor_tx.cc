@@ -272,10 +272,7 @@ void Reactor::on_send(Connection* c, int res) {
   c->ops--;
   c->flags &= static_cast<uint16_t>(~kConnSendBusy);
   if (res <= 0) {
-    if (c->state != ConnState::kClosing) {
-      log_peer(kLogDebug, c, "send failed", strerror(-res));
-      close_conn(c, CloseReason::kIoError);
-    }
+    if (c->state != ConnState::kClosing) io_failed(c, "send", res);
     drop_tx(c);  // the peer is gone: nothing queued can be delivered any more
     return;
   }

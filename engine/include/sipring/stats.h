@@ -53,6 +53,7 @@ namespace sipring {
   X(source_refused, "connections refused: source over its connection or handshake limit") \
   X(reserve_refused, "connections refused: table in its reserve and the source holds many") \
   X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")           \
+  X(handshake_refused, "accepted sockets closed: sipring.max_handshakes already in flight") \
   X(tx_queued_bytes, "bytes queued for sending (gauge)")                                   \
   X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")        \
   X(handshakes_in_flight, "server handshakes in progress (gauge)")                         \
