@@ -171,8 +171,8 @@ class NonReadingPipeliners(unittest.TestCase):
                      wq_max, a.counter(s, "connections_open", "-")))
         closed = a.counter(s, "budget_closed")
         self.assertGreaterEqual(closed, 1)
-        # 16 x 64 KB queues against a 256 KB budget: at least 11 had to go.
-        self.assertGreaterEqual(closed, N - wq_max // conn_wq_max - 1)
+        # How many must go depends on how much of each queue the kernel's socket buffers took
+        # first; what is asserted is the bound: what sipring still holds fits wq_max.
         self.assertLessEqual(a.counter(s, "tx_queued_bytes"), wq_max)
         at.assert_pss_growth(wq_max // 1024 + SLACK_KB, "%d pipeliners, wq_max %d" % (N, wq_max))
         at.assert_probe(p99_max_ms=250)  # the probe reads: its queue is never the largest
