@@ -66,6 +66,9 @@ class Sipring:
             f.write('loadmodule "tls.so"\nenable_tls=yes\nlisten=tls:127.0.0.1:%d\n'
                     'modparam("tls", "certificate", "%s")\n'
                     'modparam("sipring", "reactors", 1)\nmodparam("sipring", "cpus", "%d")\n'
+                    # Every load connection comes from 127.0.0.1: one source may hold the
+                    # whole table here (the idle run opens 10,000).
+                    'modparam("sipring", "max_connections_per_source", 16384)\n'
                     % (self.port, os.path.join(self.certs, "server.pem"), self.cpu))
         cmd = ["taskset", "-c", str(self.cpu), os.path.join(self.build, "tools", "sipring"), "-f", cfg]
         log("$ " + " ".join(cmd) + " &")
