@@ -98,6 +98,12 @@ void Reactor::describe_connections(std::vector<ConnectionInfo>* out) {
 void Reactor::summarize(TlsSummary* out) {
   out->max_connections += conns_->capacity();
   out->opened_connections += conns_->in_use();
+  out->send_queued_bytes += counters_.tx_queued_bytes.get();
+  out->partial_bytes += counters_.rx_partial_bytes.get();
+  out->handshakes_in_progress += handshakes_in_flight_;
+  out->send_queue_budget = shared_->tx_budget.limit();
+  out->partial_budget = shared_->rx_budget.limit();
+  out->max_connections_per_source = shared_->max_per_source;
   for (uint32_t s = 0; s < conns_->high_water(); s++) {
     for (Block* q = conns_->at(s)->ct_queue; q != nullptr; q = q->next) {
       out->clear_text_queued_bytes += q->size;

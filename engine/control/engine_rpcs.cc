@@ -206,6 +206,12 @@ Result<JsonValue> tls_info(Engine& engine) {
       {"max_connections", static_cast<int64_t>(t->max_connections)},
       {"opened_connections", static_cast<int64_t>(t->opened_connections)},
       {"clear_text_write_queued_bytes", static_cast<int64_t>(t->clear_text_queued_bytes)},
+      {"send_queued_bytes", static_cast<int64_t>(t->send_queued_bytes)},
+      {"send_queue_budget", static_cast<int64_t>(t->send_queue_budget)},
+      {"partial_bytes", static_cast<int64_t>(t->partial_bytes)},
+      {"partial_budget", static_cast<int64_t>(t->partial_budget)},
+      {"handshakes_in_progress", static_cast<int64_t>(t->handshakes_in_progress)},
+      {"max_connections_per_source", static_cast<int64_t>(t->max_connections_per_source)},
   });
 }
 

@@ -401,6 +401,13 @@ class TlsConnections(_CtlCase):
         self.assertEqual(info["opened_connections"], 3, info)
         self.assertEqual(info["clear_text_write_queued_bytes"], 0, info)
         self.assertGreater(info["max_connections"], 3, info)
+        # The defences' state and the limits in force (README "Limits and defences").
+        self.assertEqual(info["send_queued_bytes"], 0, info)
+        self.assertEqual(info["partial_bytes"], 0, info)
+        self.assertEqual(info["handshakes_in_progress"], 0, info)
+        self.assertGreaterEqual(info["send_queue_budget"], 16 << 20, info)
+        self.assertGreaterEqual(info["partial_budget"], 16 << 20, info)
+        self.assertEqual(info["max_connections_per_source"], info["max_connections"] // 4, info)
         conns[0].close()
         h.wait_until(lambda: self.call("tls.info")["opened_connections"] == 2, 5)
         info = self.call("tls.info")
