@@ -500,11 +500,13 @@ std::vector<ParamDef> build_registry() {
       {.module = "sipring",
        .name = "max_handshakes_per_source",
        .type = T::kInt,
-       .default_text = "256",
-       .min = 1,
+       .default_text = "0",
+       .min = 0,
        .max = 16777216,
        .description = "TLS handshakes one source (IPv4 address, IPv6 /64) may have in progress; "
-                      "more connections from it are closed at accept.",
+                      "more connections from it are closed at accept. 0 = half of all reactors' "
+                      "max_handshakes (a reconnect storm from one big NAT still fits), stated at "
+                      "start.",
        .field = [](Config& c) -> ParamField { return &c.engine.max_handshakes_per_source; }},
       {.module = "sipring",
        .name = "max_handshakes",

@@ -324,17 +324,23 @@ Status Engine::start() {
   m.shared.max_per_source = cfg.engine.max_connections_per_source != 0
                                 ? cfg.engine.max_connections_per_source
                                 : static_cast<uint32_t>(std::max<uint64_t>(1, table / 4));
+  m.shared.max_handshakes_per_source =
+      cfg.engine.max_handshakes_per_source != 0
+          ? cfg.engine.max_handshakes_per_source
+          : std::max<uint32_t>(1, cfg.engine.max_handshakes * n / 2);
   SIPRING_LOG(kLogInfo, "engine",
               "limits: reading pauses above %s of unsent replies per connection, which closes "
               "above %s; unsent replies in all %s%s, partial input in all %s%s (of %s memory); "
-              "per source (IPv4 address, IPv6 /64) %u connections%s and %u handshakes; %u "
+              "per source (IPv4 address, IPv6 /64) %u connections%s and %u handshakes%s; %u "
               "handshakes per reactor; send timeout %d ms, message timeout %d ms",
               human_bytes(cfg.engine.conn_wq_max).c_str(),
               human_bytes(cfg.engine.conn_wq_hard_max).c_str(), human_bytes(wq).c_str(),
               cfg.engine.wq_max ? "" : " (auto, 1/8)", human_bytes(rx).c_str(),
               cfg.engine.rx_partial_max ? "" : " (auto, 1/16)", human_bytes(memory).c_str(),
               m.shared.max_per_source, cfg.engine.max_connections_per_source ? "" : " (auto, 1/4 of the tables)",
-              cfg.engine.max_handshakes_per_source, cfg.engine.max_handshakes,
+              m.shared.max_handshakes_per_source,
+              cfg.engine.max_handshakes_per_source ? "" : " (auto, 1/2 of max_handshakes)",
+              cfg.engine.max_handshakes,
               cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
 
   // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).

@@ -81,6 +81,7 @@ struct ReactorShared {
   SharedBudget rx_budget;          // sipring.rx_partial_max: partial records and messages
   SourceLimits sources;            // connections and handshakes per source address
   uint32_t max_per_source = 0;     // sipring.max_connections_per_source, resolved
+  uint32_t max_handshakes_per_source = 0;  // sipring.max_handshakes_per_source, resolved
   // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
   // Last and on its own cache line: every reactor writes it while connecting, while the fields
   // above are read on every cross-reactor send.

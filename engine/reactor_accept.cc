@@ -95,11 +95,11 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
     what = "refusing a connection: its source is at its limit";
     snprintf(detail, sizeof(detail), "%u connections (sipring.max_connections_per_source %u)", held,
              shared_->max_per_source);
-  } else if (shaking >= cfg_->engine.max_handshakes_per_source) {
+  } else if (shaking >= shared_->max_handshakes_per_source) {
     counters_.source_refused.add();
     what = "refusing a connection: its source has too many handshakes in progress";
     snprintf(detail, sizeof(detail), "%u (sipring.max_handshakes_per_source %u)", shaking,
-             cfg_->engine.max_handshakes_per_source);
+             shared_->max_handshakes_per_source);
   } else if (held >= kSmallHolder && conns_->in_use() + reserve >= conns_->capacity()) {
     counters_.reserve_refused.add();
     what = "refusing a connection: the table is in its reserve and this source holds many";
@@ -151,15 +151,22 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     ::close(fd);
     return;
   }
-  const SockAddr peer = peer_of(fd);
-  const SourceLimits::Slots slots = shared_->sources.slots_of(peer);
   if (handshakes_in_flight_ >= cfg_->engine.max_handshakes) {
     // Accepting is paused (or its cancel is on the way), but one multishot accept may hand over
     // a whole backlog at once: what exceeds the limit is refused, never queued here.
     counters_.handshake_refused.add();
+    uint64_t suppressed;
+    if (peer_log_.allow(now_ns_, &suppressed)) {
+      SIPRING_LOG(kLogWarn, "accept",
+                  "reactor %u: refusing a connection from %s: %u TLS handshakes already in "
+                  "progress (sipring.max_handshakes)",
+                  index_, peer_of(fd).to_string().c_str(), handshakes_in_flight_);
+    }
     ::close(fd);
     return;
   }
+  const SockAddr peer = peer_of(fd);
+  const SourceLimits::Slots slots = shared_->sources.slots_of(peer);
   if (!admit(peer, slots)) {
     ::close(fd);
     return;

@@ -20,8 +20,10 @@ N = 16
 CONN_WQ_MAX = 32768
 RECV_BUFFERS = 64  # per reactor: 1 MB of receive buffers, so they do not blur the bound
 BATCH = 32
-# Per pipeliner: ~1.3 MB of answers, 40 x conn_wq_max, bounds the time to read them back.
-MAX_REQUESTS = 4000
+# Per pipeliner at most ~6.5 MB of answers: more than the kernel's socket buffers can absorb
+# (tcp_wmem allows 4 MB here), so sipring's own queue must fill and pause; pipelining stops
+# earlier once every pipeliner was paused.
+MAX_REQUESTS = 20000
 # Pss allowed over the start, besides the queues: receive buffers (2 x 1 MB), TLS state and
 # blocks for N connections, allocator slack.
 SLACK_KB = 8 * 1024
@@ -65,12 +67,18 @@ class Pipeliner:
         return self.answered >= self.sealed and not self.conn.pending
 
 
-def pipeline(pipeliners, seconds):
-    """Every pipeliner writes as fast as the server takes it, for `seconds`; none reads."""
+def pipeline(pipeliners, seconds, until=None):
+    """Every pipeliner writes as fast as the server takes it, for `seconds` or until `until()`
+    (checked twice a second) is true; none reads."""
     deadline = time.monotonic() + seconds
+    check = time.monotonic() + 0.5
     while time.monotonic() < deadline:
         if sum(p.write_some() for p in pipeliners) == 0:
             time.sleep(0.002)
+        if until is not None and time.monotonic() >= check:
+            if until():
+                return
+            check = time.monotonic() + 0.5
 
 
 class NonReadingPipeliners(unittest.TestCase):
@@ -87,7 +95,9 @@ class NonReadingPipeliners(unittest.TestCase):
                            ("sipring", "max_connections"): 300})
         at = a.Attack(self, d, "nonreading_pipeliners").start()
         ps = self._pipeliners(d)
-        pipeline(ps, 3.0)
+        # Until each pipeliner's queue passed conn_wq_max at least once (send_paused counts
+        # pauses, so N is a lower bound of pauses, reached early when they are spread evenly).
+        pipeline(ps, 8.0, until=lambda: a.counter(d.stats(), "send_paused") >= 2 * N)
         mid = d.stats()
         # Now every pipeliner reads everything: each request sealed gets its answer, in order.
         for p in ps:

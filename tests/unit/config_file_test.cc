@@ -259,7 +259,8 @@ TEST(Registry, ObsoleteTimeoutsNameTheirReplacements) {
   Config cfg;
   EXPECT_THAT(set(cfg, "tls", "send_timeout", num(10)).message(),
               AllOf(StartsWith("tls.send_timeout: "), HasSubstr("obsolete"),
-                    HasSubstr("tcp_send_timeout")));
+                    HasSubstr("tcp_send_timeout"), HasSubstr("sipring"),
+                    HasSubstr("send_timeout_ms")));
   EXPECT_THAT(set(cfg, "tls", "handshake_timeout", num(10)).message(),
               AllOf(StartsWith("tls.handshake_timeout: "), HasSubstr("obsolete"),
                     HasSubstr("tcp_connect_timeout"), HasSubstr("handshake_timeout_ms")));

@@ -86,7 +86,7 @@ struct EngineParams {
   int message_timeout_ms = 20000;         // a message (or record) must complete within this
   uint32_t rx_partial_max = 0;            // bytes of partial messages/records in all; 0 = auto
   uint32_t max_connections_per_source = 0;  // per IPv4 address or IPv6 /64; 0 = auto
-  uint32_t max_handshakes_per_source = 256;  // handshakes in flight per source
+  uint32_t max_handshakes_per_source = 0;  // handshakes in flight per source; 0 = auto
   uint32_t max_handshakes = 1024;         // handshakes in flight per reactor; more wait
   uint32_t source_reserve_percent = 10;   // table share kept for sources holding few connections
   std::vector<ReactorOverride> overrides; // per-reactor values, applied by params_for()
