@@ -110,14 +110,9 @@ class ThreadInbox final : public Engine::Inbox {
 };
 
 // Says once, at start, what parameters ask for that sipring does differently or discourages.
+// (TLS 1.0/1.1 methods are warned about where the domains are built, for modparams and tls.cfg
+// alike: TlsContextSet::build.)
 void warn_about_params(const TlsParams& tls) {
-  auto range = parse_tls_method(tls.tls_method);
-  if (range && range->min < TLS1_2_VERSION) {
-    SIPRING_LOG(kLogWarn, "tls",
-                "tls.tls_method %s enables TLS 1.0/1.1, which RFC 8996 deprecates: use TLSv1.2+ "
-                "once no peer needs them",
-                tls.tls_method.c_str());
-  }
   if (tls.ssl_read_ahead != 0) {
     SIPRING_LOG(kLogNotice, "tls",
                 "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
