@@ -379,6 +379,10 @@ Status Engine::start_control() {
   Impl& m = *impl_;
   const CtlParams& ctl = m.config.ctl;
   if (ctl.socket.empty()) return Status::ok();
+  // A pure client (a load generator, a test) has nothing to be controlled about that its owner
+  // does not see already, and the default path belongs to the sipring server next to it: it
+  // opens a control socket only when its config names one of its own.
+  if (!m.options.listen && ctl.socket == CtlParams{}.socket) return Status::ok();
   m.rpc = std::make_unique<RpcServer>();
   register_engine_rpcs(*m.rpc, *this);
   unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
