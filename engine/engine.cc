@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -411,8 +412,16 @@ std::string Engine::control_socket() const {
 void Engine::stop(int grace_ms) {
   Impl& m = *impl_;
   if (!m.running.load(std::memory_order_acquire)) return;
+  // The grace bounds the whole stop, counted from now: the reactors plan their shutdown
+  // backwards from this deadline and leave their loops Reactor::shutdown_margin_ns() before
+  // it, which is what the joins below and the caller's teardown have left.
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t grace_ns = uint64_t(std::max(grace_ms, 0)) * 1'000'000ull;
+  const uint64_t deadline =
+      uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
-  for (auto& r : m.reactors) r->request_stop(grace_ms);
+  for (auto& r : m.reactors) r->request_stop(deadline);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
   m.mem.stop();
