@@ -73,11 +73,18 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
   }
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_READ) return Step::kNeedMore;
+  const uint32_t last = ERR_peek_last_error();
   failure_ = reason_from_queue(err == SSL_ERROR_ZERO_RETURN ? "peer closed during handshake"
                                                             : "handshake failed");
   // Why the peer's certificate was refused (revoked, expired, unknown CA, wrong name), which
-  // the error queue only calls CERTIFICATE_VERIFY_FAILED.
-  verify_result_ = static_cast<int32_t>(SSL_get_verify_result(ssl_.get()));
+  // the error queue only calls CERTIFICATE_VERIFY_FAILED. Only then: for a handshake that failed
+  // before verification ran (no shared cipher, bad record, ...) or with verification off,
+  // BoringSSL answers X509_V_ERR_INVALID_CALL ("Invalid certificate verification context"),
+  // which is no reason at all.
+  verify_result_ =
+      ERR_GET_LIB(last) == ERR_LIB_SSL && ERR_GET_REASON(last) == SSL_R_CERTIFICATE_VERIFY_FAILED
+          ? static_cast<int32_t>(SSL_get_verify_result(ssl_.get()))
+          : X509_V_OK;
   mode_ = Mode::kFailed;
   return Step::kFailed;
 }

@@ -82,7 +82,8 @@ class TlsConn {
   bool resumed() const { return resumed_; }
   bool peer_verified() const { return peer_verified_; }
   // The X509_V_* outcome of verifying the peer's chain (X509_V_OK when nothing was verified);
-  // after a failed handshake, why the certificate was refused.
+  // after a failed handshake, why the certificate was refused if that is why it failed
+  // (CERTIFICATE_VERIFY_FAILED), else X509_V_OK.
   int verify_result() const { return verify_result_; }
   bool peer_revoked() const;
   // The peer's leaf certificate (DER), kept after the handshake only if the peer sent one;

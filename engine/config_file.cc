@@ -467,8 +467,12 @@ class Parser {
     if (!expect('=', "after enable_tls (enable_tls=yes)", fail)) return false;
     const Token& v = next();
     bool on = false;
-    if ((v.kind != Token::Kind::kWord && v.kind != Token::Kind::kString) ||
-        !parse_config_bool(v.text, &on)) {
+    int64_t n = 0;
+    // As Kamailio's core grammar: a number is a boolean, any non-zero one true (enable_tls=2).
+    if (v.kind == Token::Kind::kWord && parse_number(v.text, &n)) {
+      on = n != 0;
+    } else if ((v.kind != Token::Kind::kWord && v.kind != Token::Kind::kString) ||
+               !parse_config_bool(v.text, &on)) {
       *fail = {kw.line, "enable_tls=" + v.text +
                             " is not a yes/no value; write enable_tls=yes "
                             "or enable_tls=no"};
@@ -503,10 +507,14 @@ class Parser {
                  "line like listen=tls:0.0.0.0:5061"};
         return false;
       }
-      if (cfg_->tls.certificate.empty()) {
+      // With a tls.cfg (manual §1.9.27) the certificates are its domains' and the certificate
+      // modparam is ignored; TlsContextSet::build refuses a server domain without one.
+      if (cfg_->tls.certificate.empty() && cfg_->tls.config.empty()) {
         *fail = {enable_tls_line_,
                  "enable_tls=yes but no certificate: add "
-                 "modparam(\"tls\", \"certificate\", \"/path/to/cert.pem\")"};
+                 "modparam(\"tls\", \"certificate\", \"/path/to/cert.pem\"), or "
+                 "modparam(\"tls\", \"config\", \"tls.cfg\") with a [server:default] "
+                 "certificate"};
         return false;
       }
     }

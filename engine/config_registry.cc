@@ -67,7 +67,8 @@ std::vector<ParamDef> build_registry() {
        .name = "certificate",
        .type = T::kPath,
        .description = "PEM file with the certificate chain (may also hold the private key). "
-                      "Required when enable_tls=yes.",
+                      "Required when enable_tls=yes, unless tls.config names a tls.cfg (whose "
+                      "domains then give the certificates).",
        .field = [](Config& c) -> ParamField { return &c.tls.certificate; }},
       {.module = "tls",
        .name = "private_key",
@@ -617,15 +618,18 @@ Status set_int(Config& cfg, const ParamDef& def, const ParamValue& value) {
 }
 
 Status set_bool(Config& cfg, const ParamDef& def, const ParamValue& value) {
+  // Kamailio declares its boolean modparams as integers and tests them with `if (v)`, and
+  // cfg.set_now_int does the same: any non-zero number is true (the manual's own example is
+  // modparam("tls", "tls_force_run", 11)), negative ones included. Text (a quoted modparam, a
+  // tls.cfg value) goes through parse_config_bool, as Kamailio's tls.cfg parser looks words up:
+  // there "2" is refused.
   bool b = false;
-  const bool ok = value.is_number ? (value.number == 0 || value.number == 1)
-                                  : parse_config_bool(value.text, &b);
-  if (!ok) {
-    const std::string shown =
-        value.is_number ? std::to_string(value.number) : in_quotes(value.text);
-    return param_error(def, shown + " is not a boolean (write 1 or 0, yes or no, on or off)");
+  if (value.is_number) {
+    b = value.number != 0;
+  } else if (!parse_config_bool(value.text, &b)) {
+    return param_error(
+        def, in_quotes(value.text) + " is not a boolean (write 1 or 0, yes or no, on or off)");
   }
-  if (value.is_number) b = value.number == 1;
   if (def.refuse_int != nullptr) {
     if (const char* why = def.refuse_int(b ? 1 : 0)) {
       return param_error(def, std::string(b ? "1" : "0") + " cannot be honoured: " + why);
@@ -772,7 +776,7 @@ std::string allowed_text(const ParamDef& def) {
     case ParamType::kInt:
       return (def.power_of_two ? "power of two in " : "") + range_text(def);
     case ParamType::kBool:
-      return "0/1, yes/no, on/off, true/false";
+      return "0/1 (any non-zero number is true), yes/no, on/off, true/false";
     case ParamType::kPath:
       return "file; `./x` = working directory, `/x` absolute, else config file's directory";
     case ParamType::kIntList:

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,14 +111,9 @@ class ThreadInbox final : public Engine::Inbox {
 };
 
 // Says once, at start, what parameters ask for that sipring does differently or discourages.
+// (TLS 1.0/1.1 methods are warned about where the domains are built, for modparams and tls.cfg
+// alike: TlsContextSet::build.)
 void warn_about_params(const TlsParams& tls) {
-  auto range = parse_tls_method(tls.tls_method);
-  if (range && range->min < TLS1_2_VERSION) {
-    SIPRING_LOG(kLogWarn, "tls",
-                "tls.tls_method %s enables TLS 1.0/1.1, which RFC 8996 deprecates: use TLSv1.2+ "
-                "once no peer needs them",
-                tls.tls_method.c_str());
-  }
   if (tls.ssl_read_ahead != 0) {
     SIPRING_LOG(kLogNotice, "tls",
                 "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
@@ -390,6 +386,10 @@ Status Engine::start_control() {
   Impl& m = *impl_;
   const CtlParams& ctl = m.config.ctl;
   if (ctl.socket.empty()) return Status::ok();
+  // A pure client (a load generator, a test) has nothing to be controlled about that its owner
+  // does not see already, and the default path belongs to the sipring server next to it: it
+  // opens a control socket only when its config names one of its own.
+  if (!m.options.listen && ctl.socket == CtlParams{}.socket) return Status::ok();
   m.rpc = std::make_unique<RpcServer>();
   register_engine_rpcs(*m.rpc, *this);
   unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
@@ -418,8 +418,16 @@ std::string Engine::control_socket() const {
 void Engine::stop(int grace_ms) {
   Impl& m = *impl_;
   if (!m.running.load(std::memory_order_acquire)) return;
+  // The grace bounds the whole stop, counted from now: the reactors plan their shutdown
+  // backwards from this deadline and leave their loops Reactor::shutdown_margin_ns() before
+  // it, which is what the joins below and the caller's teardown have left.
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t grace_ns = uint64_t(std::max(grace_ms, 0)) * 1'000'000ull;
+  const uint64_t deadline =
+      uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
-  for (auto& r : m.reactors) r->request_stop(grace_ms);
+  for (auto& r : m.reactors) r->request_stop(deadline);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
   m.mem.stop();

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/op.h"
@@ -74,11 +75,16 @@ Status Reactor::setup() {
   return Status::ok();
 }
 
-void Reactor::request_stop(int grace_ms) noexcept {
-  stop_grace_ms_.store(grace_ms, std::memory_order_relaxed);
-  // Release: the grace time above is visible to the reactor that sees the flag.
+void Reactor::request_stop(uint64_t deadline_ns) noexcept {
+  stop_deadline_ns_.store(deadline_ns, std::memory_order_relaxed);
+  // Release: the deadline above is visible to the reactor that sees the flag.
   stop_requested_.store(true, std::memory_order_release);
   doorbell_.ring();
+}
+
+uint64_t Reactor::shutdown_margin_ns(uint64_t grace_ns) noexcept {
+  constexpr uint64_t kMarginNs = 50'000'000;
+  return std::min(kMarginNs, grace_ns / 8);
 }
 
 thread_local Reactor* Reactor::current_ = nullptr;
@@ -104,11 +110,27 @@ void Reactor::run() {
   run_pending_control();  // a caller may have queued one just now; it finds an empty engine
 }
 
+// The shutdown's timeline, fixed here from the engine's deadline D (its grace counted from
+// Engine::stop(), so a reactor that notices late gets less, never more) and m =
+// shutdown_margin_ns(grace):
+//
+//   now .. drain       the core answers what it was handed (ends early once it is idle)
+//   drain .. D - 2m    every connection flushes, sends close_notify and closes gracefully
+//   D - 2m             whatever is still open is closed hard
+//   D - m              the loop ends, every close completed or not (the ring's teardown ends
+//                      the rest)
+//   D - m .. D         the engine joins the reactor threads and tears down
+//
+// so the whole stop fits in the grace by construction; a grace of 0 closes everything hard at
+// once (and waits at most kHardCloseSettleNs for those closes to complete).
 void Reactor::begin_shutdown() {
   shutting_down_ = true;
-  const uint64_t grace_ns = uint64_t(stop_grace_ms_.load(std::memory_order_relaxed)) * 1'000'000ull;
-  shutdown_deadline_ns_ = now_ns_ + grace_ns;
-  drain_deadline_ns_ = now_ns_ + grace_ns / 2;
+  now_ns_ = monotonic_ns();
+  const uint64_t deadline = std::max(now_ns_, stop_deadline_ns_.load(std::memory_order_relaxed));
+  const uint64_t margin = shutdown_margin_ns(deadline - now_ns_);
+  loop_end_ns_ = deadline - margin;
+  hard_close_ns_ = loop_end_ns_ - margin;
+  drain_deadline_ns_ = now_ns_ + (hard_close_ns_ - now_ns_) / 2;
   last_reply_ns_ = now_ns_;
   accepting_ = false;
   // From now on nothing new reaches the core: requests arriving during shutdown are read and
@@ -147,17 +169,29 @@ bool Reactor::step_shutdown() {
     }
   }
   if (conns_->in_use() == 0) return false;
-  if (now_ns_ < shutdown_deadline_ns_) return true;
-  // Grace time is over: whatever is still queued is not going to be read.
-  for (uint32_t s = 0; s < conns_->high_water() && conns_->in_use() > 0; s++) {
-    Connection* c = conns_->at(s);
-    if (c->state == ConnState::kFree) continue;
-    if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
-    hard_close(c);
+  if (now_ns_ < hard_close_ns_) return true;
+  if (!closed_hard_) {
+    // Grace time is over: whatever is still queued is not going to be read.
+    closed_hard_ = true;
+    // The aborted operations complete at the next ring enter or so; even a grace of 0 gives
+    // them this long (a few iterations) rather than leaving them to the ring's teardown.
+    constexpr uint64_t kHardCloseSettleNs = 2'000'000;
+    loop_end_ns_ = std::max(loop_end_ns_, now_ns_ + kHardCloseSettleNs);
+    for (uint32_t s = 0; s < conns_->high_water() && conns_->in_use() > 0; s++) {
+      Connection* c = conns_->at(s);
+      if (c->state == ConnState::kFree) continue;
+      if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kShutdown);
+      hard_close(c);
+    }
   }
-  // Aborted sends and closes complete within a few iterations.
-  shutdown_deadline_ns_ = now_ns_ + 200'000'000;
-  return ++hard_close_rounds_ <= 10;
+  // Aborted sends and closes complete within a few iterations; the loop waits for them only
+  // until its end (the iterations sleep at most kBackpressurePollNs while shutting down).
+  if (now_ns_ < loop_end_ns_) return true;
+  SIPRING_LOG(kLogNotice, "engine",
+              "reactor %u: %u connection(s) still closing at the shutdown deadline; the ring's "
+              "teardown ends them",
+              index_, conns_->in_use());
+  return false;
 }
 
 void Reactor::refresh_config() {

@@ -109,7 +109,13 @@ class Reactor final : public ReactorPort {
   void run();
 
   // --- Any thread ---
-  void request_stop(int grace_ms) noexcept;
+  // Stops the reactor by `deadline_ns` (CLOCK_MONOTONIC): run() returns by then less
+  // shutdown_margin_ns() of it, so the caller's joins and teardown fit in that margin too (see
+  // begin_shutdown for the timeline).
+  void request_stop(uint64_t deadline_ns) noexcept;
+  // What a shutdown leaves before its deadline for the last hard closes, and again for the
+  // engine's joins and teardown: 50 ms each, or an eighth of `grace_ns` when that is shorter.
+  static uint64_t shutdown_margin_ns(uint64_t grace_ns) noexcept;
   // Wakes the reactor if it sleeps (e.g. to pick up a new config snapshot).
   void wake() noexcept { doorbell_.ring(); }
   // Runs call->fn on this reactor's thread and waits up to `timeout_ms` for it. One call at a
@@ -306,14 +312,15 @@ class Reactor final : public ReactorPort {
   std::atomic<bool> stop_requested_{false};
   std::atomic<ControlCall*> control_{nullptr};  // a call waiting for this thread
   std::atomic<bool> running_{false};
-  std::atomic<int> stop_grace_ms_{2000};
+  std::atomic<uint64_t> stop_deadline_ns_{0};  // the engine's deadline for the whole stop
   bool shutting_down_ = false;
-  uint64_t shutdown_deadline_ns_ = 0;
   uint64_t drain_deadline_ns_ = 0;  // until then the core may still answer what it was handed
+  uint64_t hard_close_ns_ = 0;      // then whatever is still open is closed hard
+  uint64_t loop_end_ns_ = 0;        // and the loop ends by then, closes completed or not
   uint64_t last_reply_ns_ = 0;
   bool closing_all_ = false;
   bool delivering_ = true;  // false once shutdown began: input is discarded
-  int hard_close_rounds_ = 0;
+  bool closed_hard_ = false;
   bool accepting_ = true;
   bool accept_paused_ = false;       // sipring.max_handshakes in flight: accepts wait
   uint32_t handshakes_in_flight_ = 0;  // server handshakes counted by kConnHandshakeCounted

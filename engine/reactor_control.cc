@@ -46,6 +46,17 @@ bool Reactor::run_control(std::shared_ptr<ControlCall> call, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   // Acquire: pairs with the reactor's release of `done`; the results are visible.
   while (!call->done.load(std::memory_order_acquire)) {
+    // A reactor that left its loop takes no more calls (its last look at the mailbox may have
+    // come before ours arrived): take the call back rather than wait out the timeout, which
+    // would stretch a shutdown. If the reactor took it first, it is running it: wait for done.
+    if (!running_.load(std::memory_order_acquire)) {
+      ControlCall* mine = call.get();
+      if (control_.compare_exchange_strong(mine, nullptr, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        call->self.reset();
+        return false;
+      }
+    }
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }

@@ -31,6 +31,29 @@ TlsParams params_of(const TlsProfile& p, const TlsParams& globals) {
   return t;
 }
 
+// RFC 8996 deprecates TLS 1.0 and 1.1: one warning for every domain whose method enables them,
+// whether it came from the tls_method modparam or from a tls.cfg section (manual Example 36 has
+// both "method = TLSv1" and "method = SSLv23"). Logged at start and at every tls.reload.
+void warn_deprecated_versions(const TlsDomainSet& set) {
+  for (const TlsDomain& d : set.domains) {
+    auto range = parse_tls_method(d.profile.tls_method);
+    if (!range || range->min >= TLS1_2_VERSION) continue;
+    if (d.where == "modparam") {
+      // The modparams make a server and a client domain of the same method: say it once.
+      if (d.role != TlsDomain::Role::kServer) continue;
+      log_line(kLogWarn, "tls",
+               "tls.tls_method %s enables TLS 1.0/1.1, which RFC 8996 deprecates: use TLSv1.2+ "
+               "once no peer needs them",
+               d.profile.tls_method.c_str());
+    } else {
+      log_line(kLogWarn, "tls",
+               "TLS domain %s (%s): method %s enables TLS 1.0/1.1, which RFC 8996 deprecates: "
+               "use TLSv1.2+ once no peer needs them",
+               d.name().c_str(), d.where.c_str(), d.profile.tls_method.c_str());
+    }
+  }
+}
+
 Error in_domain(const TlsDomain& d, const Error& e) {
   return Error{e.code, "TLS domain " + d.name() + " (" + d.where + "): " + e.message};
 }
@@ -70,6 +93,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
     if (!loaded) return loaded.status();
     set->domains_ = std::move(loaded.value());
   }
+  warn_deprecated_versions(set->domains_);
   for (const TlsDomain& d : set->domains_.domains) {
     TlsParams p = params_of(d.profile, params);
     bool server = d.role == TlsDomain::Role::kServer;

@@ -388,10 +388,43 @@ TEST(TlsParams, SendCloseNotifyAcceptsBooleanSpellings) {
 
 TEST(TlsParams, SendCloseNotifyRefusesNonBooleans) {
   Config cfg;
-  EXPECT_THAT(set(cfg, "tls", "send_close_notify", num(2)).message(),
-              AllOf(StartsWith("tls.send_close_notify: 2"), HasSubstr("not a boolean")));
   EXPECT_THAT(set(cfg, "tls", "send_close_notify", text("maybe")).message(),
-              HasSubstr("\"maybe\" is not a boolean"));
+              StartsWith("tls.send_close_notify: \"maybe\" is not a boolean"));
+  EXPECT_THAT(set(cfg, "tls", "send_close_notify", text("2x")).message(),
+              HasSubstr("\"2x\" is not a boolean"));
+}
+
+// Kamailio's boolean modparams are integers tested with `if (v)`, and so is cfg.set_now_int:
+// any non-zero number is true, negative ones too (manual Example 35: tls_force_run 11).
+TEST(TlsParams, BooleansTakeAnyNumberNonZeroIsTrue) {
+  struct Case {
+    const char* name;
+    int64_t n;
+    bool want;
+  } cases[] = {{"tls_force_run", 11, true},       {"verify_certificate", 2, true},
+               {"require_certificate", 11, true}, {"send_close_notify", 2, true},
+               {"send_close_notify", -1, true},   {"send_close_notify", INT64_MAX, true},
+               {"verify_certificate", 0, false}};
+  for (const Case& c : cases) {
+    Config cfg;
+    const ParamDef& def = def_of("tls", c.name);
+    ASSERT_EQ(def.type, ParamType::kBool) << c.name;
+    ParamField f = def.field(cfg);
+    bool* field = std::get<bool*>(f);
+    *field = !c.want;
+    ASSERT_TRUE(set(cfg, "tls", c.name, num(c.n)).is_ok()) << c.name << " " << c.n;
+    EXPECT_EQ(*field, c.want) << c.name << " " << c.n;
+  }
+}
+
+TEST(ConfigFile, ManualExample35ForceRunElevenIsTrue) {
+  EXPECT_TRUE(
+      must_parse(kMinimal + "modparam(\"tls\", \"tls_force_run\", 11)\n").tls.tls_force_run);
+  Config c = must_parse(kMinimal +
+                        "modparam(\"tls\", \"verify_certificate\", 2)\n"
+                        "modparam(\"tls\", \"require_certificate\", 11)\n");
+  EXPECT_TRUE(c.tls.verify_certificate);
+  EXPECT_TRUE(c.tls.require_certificate);
 }
 
 TEST(TlsParams, CipherListIsStoredVerbatim) {
@@ -660,6 +693,12 @@ TEST(ConfigFile, EnableTlsSpellings) {
   for (const char* no : {"no", "0", "off", "false"}) {
     EXPECT_FALSE(must_parse(std::string("enable_tls=") + no + "\n").enable_tls) << no;
   }
+  // Kamailio's core grammar takes any number, non-zero meaning yes.
+  for (const char* yes : {"2", "11", "-1"}) {
+    std::string t = kMinimal;
+    t.replace(t.find("enable_tls=yes"), 14, std::string("enable_tls=") + yes);
+    EXPECT_TRUE(must_parse(t).enable_tls) << yes;
+  }
   EXPECT_TRUE(must_parse(kMinimal + "tls_enable = yes\n").enable_tls) << "Kamailio's alias";
   EXPECT_THAT(parse_error("enable_tls=maybe\n"),
               AllOf(StartsWith("sipring.cfg:1: "), HasSubstr("enable_tls=maybe"),
@@ -844,6 +883,18 @@ TEST(ConfigValidation, EnableTlsNeedsACertificate) {
   EXPECT_THAT(
       parse_error("loadmodule \"tls.so\"\nenable_tls=yes\nlisten=tls:127.0.0.1:5061\n"),
       AllOf(StartsWith("sipring.cfg:2: "), HasSubstr("add modparam(\"tls\", \"certificate\"")));
+}
+
+// Manual Examples 36/37: the certificates come from tls.cfg; the certificate modparam, which
+// the file replaces, is not required (the tls.cfg loader refuses a server domain without one).
+TEST(ConfigValidation, TlsCfgAloneNeedsNoCertificateModparam) {
+  Config c = must_parse(
+      "loadmodule \"tls.so\"\nenable_tls=yes\nlisten=tls:127.0.0.1:5061\n"
+      "modparam(\"tls\", \"config\", \"/usr/local/etc/ser/tls.cfg\")\n");
+  EXPECT_EQ(c.tls.config, "/usr/local/etc/ser/tls.cfg");
+  EXPECT_EQ(c.tls.certificate, "");
+  EXPECT_THAT(parse_error("loadmodule \"tls.so\"\nenable_tls=yes\nlisten=tls:127.0.0.1:5061\n"),
+              HasSubstr("or modparam(\"tls\", \"config\", \"tls.cfg\")"));
 }
 
 TEST(ConfigValidation, EnableTlsNeedsTheTlsModule) {

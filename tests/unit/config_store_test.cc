@@ -51,6 +51,18 @@ TEST(ConfigStore, StartupOnlyParametersAreRefusedAtRuntimeSayingHowTheyChange) {
   EXPECT_THAT(s.message(), HasSubstr("cannot change at runtime"));
 }
 
+// cfg.set_now_int tls send_close_notify 2: Kamailio tests the integer with `if (v)`.
+TEST(ConfigStore, SetNowIntTakesAnyNonZeroNumberAsTrue) {
+  ConfigStore store(1);
+  store.init(Config{}, nullptr);
+  ASSERT_TRUE(store.set_runtime("tls", "send_close_notify", ParamValue::of_number(2)));
+  EXPECT_TRUE(store.current(0)->config.tls.send_close_notify);
+  ASSERT_TRUE(store.set_runtime("tls", "send_close_notify", ParamValue::of_number(0)));
+  EXPECT_FALSE(store.current(0)->config.tls.send_close_notify);
+  ASSERT_TRUE(store.set_runtime("tls", "send_close_notify", ParamValue::of_number(-1)));
+  EXPECT_TRUE(store.current(0)->config.tls.send_close_notify);
+}
+
 TEST(ConfigStore, ManualsRuntimeParametersAllChange) {
   ConfigStore store(1);
   store.init(Config{}, nullptr);

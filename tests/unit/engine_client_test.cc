@@ -271,6 +271,19 @@ class ClientSendToTest : public ClientServerTest {
   IssuedCert server_cert_;
 };
 
+// Regression: sipring-load (a pure client) took, or warned it could not take, the default
+// control socket of the sipring server next to it. A client engine opens one only when asked
+// for a path of its own.
+TEST_F(ClientSendToTest, ClientEngineOpensNoControlSocketUnlessItsConfigNamesOne) {
+  start_client(1, verifying(), [](Config& c) { c.ctl.socket = CtlParams{}.socket; });
+  EXPECT_EQ(client_->control_socket(), "");
+  const std::string own = "/tmp/sipring-client-ctl-" + std::to_string(getpid()) + ".sock";
+  start_client(1, verifying(), [&](Config& c) { c.ctl.socket = "unix:" + own; });
+  EXPECT_EQ(client_->control_socket(), own);
+  stop_client();
+  unlink(own.c_str());
+}
+
 TEST_F(ClientSendToTest, FirstSendToOpensTheConnectionAndTheReplyArrivesOnIt) {
   start_client(1, verifying());
   Result<ConnId> id = port_send_to(0, dest("sip.example.test"), options_request(1));

@@ -445,6 +445,28 @@ TEST(TlsConnTest, VersionMismatchFailsWithAnAlert) {
   EXPECT_EQ(recs[0][6], 70);  // protocol_version
 }
 
+// Regression: every handshake failure before verification was logged with BoringSSL's "not
+// verified" code, "(Invalid certificate verification context)", even with verification off.
+// verify_result() names a certificate problem only when verification is why it failed.
+TEST(TlsConnTest, FailureBeforeVerificationCarriesNoVerifyResult) {
+  auto sctx = TlsEnv::get().server_ctx("TLSv1.2");  // an ECDSA certificate
+  auto cctx = TlsEnv::client_ctx("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256");
+  auto client = MemSsl::client(cctx.get());
+  auto server = TlsConn::server(sctx.get());
+  ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
+  std::vector<uint8_t> hello = client->take();
+  VectorSink sink;
+  size_t consumed = 0;
+  EXPECT_EQ(server->handshake(hello, &consumed, sink), TlsConn::Step::kFailed);
+  EXPECT_STREQ(server->failure_reason(), "NO_SHARED_CIPHER");
+  EXPECT_EQ(server->verify_result(), X509_V_OK);
+
+  auto junk_server = TlsConn::server(sctx.get());
+  std::string junk = "OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+  EXPECT_EQ(junk_server->handshake(as_bytes(junk), &consumed, sink), TlsConn::Step::kFailed);
+  EXPECT_EQ(junk_server->verify_result(), X509_V_OK);
+}
+
 TEST(TlsConnTest, RefusingSinkFailsTheHandshake) {
   auto sctx = TlsEnv::get().server_ctx();
   auto cctx = TlsEnv::client_ctx("TLSv1.3");

@@ -163,7 +163,9 @@ class Engine {
   // kernel and library features are used.
   Status start();
   // Stops accepting, flushes queued replies, sends close_notify if configured, and closes all
-  // connections, waiting at most `grace_ms` before closing the rest hard. Idempotent.
+  // connections. Returns within `grace_ms` of the call (plus scheduling delays): what is still
+  // open shortly before that is closed hard, and a small margin is left for the caller's own
+  // teardown (Reactor::shutdown_margin_ns: 50 ms, less for a short grace). Idempotent.
   void stop(int grace_ms = 2000);
   bool running() const;
 
