@@ -1,6 +1,7 @@
 // Tests of TimerWheel: arm/disarm/re-arm, firing at or after the deadline and in deadline order,
 // deadlines more than one turn away, large jumps of the clock, callbacks that re-arm their own
-// timer, and callbacks that disarm or move other timers due in the same sweep.
+// timer, callbacks that disarm or move other timers due in the same sweep, and arm_no_later
+// (arms when unarmed, moves a deadline earlier, never later).
 #include "engine/timer_wheel.h"
 
 #include <gtest/gtest.h>
@@ -221,6 +222,72 @@ TEST(TimerWheelTest, CallbackRearmingAnotherDueTimerLaterDefersIt) {
   std::sort(fired.begin(), fired.end());
   EXPECT_EQ(fired, (std::vector<uint32_t>{0, 1, 3}));
   EXPECT_TRUE(w.armed(2));
+}
+
+// arm_no_later: the send and message timeouts must not wait behind a far idle deadline, and
+// must not postpone a nearer one.
+TEST(TimerWheelTest, ArmNoLaterArmsAnUnarmedItem) {
+  TimerWheel w(4, 64, kTick, kStart);
+  w.arm_no_later(2, kStart + 55 * kMs);
+  EXPECT_TRUE(w.armed(2));
+  EXPECT_EQ(w.armed_count(), 1u);
+  auto fired = run(w, kStart, kStart + 200 * kMs, kMs);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].first, 2u);
+  EXPECT_GE(fired[0].second, kStart + 55 * kMs);
+  EXPECT_LT(fired[0].second, kStart + 55 * kMs + kTick);
+}
+
+TEST(TimerWheelTest, ArmNoLaterMovesAnItemEarlier) {
+  TimerWheel w(4, 16, kTick, kStart);
+  w.arm(1, kStart + 5000 * kMs);  // several turns away, like an idle timeout
+  w.arm_no_later(1, kStart + 200 * kMs);
+  EXPECT_EQ(w.armed_count(), 1u);
+  auto fired = run(w, kStart, kStart + 6000 * kMs, kMs);
+  ASSERT_EQ(fired.size(), 1u) << "fired at the old deadline too, or never";
+  EXPECT_EQ(fired[0].first, 1u);
+  EXPECT_GE(fired[0].second, kStart + 200 * kMs);
+  EXPECT_LT(fired[0].second, kStart + 200 * kMs + kTick);
+}
+
+TEST(TimerWheelTest, ArmNoLaterNeverMovesAnItemLater) {
+  TimerWheel w(4, 16, kTick, kStart);
+  w.arm(1, kStart + 100 * kMs);
+  w.arm_no_later(1, kStart + 5000 * kMs);
+  w.arm_no_later(1, kStart + 101 * kMs);  // later within the next tick: still later
+  w.arm(3, kStart + 57 * kMs);
+  w.arm_no_later(3, kStart + 51 * kMs);  // earlier, but the same tick: it fires then either way
+  EXPECT_EQ(w.armed_count(), 2u);
+  auto fired = run(w, kStart, kStart + 6000 * kMs, kMs);
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[0].first, 3u);
+  EXPECT_EQ(fired[0].second, kStart + 60 * kMs);
+  EXPECT_EQ(fired[1].first, 1u);
+  EXPECT_EQ(fired[1].second, kStart + 100 * kMs);
+}
+
+TEST(TimerWheelTest, ArmNoLaterArmsAgainAfterTheItemFired) {
+  TimerWheel w(4, 16, kTick, kStart);
+  w.arm(0, kStart + 20 * kMs);
+  auto fired = run(w, kStart, kStart + 30 * kMs, kMs);
+  ASSERT_EQ(fired.size(), 1u);
+  ASSERT_FALSE(w.armed(0));
+  // The old deadline_tick (2) is earlier than the new one: an unarmed item must be armed anyway.
+  w.arm_no_later(0, kStart + 300 * kMs);
+  EXPECT_TRUE(w.armed(0));
+  fired = run(w, kStart + 31 * kMs, kStart + 400 * kMs, kMs);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].second, kStart + 300 * kMs);
+}
+
+TEST(TimerWheelTest, ArmNoLaterWithAPastDeadlineFiresAtTheNextTick) {
+  TimerWheel w(4, 16, kTick, kStart);
+  w.arm(0, kStart + 500 * kMs);
+  w.arm_no_later(0, kStart - 50 * kMs);
+  std::vector<uint32_t> fired;
+  w.advance(kStart + kTick, [&](uint32_t i) { fired.push_back(i); });
+  EXPECT_EQ(fired, std::vector<uint32_t>{0});
+  EXPECT_FALSE(w.armed(0));
 }
 
 }  // namespace
