@@ -117,10 +117,11 @@ inline std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// A TLS client over a plain blocking socket.
+// A TLS client over a plain blocking socket. `source`, when set, is the local IP it connects
+// from (any 127.0.0.0/8 address works on loopback), to stand for another peer.
 class BlockingClient {
  public:
-  BlockingClient(uint16_t port, const std::string& method) {
+  BlockingClient(uint16_t port, const std::string& method, const std::string& source = "") {
     ClientTlsOptions o;
     o.tls_method = method;
     auto ctx = make_client_context(o);
@@ -132,6 +133,10 @@ class BlockingClient {
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!source.empty()) {
+      SockAddr from;
+      if (!SockAddr::parse(source, &from) || ::bind(fd_, from.sa(), from.len()) != 0) return;
+    }
     SockAddr a = loopback(port);
     if (::connect(fd_, a.sa(), a.len()) != 0) return;
     ssl_.reset(SSL_new(ctx_.get()));

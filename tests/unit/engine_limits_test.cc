@@ -1,0 +1,273 @@
+// The defences end to end, over loopback TLS with an inline core: a peer that never reads its
+// replies is closed at sipring.conn_wq_hard_max (send() says kOverloaded, kClosed says
+// queue-full); a message that does not complete within sipring.message_timeout_ms closes its
+// connection (with a 400 when the head was complete), however slowly its bytes trickle in;
+// conn_wq_hard_max below conn_wq_max is refused at start; a source over
+// sipring.max_connections_per_source is closed at accept while another source is served.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sipring/engine.h"
+#include "tests/unit/testing/core_driver.h"
+#include "tests/unit/testing/loopback.h"
+
+namespace sipring {
+namespace {
+
+using namespace sipring::test;
+
+// The kClosed frame the core saw for `id`, waiting up to `limit` for it.
+std::optional<SeenFrame> closed_frame(CoreDriver& core, ConnId id,
+                                      std::chrono::milliseconds limit = 5s) {
+  std::optional<SeenFrame> out;
+  core.wait_for(
+      [&](const std::vector<SeenFrame>& fs) {
+        for (const SeenFrame& f : fs) {
+          if (f.frame.conn == id && f.frame.kind == FrameKind::kClosed) {
+            out = f;
+            return true;
+          }
+        }
+        return false;
+      },
+      limit);
+  return out;
+}
+
+// The connection of the first message the core saw (waits for it).
+ConnId first_message_conn(CoreDriver& core) {
+  ConnId id;
+  core.wait_for([&](const std::vector<SeenFrame>& fs) {
+    for (const SeenFrame& f : fs) {
+      if (f.frame.kind == FrameKind::kMessage) {
+        id = f.frame.conn;
+        return true;
+      }
+    }
+    return false;
+  });
+  return id;
+}
+
+class EngineLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A client writing to a connection sipring closed must see EPIPE, not die of SIGPIPE.
+    signal(SIGPIPE, SIG_IGN);
+  }
+  void TearDown() override {
+    if (engine_) engine_->stop(0);
+    engine_.reset();  // before the core driver it calls
+  }
+
+  void start(const std::function<void(Config&)>& adjust, int reactors = 1) {
+    port_ = free_port();
+    Config c = server_config(port_, reactors);
+    c.ctl.socket = "";  // no control socket: tests of other engines may run at the same time
+    if (adjust) adjust(c);
+    Engine::Options o;
+    o.core = core_.factory();
+    engine_ = start_engine(c, std::move(o));
+    ASSERT_NE(engine_, nullptr);
+  }
+
+  uint16_t port_ = 0;
+  CoreDriver core_{/*answer_requests=*/true};
+  std::unique_ptr<Engine> engine_;
+};
+
+// A 200 OK with a body of `body` bytes.
+std::string big_reply(size_t body) {
+  return "SIP/2.0 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n" +
+         std::string(body, 'x');
+}
+
+TEST_F(EngineLimitsTest, PeerThatNeverReadsIsClosedAtTheHardQueueLimit) {
+  start([](Config& c) {
+    c.engine.conn_wq_max = 4096;
+    c.engine.conn_wq_hard_max = 65536;
+  });
+  BlockingClient client(port_, "TLSv1.3");
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(options_request(1)));
+  const ConnId id = first_message_conn(core_);
+  ASSERT_TRUE(id.valid());
+  // The client reads nothing from here on. The core sends 16 KB replies, a few per reactor
+  // iteration (so the queue drains into the kernel's buffers between them, until those are
+  // full), until one is refused. Bounded: 64 MB, 10 s.
+  const std::string reply = big_reply(16000);
+  struct Outcome {
+    SendStatus status = SendStatus::kOk;
+    int accepted = 0;
+  };
+  Outcome last;
+  uint64_t sent_bytes = 0;
+  const auto deadline = Clock::now() + 10s;
+  while (last.status == SendStatus::kOk && sent_bytes < (64u << 20) && Clock::now() < deadline) {
+    auto r = core_.run_on<Outcome>(0, [reply, id](ReactorPort& p) {
+      Outcome o;
+      for (int i = 0; i < 3; i++) {  // 48 KB: under the hard limit from an empty queue
+        o.status = p.send(id, bytes(reply));
+        if (o.status != SendStatus::kOk) break;
+        o.accepted++;
+      }
+      return o;
+    });
+    ASSERT_TRUE(r.has_value()) << "the reactor did not run the task";
+    last = *r;
+    sent_bytes += uint64_t(last.accepted) * reply.size();
+  }
+  ASSERT_EQ(last.status, SendStatus::kOverloaded)
+      << send_status_name(last.status) << " after " << sent_bytes << " bytes";
+  // Refused only once the kernel's buffers were full too: more than one hard limit went out.
+  EXPECT_GT(sent_bytes, 65536u);
+  std::optional<SeenFrame> closed = closed_frame(core_, id);
+  ASSERT_TRUE(closed.has_value()) << "no kClosed frame";
+  EXPECT_EQ(closed->frame.reason, CloseReason::kQueueFull)
+      << close_reason_name(closed->frame.reason);
+  ReactorStats s = total(*engine_);
+  EXPECT_GE(s.send_queue_full, 1u);
+  EXPECT_GE(s.send_paused, 1u);  // reading paused at conn_wq_max before the close
+  // The id is stale now; everything queued for it is dropped and the slot freed.
+  auto again =
+      core_.run_on<SendStatus>(0, [reply, id](ReactorPort& p) { return p.send(id, bytes(reply)); });
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, SendStatus::kUnknownConnection);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        ReactorStats t = total(*engine_);
+        return t.connections_open == 0 && t.tx_queued_bytes == 0;
+      },
+      5s))
+      << total(*engine_).to_json();
+}
+
+// The head is complete, the body is not: after message_timeout_ms the peer gets a 400 and the
+// connection closes; the core hears kMessageTimeout.
+TEST_F(EngineLimitsTest, IncompleteBodyIsAnsweredAndClosedAfterMessageTimeout) {
+  start([](Config& c) { c.engine.message_timeout_ms = 200; });
+  BlockingClient client(port_, "TLSv1.3");
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(options_request(1)));  // a whole message: the core sees the connection
+  ASSERT_EQ(count(client.read_responses(1), "SIP/2.0 200 OK"), 1u);
+  const ConnId id = first_message_conn(core_);
+  std::string half = options_request(2);
+  half.replace(half.find("Content-Length: 0"), 17, "Content-Length: 100");
+  half += "only ten b";
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(client.send(half));
+  std::string got = client.read_responses(2);
+  EXPECT_EQ(count(got, "SIP/2.0 400 "), 1u) << got;
+  EXPECT_NE(got.find("Call-ID: call-2@test"), std::string::npos) << got;
+  client.read_to_end();
+  const auto elapsed = Clock::now() - t0;
+  std::optional<SeenFrame> closed = closed_frame(core_, id);
+  ASSERT_TRUE(closed.has_value()) << "no kClosed frame";
+  EXPECT_EQ(closed->frame.reason, CloseReason::kMessageTimeout)
+      << close_reason_name(closed->frame.reason);
+  EXPECT_GE(elapsed, 200ms);
+  EXPECT_LT(elapsed, 3s);
+  ReactorStats s = total(*engine_);
+  EXPECT_EQ(s.message_timeouts, 1u);
+  EXPECT_EQ(s.replies_400, 1u);
+  EXPECT_EQ(s.messages_in, 1u);
+}
+
+// A head that trickles in a byte at a time, each within the idle timeout: the message clock does
+// not restart with each byte, so the connection closes after message_timeout_ms (no 400: a
+// head that never completed cannot be answered).
+TEST_F(EngineLimitsTest, TricklingHeadIsClosedAfterMessageTimeout) {
+  start([](Config& c) { c.engine.message_timeout_ms = 200; });
+  BlockingClient client(port_, "TLSv1.3");
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(options_request(1)));
+  ASSERT_EQ(count(client.read_responses(1), "SIP/2.0 200 OK"), 1u);
+  const ConnId id = first_message_conn(core_);
+  const std::string head = options_request(2);
+  const auto t0 = Clock::now();
+  // One byte (one TLS record) every 20 ms, at most the whole head (~5 s): it never completes.
+  for (size_t i = 0; i + 4 < head.size(); i++) {
+    if (!client.send(head.substr(i, 1))) break;
+    if (total(*engine_).message_timeouts != 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto stopped = Clock::now();
+  std::optional<SeenFrame> closed = closed_frame(core_, id);
+  ASSERT_TRUE(closed.has_value()) << "no kClosed frame";
+  EXPECT_EQ(closed->frame.reason, CloseReason::kMessageTimeout)
+      << close_reason_name(closed->frame.reason);
+  EXPECT_GE(stopped - t0, 200ms);
+  EXPECT_LT(stopped - t0, 2s) << "the trickle kept the connection open";
+  ReactorStats s = total(*engine_);
+  EXPECT_EQ(s.message_timeouts, 1u);
+  EXPECT_EQ(s.replies_400, 0u);
+  EXPECT_EQ(s.idle_timeouts, 0u);
+}
+
+TEST(EngineLimitsStartTest, HardQueueLimitBelowSoftLimitIsRefused) {
+  Config c = server_config(free_port(), 1);
+  c.engine.conn_wq_max = 32768;
+  c.engine.conn_wq_hard_max = 16384;
+  auto e = Engine::create(c, Engine::Options{});
+  ASSERT_TRUE(e) << e.error().message;
+  Status s = e.value()->start();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("sipring.conn_wq_hard_max (16384)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("sipring.conn_wq_max (32768)"), std::string::npos) << s.message();
+  EXPECT_FALSE(e.value()->running());
+}
+
+TEST(EngineLimitsStartTest, HardQueueLimitEqualToSoftLimitIsAccepted) {
+  Config c = server_config(free_port(), 1);
+  c.ctl.socket = "";
+  c.engine.conn_wq_max = 65536;
+  c.engine.conn_wq_hard_max = 65536;
+  auto engine = start_engine(c, Engine::Options{});
+  ASSERT_NE(engine, nullptr);
+  engine->stop(0);
+}
+
+// Three connections from 127.0.0.1 are its limit (over both reactors); a fourth is closed at
+// accept, while 127.0.0.2 is another source and is served. Once one of the three closes,
+// 127.0.0.1 may connect again.
+TEST_F(EngineLimitsTest, SourceOverItsConnectionLimitIsRefusedAtAccept) {
+  start([](Config& c) { c.engine.max_connections_per_source = 3; }, /*reactors=*/2);
+  std::vector<std::unique_ptr<BlockingClient>> held;
+  for (int i = 0; i < 3; i++) {
+    held.push_back(std::make_unique<BlockingClient>(port_, "TLSv1.3", "127.0.0.1"));
+    ASSERT_TRUE(held.back()->connected()) << i;
+  }
+  BlockingClient fourth(port_, "TLSv1.3", "127.0.0.1");
+  EXPECT_FALSE(fourth.connected());
+  EXPECT_TRUE(wait_until([&] { return total(*engine_).source_refused == 1; }, 5s))
+      << total(*engine_).to_json();
+
+  BlockingClient other(port_, "TLSv1.3", "127.0.0.2");
+  ASSERT_TRUE(other.connected());
+  ASSERT_TRUE(other.send(options_request(7)));
+  EXPECT_EQ(count(other.read_responses(1), "Call-ID: call-7@test"), 1u);
+
+  // The held connections are served too.
+  ASSERT_TRUE(held[0]->send(options_request(8)));
+  EXPECT_EQ(count(held[0]->read_responses(1), "Call-ID: call-8@test"), 1u);
+
+  held[2]->close();
+  ASSERT_TRUE(wait_until([&] { return total(*engine_).closed >= 1; }, 5s));
+  BlockingClient again(port_, "TLSv1.3", "127.0.0.1");
+  EXPECT_TRUE(again.connected()) << "a closed connection still counts against its source";
+  ReactorStats s = total(*engine_);
+  EXPECT_EQ(s.source_refused, 1u);
+  EXPECT_EQ(s.accepted, 5u);  // 3 + 127.0.0.2 + again; the refused one never was
+}
+
+}  // namespace
+}  // namespace sipring
