@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -267,6 +268,67 @@ TEST_F(EngineLimitsTest, SourceOverItsConnectionLimitIsRefusedAtAccept) {
   ReactorStats s = total(*engine_);
   EXPECT_EQ(s.source_refused, 1u);
   EXPECT_EQ(s.accepted, 5u);  // 3 + 127.0.0.2 + again; the refused one never was
+}
+
+// sipring.message_timeout_ms holds peers to account for their own slowness, not sipring's: a
+// connection that sipring stopped reading (here: the core stalls, the handoff ring fills and
+// the receive buffers are held) may hold a partial message whose rest waits in the kernel, and
+// must not be closed for it. The idle timeout makes that exception (open_deadline, on_timer:
+// kConnRecvPaused | kConnNeedRearm); the message timeout does not.
+TEST(EngineLimitsStallTest, StalledCoreDoesNotTimeOutMessagesSipringStoppedReading) {
+  signal(SIGPIPE, SIG_IGN);
+  const uint16_t port = free_port();
+  Config cfg = server_config(port, 1);
+  cfg.ctl.socket = "";
+  cfg.engine.handoff_entries = 16;
+  cfg.engine.recv_buffers = 16;
+  cfg.engine.message_timeout_ms = 200;
+  auto engine = start_engine(cfg, Engine::Options{});
+  ASSERT_NE(engine, nullptr);
+
+  std::atomic<bool> go{false};
+  std::thread core([&] {
+    Engine::Inbox& inbox = engine->inbox(0);
+    while (!go.load()) std::this_thread::sleep_for(1ms);
+    while (inbox.wait()) {
+      while (const Frame* f = inbox.front()) {
+        if (f->kind == FrameKind::kMessage) {
+          std::string reply = answer(*f);
+          for (int i = 0;
+               i < 10000 && engine->send(f->conn, bytes(reply)) == SendStatus::kQueueFull; i++) {
+            std::this_thread::yield();
+          }
+        }
+        inbox.pop();
+      }
+    }
+  });
+
+  constexpr int kRequests = 1000;
+  BlockingClient client(port, "TLSv1.3");
+  ASSERT_TRUE(client.connected());
+  std::thread writer([&] {
+    // Writes of 1000 bytes, so records (and reads) end in the middle of messages.
+    std::string all;
+    for (int i = 0; i < kRequests; i++) all += options_request(i);
+    for (size_t pos = 0; pos < all.size(); pos += 1000) {
+      if (!client.send(all.substr(pos, 1000))) break;
+    }
+  });
+  // The core takes nothing: the handoff ring fills, frames park, and reading stops (no buffer
+  // is free, or the parked frames pass the pause threshold) with a message half read.
+  EXPECT_TRUE(wait_until([&] { return total(*engine).handoff_full > 0; }, 5s))
+      << total(*engine).to_json();
+  std::this_thread::sleep_for(1000ms);  // five message timeouts
+  go = true;
+  std::string got = client.read_responses(kRequests);
+  writer.join();
+  EXPECT_EQ(count(got, "SIP/2.0 200 OK"), static_cast<size_t>(kRequests));
+  ReactorStats s = total(*engine);
+  EXPECT_EQ(s.message_timeouts, 0u) << s.to_json();
+  EXPECT_EQ(s.messages_in, static_cast<uint64_t>(kRequests));
+  engine->stop(500);
+  core.join();
 }
 
 }  // namespace
