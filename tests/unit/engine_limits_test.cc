@@ -331,5 +331,54 @@ TEST(EngineLimitsStallTest, StalledCoreDoesNotTimeOutMessagesSipringStoppedReadi
   core.join();
 }
 
+// sipring.wq_max / rx_partial_max accept any value from 1, but the shared budget is claimed in
+// quanta of at least 4 KiB: a limit smaller than one quantum can never be claimed, so every
+// byte counts as over budget and every connection that queues a reply (or holds a partial
+// message) is shed. Such a value must either be refused at start, with a message naming it, or
+// let bytes up to the limit through. 4000 bytes: more than what one OPTIONS exchange holds (a
+// ~300-byte reply; a 2 KiB block of partial input), less than the smallest quantum.
+void small_budget(const std::function<void(Config&)>& set, const char* name, bool split) {
+  signal(SIGPIPE, SIG_IGN);
+  const uint16_t port = free_port();
+  Config c = server_config(port, 1);
+  c.ctl.socket = "";
+  set(c);
+  CoreDriver core(/*answer_requests=*/true);
+  Engine::Options o;
+  o.core = core.factory();
+  auto created = Engine::create(c, std::move(o));
+  ASSERT_TRUE(created) << created.error().message;
+  std::unique_ptr<Engine> engine = std::move(created.value());
+  if (Status s = engine->start(); !s) {
+    EXPECT_NE(s.message().find(name), std::string::npos) << s.message();
+    return;
+  }
+  {
+    BlockingClient client(port, "TLSv1.3");
+    EXPECT_TRUE(client.connected());
+    const std::string request = options_request(1);
+    if (split) {  // two records, apart: the first half waits as partial input
+      EXPECT_TRUE(client.send(request.substr(0, 100)));
+      std::this_thread::sleep_for(50ms);
+      EXPECT_TRUE(client.send(request.substr(100)));
+    } else {
+      EXPECT_TRUE(client.send(request));
+    }
+    EXPECT_EQ(count(client.read_responses(1), "SIP/2.0 200 OK"), 1u);
+    ReactorStats s = total(*engine);
+    EXPECT_EQ(s.budget_closed, 0u) << name << " smaller than one quantum sheds everything";
+  }
+  engine->stop(0);
+  engine.reset();  // before the core driver it calls
+}
+
+TEST(EngineLimitsBudgetTest, WqMaxBelowOneQuantumIsRefusedOrHonoured) {
+  small_budget([](Config& c) { c.engine.wq_max = 4000; }, "sipring.wq_max", false);
+}
+
+TEST(EngineLimitsBudgetTest, RxPartialMaxBelowOneQuantumIsRefusedOrHonoured) {
+  small_budget([](Config& c) { c.engine.rx_partial_max = 4000; }, "sipring.rx_partial_max", true);
+}
+
 }  // namespace
 }  // namespace sipring
