@@ -45,6 +45,15 @@ const char* refuse_fragment(int64_t v) {
                            : nullptr;
 }
 
+const char* refuse_small_budget(int64_t v) {
+  // Reactors claim a shared budget in quanta of at least 4 KiB (engine/budget.h): below 64 KiB
+  // a few claims would exhaust it and even handshakes would be shed.
+  return v > 0 && v < 65536 ? "a process-wide budget below 64 KiB would not hold a few "
+                              "connections' bytes; write at least 65536, or 0 for the automatic "
+                              "size"
+                            : nullptr;
+}
+
 std::vector<ParamDef> build_registry() {
   using T = ParamType;
   using S = ParamSupport;
@@ -455,6 +464,7 @@ std::vector<ParamDef> build_registry() {
        .default_text = "0",
        .min = 0,
        .max = 2147483647,
+       .refuse_int = refuse_small_budget,
        .description = "Unsent bytes over all connections of the process; over it the connections "
                       "with the largest queues are closed first. 0 = 1/8 of the memory (or "
                       "cgroup limit), at most 2 GiB, stated at start (Kamailio's tcp_wq_max).",
@@ -484,6 +494,7 @@ std::vector<ParamDef> build_registry() {
        .default_text = "0",
        .min = 0,
        .max = 2147483647,
+       .refuse_int = refuse_small_budget,
        .description = "Bytes held by partial TLS records and SIP messages over all connections; "
                       "over it the largest holders are closed first. 0 = 1/16 of the memory, at "
                       "most 2 GiB, stated at start.",

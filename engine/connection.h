@@ -80,4 +80,12 @@ struct Connection {
   std::shared_ptr<const TlsContextSet> tls_set;
 };
 
+// Whether sipring, not the peer, stopped reading this connection (handoff backpressure, no free
+// receive buffer, low memory): the rest of a partial message may be waiting in the kernel, so
+// the message clock stands still (rearm_stopped_recvs moves it on by the pause). A pause the peer caused
+// by not reading its own replies (kConnTxPaused) does not stop the clock.
+inline bool reading_held_by_us(const Connection* c) noexcept {
+  return (c->flags & (kConnRecvPaused | kConnNeedRearm)) != 0 && (c->flags & kConnTxPaused) == 0;
+}
+
 }  // namespace sipring

@@ -223,6 +223,17 @@ Status Engine::start() {
                       "connection would be closed before reading from it ever paused",
                       cfg.source.c_str(), cfg.engine.conn_wq_hard_max, cfg.engine.conn_wq_max);
   }
+  // The registry refuses these in a config file; a Config built in code gets the same answer.
+  for (auto [name, value] : {std::pair<const char*, uint32_t>{"wq_max", cfg.engine.wq_max},
+                             {"rx_partial_max", cfg.engine.rx_partial_max}}) {
+    if (value > 0 && value < 65536) {
+      return make_error(Errc::kConfig,
+                        "%s: sipring.%s (%u) is below 64 KiB: a process-wide budget that small "
+                        "would not hold a few connections' bytes; write at least 65536, or 0 for "
+                        "the automatic size",
+                        cfg.source.c_str(), name, value);
+    }
+  }
   if (Status s = check_tls_library(cfg.tls.tls_force_run); !s) return s;
   if (TlsLibraryInfo lib = tls_library_info(); !lib.matches) {
     SIPRING_LOG(kLogWarn, "tls",

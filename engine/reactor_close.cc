@@ -187,7 +187,7 @@ uint64_t Reactor::open_deadline(const Connection* c) const noexcept {
   if (c->tx_since_ns != 0) {
     d = std::min<uint64_t>(d, c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * 1'000'000ull);
   }
-  if (c->rx_since_ns != 0) {
+  if (c->rx_since_ns != 0 && !reading_held_by_us(c)) {
     d = std::min<uint64_t>(d, c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
   }
   return d;
@@ -262,7 +262,7 @@ void Reactor::on_timer(uint32_t slot) {
         hard_close(c);  // nothing queued will be read: do not linger on it
         return;
       }
-      if (c->rx_since_ns != 0 &&
+      if (c->rx_since_ns != 0 && !reading_held_by_us(c) &&
           now_ns_ >= c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * ms) {
         counters_.message_timeouts.add();
         // A complete head gets its 400 (RFC 3261 §18.3 expects an answer when it can be
