@@ -90,6 +90,7 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
   constexpr uint32_t kSmallHolder = 8;
   const uint32_t reserve =
       static_cast<uint32_t>(uint64_t{conns_->capacity()} * cfg_->engine.source_reserve_percent / 100);
+  const uint32_t max_handshakes = cfg_->engine.max_handshakes;
   if (held >= shared_->max_per_source) {
     counters_.source_refused.add();
     what = "refusing a connection: its source is at its limit";
@@ -105,6 +106,15 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
     what = "refusing a connection: the table is in its reserve and this source holds many";
     snprintf(detail, sizeof(detail), "%u connections; %u of %u slots used (sipring.source_reserve_percent %u)",
              held, conns_->in_use(), conns_->capacity(), cfg_->engine.source_reserve_percent);
+  } else if (shaking >= kSmallHolder &&
+             handshakes_in_flight_ + max_handshakes * cfg_->engine.source_reserve_percent / 100 >=
+                 max_handshakes) {
+    // The same reserve for handshake slots: a few sources holding idle half-open handshakes
+    // must not keep every newcomer out until their handshake timeouts.
+    counters_.reserve_refused.add();
+    what = "refusing a connection: handshake slots are in their reserve and this source holds many";
+    snprintf(detail, sizeof(detail), "%u handshakes; %u of %u in progress (sipring.source_reserve_percent %u)",
+             shaking, handshakes_in_flight_, max_handshakes, cfg_->engine.source_reserve_percent);
   } else {
     return true;
   }

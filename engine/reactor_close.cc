@@ -57,6 +57,11 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
   // The core hears about every connection it saw, and about every client connection it asked
   // for (so a failed connect is never silent).
   if (c->flags & (kConnAnnounced | kConnClient)) emit_event(c, FrameKind::kClosed);
+  // A handshake that ends unfinished frees BoringSSL's state now (tens of KB, more while a
+  // large ClientHello or Certificate message is half received), not after the linger: what
+  // it still had to say (an alert) is already in the send queue. Never called from inside a
+  // BoringSSL callback, so nothing of the SSL object is in use.
+  if (prev == ConnState::kHandshake) c->tls.reset();
   mark_dirty(c);
 }
 
@@ -118,9 +123,11 @@ void Reactor::io_failed(Connection* c, const char* op, int res) {
     // nothing, or kept its window closed, for that long.
     counters_.send_timeouts.add();
     char detail[96];
-    snprintf(detail, sizeof(detail), "nothing acknowledged for %d ms (sipring.send_timeout_ms)",
+    snprintf(detail, sizeof(detail),
+             "nothing acknowledged, or the receive window kept shut, for %d ms "
+             "(sipring.send_timeout_ms, TCP_USER_TIMEOUT)",
              cfg_->engine.send_timeout_ms);
-    log_peer(kLogNotice, c, "peer reads nothing, connection aborted", detail);
+    log_peer(kLogNotice, c, "peer reads too little, connection aborted", detail);
     close_conn(c, CloseReason::kSendTimeout);
     return;
   }

@@ -230,6 +230,8 @@ bool Reactor::queue_raw(Connection* c, std::span<const uint8_t> bytes) {
     tx_grew(c, static_cast<uint32_t>(k));
     bytes = bytes.subspan(k);
   }
+  // Records the peer provokes (KeyUpdate answers, pings) pause reading like replies do.
+  if (c->state == ConnState::kOpen) pause_if_backlogged(c);
   mark_dirty(c);
   return true;
 }

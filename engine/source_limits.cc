@@ -18,24 +18,28 @@ uint64_t mix(uint64_t x) noexcept {
   return x;
 }
 
-// The source as one number: an IPv4 address, or the /64 prefix of an IPv6 one. IPv4 addresses
-// are offset by a constant so that they do not systematically equal prefixes such as
-// 2001:db8:100::/64; any remaining equality is one more collision the sketch tolerates.
-uint64_t source_of(const SockAddr& addr) noexcept {
-  constexpr uint64_t kIpv4 = 0x9e3779b97f4a7c15ull;
+// The source as one number and its family: an IPv4 address, or the /64 prefix of an IPv6 one.
+struct Source {
+  uint64_t value;
+  uint64_t family;  // kIpv4 or kIpv6, mixed in after the key (see slots_of)
+};
+constexpr uint64_t kIpv4 = 0x9e3779b97f4a7c15ull;
+constexpr uint64_t kIpv6 = 0xc2b2ae3d27d4eb4full;
+
+Source source_of(const SockAddr& addr) noexcept {
   if (addr.family() == AF_INET) {
-    return kIpv4 ^ reinterpret_cast<const sockaddr_in*>(addr.sa())->sin_addr.s_addr;
+    return {reinterpret_cast<const sockaddr_in*>(addr.sa())->sin_addr.s_addr, kIpv4};
   }
   const uint8_t* a = reinterpret_cast<const sockaddr_in6*>(addr.sa())->sin6_addr.s6_addr;
   static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (memcmp(a, kMapped, sizeof(kMapped)) == 0) {
     uint32_t v4;
     memcpy(&v4, a + 12, 4);
-    return kIpv4 ^ v4;
+    return {v4, kIpv4};
   }
   uint64_t prefix;
   memcpy(&prefix, a, 8);
-  return prefix;
+  return {prefix, kIpv6};
 }
 
 }  // namespace
@@ -46,10 +50,12 @@ SourceLimits::SourceLimits() : counters_(new std::atomic<uint32_t>[2 * 2 * kRow]
 }
 
 SourceLimits::Slots SourceLimits::slots_of(const SockAddr& addr) const noexcept {
-  const uint64_t s = source_of(addr);
+  // The family enters after the keyed mix: an IPv6 prefix and an IPv4 address with the same
+  // number share counters only by chance, never by a choice an attacker could make.
+  const Source s = source_of(addr);
   Slots out;
-  out.a = static_cast<uint16_t>(mix(s ^ key_a_) & (kRow - 1));
-  out.b = static_cast<uint16_t>(mix(s ^ key_b_) & (kRow - 1));
+  out.a = static_cast<uint16_t>(mix(mix(s.value ^ key_a_) ^ s.family) & (kRow - 1));
+  out.b = static_cast<uint16_t>(mix(mix(s.value ^ key_b_) ^ s.family) & (kRow - 1));
   return out;
 }
 

@@ -146,6 +146,30 @@ class HandshakeFloods(unittest.TestCase):
         at.assert_probe(p99_max_ms=250)
         d.stop()
 
+    def test_few_sources_holding_every_handshake_slot_leave_the_reserve_to_newcomers(self):
+        # Three addresses open more idle connections than all handshake slots (2 reactors x
+        # 40) and hold them until the handshake timeout; the reserve (source_reserve_percent,
+        # 10 % of each reactor's slots) keeps room for sources holding few handshakes, so the
+        # probe's fresh connections still get in.
+        hold_ms = 3000
+        d = a.start(self, {**BASE, ("sipring", "handshake_timeout_ms"): hold_ms,
+                           ("sipring", "max_handshakes"): 40})
+        at = a.Attack(self, d, "handshake_slot_reserve", fresh_every=0.25).start()
+        socks = open_flood(d.port, 3, 60)
+        time.sleep(2.0)  # the probe opens fresh connections while the slots are held
+        s = d.stats()
+        at.end()
+        close_times(socks, hold_ms / 1000.0 + 4)
+        at.settled()
+        at.report("3 sources x 60 idle connections against 2 x 40 handshake slots: "
+                  "handshakes_in_flight %s, reserve_refused %s, fresh probe connections %d"
+                  % (a.counter(s, "handshakes_in_flight", "-"),
+                     a.counter(s, "reserve_refused", "-"), at.probe_result["fresh"]))
+        self.assertGreaterEqual(a.counter(s, "reserve_refused"), 1)
+        self.assertGreaterEqual(at.probe_result["fresh"], 4, "fresh probe connections")
+        at.assert_probe(p99_max_ms=250)
+        d.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
