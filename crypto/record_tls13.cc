@@ -16,6 +16,7 @@ constexpr uint8_t kAlertBadRecordMac = 20;
 constexpr uint8_t kAlertRecordOverflow = 22;
 constexpr uint8_t kAlertIllegalParameter = 47;
 constexpr uint8_t kAlertDecodeError = 50;
+constexpr uint8_t kAlertInternalError = 80;
 
 constexpr uint8_t kTypeAlert = 21;
 constexpr uint8_t kTypeHandshake = 22;
@@ -157,41 +158,42 @@ bool Tls13RecordLayer::init(uint16_t cipher, std::span<const uint8_t> read_secre
   return read_.init(cipher, read_secret, read_seq) && write_.init(cipher, write_secret, write_seq);
 }
 
+Tls13RecordLayer::Open Tls13RecordLayer::fail(uint8_t* alert, uint8_t description,
+                                              const char* why) noexcept {
+  *alert = description;
+  error_ = why;
+  return Open::kError;
+}
+
 Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len,
                                               std::span<uint8_t>* plaintext, uint8_t* alert,
                                               bool* need_key_update_reply) noexcept {
   *alert = 0;
   size_t body = len - kHeaderLen;
+  // After the handshake every record is protected and says application_data outside (§5.1);
+  // change_cipher_spec is only tolerated before the peer's Finished.
   if (rec[0] != kTypeApplicationData) {
-    *alert = kAlertUnexpectedMessage;
-    return Open::kError;
+    return fail(alert, kAlertUnexpectedMessage, "unprotected record after the handshake");
   }
   if (body > kMaxCiphertext) {
-    *alert = kAlertRecordOverflow;
-    return Open::kError;
+    return fail(alert, kAlertRecordOverflow, "record longer than 2^14 + 256 bytes");
   }
   if (body < kTagLen + 1) {
-    *alert = kAlertDecodeError;
-    return Open::kError;
+    return fail(alert, kAlertDecodeError, "record shorter than its tag and content type");
   }
   size_t inner = 0;
   if (!read_.open(rec + kHeaderLen, body, rec, &inner)) {
-    *alert = kAlertBadRecordMac;
-    return Open::kError;
+    return fail(alert, kAlertBadRecordMac, "record failed authentication (bad record MAC)");
   }
   // Padding does not raise the limit: the whole TLSInnerPlaintext (content, type, zeros) is at
   // most 2^14 + 1 bytes (§5.4).
   if (inner > kMaxPlaintext + 1) {
-    *alert = kAlertRecordOverflow;
-    return Open::kError;
+    return fail(alert, kAlertRecordOverflow, "plaintext longer than 2^14 bytes");
   }
   uint8_t* p = rec + kHeaderLen;
   // Strip zero padding; the last non-zero byte is the real content type (§5.4).
   while (inner > 0 && p[inner - 1] == 0) inner--;
-  if (inner == 0) {
-    *alert = kAlertUnexpectedMessage;
-    return Open::kError;
-  }
+  if (inner == 0) return fail(alert, kAlertUnexpectedMessage, "record without a content type");
   uint8_t type = p[inner - 1];
   size_t n = inner - 1;
   switch (type) {
@@ -199,35 +201,38 @@ Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len,
       *plaintext = {p, n};
       return Open::kData;
     case kTypeAlert:
-      if (n != 2) {
-        *alert = kAlertDecodeError;
-        return Open::kError;
-      }
+      if (n != 2) return fail(alert, kAlertDecodeError, "malformed alert");
       if (p[1] == 0) return Open::kCloseNotify;
       if (p[1] == 90) return Open::kHandled;  // user_canceled: a close_notify follows
-      return Open::kError;                    // a fatal alert from the peer: nothing to send back
+      // Every other alert is fatal in TLS 1.3 (§6.2): nothing to send back.
+      peer_alert_ = p[1];
+      return fail(alert, 0, "the peer sent a fatal alert");
     case kTypeHandshake: {
-      // Only KeyUpdate may reach a TLS 1.3 server after the handshake, and it must end the
-      // record because the key changes right after it (§5.1).
-      if (n != 5 || p[0] != kHandshakeKeyUpdate || p[1] != 0 || p[2] != 0 || p[3] != 1) {
-        *alert = kAlertUnexpectedMessage;
-        return Open::kError;
+      // Only KeyUpdate may reach a TLS 1.3 server after the handshake (a client never sends
+      // NewSessionTicket, and sipring asks for no post-handshake authentication).
+      if (n == 0) return fail(alert, kAlertDecodeError, "empty handshake record");
+      if (p[0] != kHandshakeKeyUpdate) {
+        return fail(alert, kAlertUnexpectedMessage,
+                    "post-handshake message other than KeyUpdate");
+      }
+      // A KeyUpdate body is one byte, and the message must end its record because the key
+      // changes right after it (§5.1).
+      if (n < 5 || p[1] != 0 || p[2] != 0 || p[3] != 1) {
+        return fail(alert, kAlertDecodeError, "malformed KeyUpdate");
+      }
+      if (n > 5) {
+        return fail(alert, kAlertUnexpectedMessage, "KeyUpdate does not end its record");
       }
       if (p[4] > 1) {
-        *alert = kAlertIllegalParameter;
-        return Open::kError;
+        return fail(alert, kAlertIllegalParameter, "KeyUpdate request neither 0 nor 1");
       }
-      if (!read_.update()) {
-        *alert = 80;  // internal_error
-        return Open::kError;
-      }
+      if (!read_.update()) return fail(alert, kAlertInternalError, "KeyUpdate key derivation");
       key_updates_++;
-      if (p[4] == 1) *need_key_update_reply = true;
-      return Open::kHandled;
+      *need_key_update_reply = p[4] == 1;
+      return Open::kKeyUpdate;
     }
     default:
-      *alert = kAlertUnexpectedMessage;
-      return Open::kError;
+      return fail(alert, kAlertUnexpectedMessage, "unknown content type");
   }
 }
 

@@ -5,6 +5,8 @@
 // (two AEAD contexts and two secrets), and every record is decrypted where the kernel put it
 // and encrypted where it will be sent from, with no copy into or out of BoringSSL's buffers.
 // KeyUpdate (§4.6.3) is handled here; any other post-handshake message is an error for a server.
+// Every refused record comes with the alert RFC 8446 §5 and §6 name for it and a reason for the
+// log, so the caller can tell the peer and the operator why the connection ends.
 #pragma once
 
 #include <openssl/aead.h>
@@ -72,15 +74,25 @@ class Tls13RecordLayer {
 
   enum class Open : uint8_t {
     kData,         // *plaintext holds application data (may be empty)
-    kHandled,      // a record we consumed ourselves (KeyUpdate); nothing to deliver
+    kKeyUpdate,    // a KeyUpdate, requested or not: the read key moved on; nothing to deliver
+    kHandled,      // a record we consumed ourselves (user_canceled); nothing to deliver
     kCloseNotify,  // the peer closed its side cleanly
-    kError,        // bad record: send *alert (if non-zero) and close
+    kError,        // bad record: send *alert as a fatal alert (if non-zero) and close
   };
   // Opens the complete record at rec[0..len) (header included) in place.
-  // `*need_key_update_reply` is set when the peer asked us to update our write key: the caller
-  // must then seal_key_update() before sending anything else.
+  // `*need_key_update_reply` is set (with kKeyUpdate) when the peer asked us to update our write
+  // key: the caller must then seal_key_update() before sending anything else.
+  // On kError, *alert is the alert to send: bad_record_mac (20) when decryption fails,
+  // decode_error (50) for a malformed record or message, unexpected_message (10) for a record or
+  // post-handshake message a server never accepts, record_overflow (22), illegal_parameter (47)
+  // for a KeyUpdate that is neither 0 nor 1; 0 when the peer sent a fatal alert itself (nothing
+  // goes back). error() then says why, and peer_alert() names the peer's alert.
   Open open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext, uint8_t* alert,
             bool* need_key_update_reply) noexcept;
+  // Why the last open() returned kError (static storage), "" before any error.
+  const char* error() const { return error_; }
+  // The description of the fatal alert the peer sent (open() returned kError, *alert == 0).
+  uint8_t peer_alert() const { return peer_alert_; }
 
   // Seals the application data at rec[kHeaderLen .. kHeaderLen+len) in place, writing the header
   // before it and type+tag after it. Returns the record length (len + kOverhead) or 0.
@@ -92,12 +104,17 @@ class Tls13RecordLayer {
   size_t seal_alert(uint8_t* rec, uint8_t level, uint8_t description) noexcept;
 
   uint16_t cipher() const { return cipher_; }
+  // KeyUpdates received, requested or not.
   uint64_t key_updates() const { return key_updates_; }
 
  private:
+  Open fail(uint8_t* alert, uint8_t description, const char* why) noexcept;
+
   Tls13Direction read_;
   Tls13Direction write_;
+  const char* error_ = "";
   uint16_t cipher_ = 0;
+  uint8_t peer_alert_ = 0;
   uint32_t key_updates_ = 0;
 };
 

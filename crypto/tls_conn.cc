@@ -147,12 +147,17 @@ TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaint
     switch (r13_->open(rec, len, plaintext, alert, key_update_reply)) {
       case Tls13RecordLayer::Open::kData:
         return Open::kData;
+      case Tls13RecordLayer::Open::kKeyUpdate:
+        return Open::kKeyUpdate;
       case Tls13RecordLayer::Open::kHandled:
         return Open::kHandled;
       case Tls13RecordLayer::Open::kCloseNotify:
         return Open::kCloseNotify;
       case Tls13RecordLayer::Open::kError:
-        failure_ = *alert == 20 ? "bad record MAC" : "bad TLS 1.3 record";
+        // The peer's own alert by name (static strings), else what was wrong with the record.
+        failure_ = *alert == 0 && r13_->peer_alert() != 0
+                       ? SSL_alert_desc_string_long(r13_->peer_alert())
+                       : r13_->error();
         return Open::kError;
     }
   }
@@ -170,6 +175,16 @@ TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaint
     case bssl::OpenRecordResult::kIncompleteRecord:
     case bssl::OpenRecordResult::kError:
       break;
+  }
+  // OpenRecord refuses an authenticated handshake record with unexpected_message. After a TLS
+  // 1.2 handshake a client sends one only to renegotiate (RFC 5746), which sipring never does:
+  // answer no_renegotiation, the alert RFC 5246 §7.2.2 defines for it, at the fatal level as
+  // BoringSSL's own SSL_read does for servers, since the connection ends here.
+  if (*alert == SSL_AD_UNEXPECTED_MESSAGE && rec[0] == SSL3_RT_HANDSHAKE) {
+    ERR_clear_error();
+    *alert = SSL_AD_NO_RENEGOTIATION;
+    failure_ = "renegotiation attempt (handshake message after the handshake)";
+    return Open::kError;
   }
   failure_ = reason_from_queue("bad TLS 1.2 record");
   return Open::kError;
@@ -194,6 +209,25 @@ bool TlsConn::seal_key_update(ByteSink& out) noexcept {
   uint8_t rec[Tls13RecordLayer::kOverhead + 5];
   size_t n = r13_->seal_key_update(rec);
   return n != 0 && out.write({rec, n});
+}
+
+bool TlsConn::send_fatal_alert(uint8_t description, ByteSink& out) noexcept {
+  bool written = false;
+  if (mode_ == Mode::kDirect13) {
+    uint8_t rec[Tls13RecordLayer::kOverhead + 2];
+    size_t n = r13_->seal_alert(rec, SSL3_AL_FATAL, description);
+    written = n != 0 && out.write({rec, n});
+  } else if (mode_ == Mode::kDirect12 && ssl_ && io_) {
+    // BoringSSL seals the alert under the current write key and sequence (SealRecord keeps both
+    // in the SSL) and writes it through the connection's BIO to `out`.
+    io_->out = &out;
+    written = SSL_send_fatal_alert(ssl_.get(), description) > 0;
+    ERR_clear_error();
+  } else {
+    return false;
+  }
+  mode_ = Mode::kFailed;
+  return written;
 }
 
 void TlsConn::feed(std::span<const uint8_t> in) noexcept {

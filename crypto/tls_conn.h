@@ -25,9 +25,10 @@ namespace sipring {
 
 class TlsConn {
  public:
+  // kFailed: the handshake failed, or a fatal alert was sent (send_fatal_alert()).
   enum class Mode : uint8_t { kHandshake, kDirect13, kDirect12, kBuffered, kFailed };
   enum class Step : uint8_t { kNeedMore, kDone, kFailed };
-  enum class Open : uint8_t { kData, kHandled, kCloseNotify, kError };
+  enum class Open : uint8_t { kData, kKeyUpdate, kHandled, kCloseNotify, kError };
   enum class Read : uint8_t { kData, kNeedMore, kCloseNotify, kError };
 
   // A server connection on `ctx` (which must outlive the handshake). nullptr on allocation failure.
@@ -49,14 +50,24 @@ class TlsConn {
   size_t record_prefix() const noexcept { return prefix_; }
   size_t record_suffix_max() const noexcept { return suffix_max_; }
   // Opens the complete record rec[0..len) in place. On kData, *plaintext points into rec.
-  // *key_update_reply is set when the peer requested a KeyUpdate: the caller seals what it has
-  // staged, then calls seal_key_update() before sealing anything else.
+  // kKeyUpdate: the peer sent a TLS 1.3 KeyUpdate; *key_update_reply is set when it requested
+  // ours: the caller seals what it has staged, then calls seal_key_update() before sealing
+  // anything else. kHandled: a record with nothing to deliver (e.g. a warning alert).
+  // kError: failure_reason() says why, and *alert is the alert RFC 8446 §6 / RFC 5246 §7.2 name
+  // for it (bad_record_mac, decode_error, unexpected_message, record_overflow, ...; for TLS 1.2
+  // a renegotiation attempt gets no_renegotiation, as BoringSSL's own servers answer it), to be
+  // sent with send_fatal_alert(); 0 when the peer ended the connection with its own fatal alert.
   Open open(uint8_t* rec, size_t len, std::span<uint8_t>* plaintext, uint8_t* alert,
             bool* key_update_reply) noexcept;
   // Seals the plaintext at rec[prefix .. prefix+len) in place; returns the record length or 0.
   size_t seal(uint8_t* rec, size_t len) noexcept;
   // Appends our KeyUpdate answer to `out`. TLS 1.3 direct mode only.
   bool seal_key_update(ByteSink& out) noexcept;
+  // Appends a fatal alert with `description` to `out`, protected like any record of the
+  // connection, after what is already queued. The connection is then failed: nothing more is
+  // sealed or opened, and close_notify() writes nothing (RFC 8446 §6.2: a fatal alert ends the
+  // connection). Direct modes only; false if no alert could be written.
+  bool send_fatal_alert(uint8_t description, ByteSink& out) noexcept;
 
   // --- Buffered mode (kBuffered) ---
   // Hands received ciphertext to BoringSSL; then call read() until it returns kNeedMore.

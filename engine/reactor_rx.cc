@@ -3,6 +3,7 @@
 // record) no byte is copied: the frame points into the buffer the kernel filled. Copies happen
 // only for a record split across receives (rx_partial) or a message split across records
 // (msg_asm), and both are counted.
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cerrno>
@@ -254,10 +255,10 @@ void Reactor::open_record(Connection* c, Block* blk, uint8_t* rec, size_t len) {
       counters_.records_in.add();
       if (!pt.empty()) deliver(c, blk, pt);
       return;
-    case TlsConn::Open::kHandled:
+    case TlsConn::Open::kKeyUpdate:
       counters_.records_in.add();
+      counters_.key_updates.add();  // every KeyUpdate, requested or not
       if (key_update) {
-        counters_.key_updates.add();
         log_peer(cfg_->tls.tls_debug, c, "TLS 1.3 KeyUpdate requested by the peer", "");
         // Everything staged so far was meant for the old key: seal it first.
         seal_open_record(c);
@@ -269,11 +270,27 @@ void Reactor::open_record(Connection* c, Block* blk, uint8_t* rec, size_t len) {
         mark_dirty(c);
       }
       return;
+    case TlsConn::Open::kHandled:
+      counters_.records_in.add();
+      return;
     case TlsConn::Open::kCloseNotify:
       close_conn(c, CloseReason::kPeerClosed);
       return;
     case TlsConn::Open::kError:
-      log_peer(cfg_->tls.tls_log, c, "bad TLS record", c->tls->failure_reason());
+      // One log line with the reason; the peer hears it as a fatal alert (RFC 8446 §6, RFC 5246
+      // §7.2), queued after what was staged, instead of a bare close.
+      if (alert == 0) {
+        log_peer(cfg_->tls.tls_log, c, "TLS connection ended by the peer's fatal alert",
+                 c->tls->failure_reason());
+      } else {
+        char detail[160];
+        snprintf(detail, sizeof(detail), "%s; sent fatal alert %s", c->tls->failure_reason(),
+                 SSL_alert_desc_string_long(alert));
+        log_peer(cfg_->tls.tls_log, c, "bad TLS record", detail);
+        ConnSink sink(this, c);
+        c->tls->send_fatal_alert(alert, sink);
+        mark_dirty(c);
+      }
       close_conn(c, CloseReason::kTlsError);
       return;
   }

@@ -88,13 +88,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check(pt.size() == sent.size() &&
               (sent.empty() || memcmp(pt.data(), sent.data(), sent.size()) == 0));
       }
+    } else if (r == Tls13RecordLayer::Open::kKeyUpdate) {
+      // Every KeyUpdate is counted, requested or not.
+      check(ours.key_updates() == updates + 1);
+      // The fuzzer sealed a KeyUpdate: the peer moves to its next write key, as a real peer
+      // does right after sending one (seal_key_update does that; its record is not sent).
+      std::vector<uint8_t> scratch(5 + Tls13RecordLayer::kOverhead + 5);
+      check(peer.seal_key_update(scratch.data()) != 0);
     } else if (r == Tls13RecordLayer::Open::kHandled) {
-      if (ours.key_updates() != updates) {
-        // The fuzzer sealed a KeyUpdate: the peer moves to its next write key, as a real peer
-        // does right after sending one (seal_key_update does that; its record is not sent).
-        std::vector<uint8_t> scratch(5 + Tls13RecordLayer::kOverhead + 5);
-        check(peer.seal_key_update(scratch.data()) != 0);
-      }
+      check(ours.key_updates() == updates);
     } else {
       return 0;  // kError or kCloseNotify: the connection ends
     }
@@ -103,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(n == 5 + Tls13RecordLayer::kOverhead);
       std::span<uint8_t> p2;
       bool r2 = false;
-      check(peer.open(rec.data(), n, &p2, &alert, &r2) == Tls13RecordLayer::Open::kHandled);
+      check(peer.open(rec.data(), n, &p2, &alert, &r2) == Tls13RecordLayer::Open::kKeyUpdate);
     }
   }
   return 0;

@@ -270,6 +270,22 @@ TEST_F(EngineInlineTest, KeyUpdateFromTheClientIsAnsweredAndTrafficContinues) {
   EXPECT_EQ(s.messages_in, 3u);
 }
 
+// Issue 8 part 5: key_updates counts every KeyUpdate received, not only those asking for ours.
+TEST_F(EngineInlineTest, KeyUpdateNotRequestedIsCountedToo) {
+  BlockingClient c(port_, "TLSv1.3");
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(SSL_key_update(c.ssl(), SSL_KEY_UPDATE_NOT_REQUESTED));
+  ASSERT_TRUE(c.send(options_request(1)));
+  c.read_responses(1);
+  ASSERT_TRUE(SSL_key_update(c.ssl(), SSL_KEY_UPDATE_REQUESTED));
+  ASSERT_TRUE(c.send(options_request(2)));
+  std::string got = c.read_responses(2);
+  EXPECT_NE(got.find("Call-ID: call-2@test"), std::string::npos) << got;
+  ReactorStats s = total(*engine_);
+  EXPECT_EQ(s.key_updates, 2u);
+  EXPECT_EQ(s.messages_in, 2u);
+}
+
 // stop(grace): "waiting at most grace_ms before closing the rest hard". A client that keeps its
 // connection open must not hold stop() much longer than the grace time.
 class EngineStopTest : public EngineInlineTest, public ::testing::WithParamInterface<int> {};

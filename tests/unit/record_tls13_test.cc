@@ -74,6 +74,113 @@ std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Both ends of a record stream from given secrets: KeyUpdate counting and alert codes.
+
+// The write direction of a peer whose records a Tls13RecordLayer reads (its read secret).
+class PeerWriter {
+ public:
+  explicit PeerWriter(Tls13RecordLayer* reader) {
+    uint8_t read_secret[32], write_secret[32];
+    for (int i = 0; i < 32; i++) {
+      read_secret[i] = static_cast<uint8_t>(i);
+      write_secret[i] = static_cast<uint8_t>(0x80 + i);
+    }
+    EXPECT_TRUE(reader->init(0x1301, {read_secret, 32}, 0, {write_secret, 32}, 0));
+    EXPECT_TRUE(dir_.init(0x1301, {read_secret, 32}, 0));
+  }
+  // A protected record with inner `content` and inner type `type`.
+  std::vector<uint8_t> record(std::span<const uint8_t> content, uint8_t type) {
+    const size_t body = content.size() + 1 + Tls13RecordLayer::kTagLen;
+    std::vector<uint8_t> rec(5 + body);
+    rec[0] = 23;
+    rec[1] = rec[2] = 3;
+    rec[3] = static_cast<uint8_t>(body >> 8);
+    rec[4] = static_cast<uint8_t>(body);
+    if (!content.empty()) memcpy(rec.data() + 5, content.data(), content.size());
+    EXPECT_EQ(dir_.seal(rec.data() + 5, content.size(), type, rec.data()), body);
+    return rec;
+  }
+  // A KeyUpdate record, after which the peer writes under its next key.
+  std::vector<uint8_t> key_update(uint8_t request) {
+    const uint8_t msg[5] = {24, 0, 0, 1, request};
+    std::vector<uint8_t> rec = record(msg, 22);
+    EXPECT_TRUE(dir_.update());
+    return rec;
+  }
+
+ private:
+  Tls13Direction dir_;
+};
+
+// Part 5 of issue 8: every KeyUpdate counts, whether or not it asks for ours.
+TEST(Tls13RecordLayerTest, EveryKeyUpdateIsCountedRequestedOrNot) {
+  Tls13RecordLayer ours;
+  PeerWriter peer(&ours);
+  std::span<uint8_t> pt;
+  uint8_t alert = 0xff;
+  for (uint8_t request : {uint8_t{0}, uint8_t{0}, uint8_t{1}, uint8_t{0}}) {
+    SCOPED_TRACE(int(request));
+    std::vector<uint8_t> rec = peer.key_update(request);
+    bool reply = request == 0;  // set from the message, not left as it was
+    EXPECT_EQ(ours.open(rec.data(), rec.size(), &pt, &alert, &reply),
+              Tls13RecordLayer::Open::kKeyUpdate);
+    EXPECT_EQ(alert, 0);
+    EXPECT_EQ(reply, request == 1);
+  }
+  EXPECT_EQ(ours.key_updates(), 4u);
+  // Data under the peer's latest key opens.
+  std::vector<uint8_t> rec = peer.record(as_bytes("abc"), 23);
+  bool reply = false;
+  ASSERT_EQ(ours.open(rec.data(), rec.size(), &pt, &alert, &reply), Tls13RecordLayer::Open::kData);
+  EXPECT_EQ(as_string(pt), "abc");
+}
+
+TEST(Tls13RecordLayerTest, KeyUpdateWithABadRequestValueIsIllegalParameterAndNotCounted) {
+  Tls13RecordLayer ours;
+  PeerWriter peer(&ours);
+  std::vector<uint8_t> rec = peer.key_update(2);
+  std::span<uint8_t> pt;
+  uint8_t alert = 0;
+  bool reply = false;
+  EXPECT_EQ(ours.open(rec.data(), rec.size(), &pt, &alert, &reply), Tls13RecordLayer::Open::kError);
+  EXPECT_EQ(alert, kIllegalParameter);
+  EXPECT_STREQ(ours.error(), "KeyUpdate request neither 0 nor 1");
+  EXPECT_EQ(ours.key_updates(), 0u);
+  EXPECT_FALSE(reply);
+}
+
+TEST(Tls13RecordLayerTest, EachRefusalNamesItsAlert) {
+  struct Case {
+    std::vector<uint8_t> inner;  // content, then the type byte seal() appends
+    uint8_t type;
+    uint8_t alert;
+  };
+  const Case cases[] = {
+      {{1, 0, 0, 0}, 22, kUnexpectedMessage},           // ClientHello (renegotiation attempt)
+      {{4, 0, 0, 1, 0}, 22, kUnexpectedMessage},        // NewSessionTicket from a client
+      {{24, 0, 0, 1, 0, 0}, 22, kUnexpectedMessage},    // data after a KeyUpdate
+      {{24, 0, 1, 0, 0}, 22, kDecodeError},             // wrong KeyUpdate length
+      {{}, 22, kDecodeError},                           // empty handshake record
+      {{2}, 21, kDecodeError},                          // one-byte alert
+      {{1, 2, 3}, 20, kUnexpectedMessage},              // change_cipher_spec after the handshake
+      {{1, 2, 3}, 99, kUnexpectedMessage},              // unknown content type
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(c.inner) + " type " + std::to_string(c.type));
+    Tls13RecordLayer ours;
+    PeerWriter peer(&ours);
+    std::vector<uint8_t> rec = peer.record(c.inner, c.type);
+    std::span<uint8_t> pt;
+    uint8_t alert = 0;
+    bool reply = false;
+    EXPECT_EQ(ours.open(rec.data(), rec.size(), &pt, &alert, &reply),
+              Tls13RecordLayer::Open::kError);
+    EXPECT_EQ(alert, c.alert);
+    EXPECT_STRNE(ours.error(), "");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // One direction, without a handshake.
 
 // RFC 8448 §3 (simple 1-RTT handshake): the server's application data record, its second record
@@ -364,7 +471,7 @@ TEST_P(RecordTls13Test, KeyUpdateRequestedIsAnsweredAndTrafficContinues) {
     ASSERT_TRUE(SSL_key_update(client_->ssl(), SSL_KEY_UPDATE_REQUESTED));
     auto got = client_sends("after client update " + std::to_string(round));
     ASSERT_EQ(got.size(), 2u);  // KeyUpdate, then data under the new key
-    EXPECT_EQ(got[0].result, TlsConn::Open::kHandled);
+    EXPECT_EQ(got[0].result, TlsConn::Open::kKeyUpdate);
     EXPECT_TRUE(got[0].key_update);
     EXPECT_EQ(got[1].result, TlsConn::Open::kData) << int(got[1].alert);
     EXPECT_FALSE(got[1].key_update);
@@ -393,7 +500,7 @@ TEST_P(RecordTls13Test, KeyUpdateNotRequestedNeedsNoReply) {
   ASSERT_TRUE(SSL_key_update(client_->ssl(), SSL_KEY_UPDATE_NOT_REQUESTED));
   auto got = client_sends("new client key");
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].result, TlsConn::Open::kHandled);
+  EXPECT_EQ(got[0].result, TlsConn::Open::kKeyUpdate);  // counted, though nothing to answer
   EXPECT_FALSE(got[0].key_update);
   EXPECT_EQ(got[1].result, TlsConn::Open::kData);
   EXPECT_EQ(got[1].plaintext, "new client key");
@@ -408,7 +515,7 @@ TEST_P(RecordTls13Test, KeyUpdateFlushedWithoutDataIsHandled) {
   ASSERT_TRUE(SSL_key_update(client_->ssl(), SSL_KEY_UPDATE_REQUESTED));
   auto got = client_sends("");  // an empty SSL_write flushes the KeyUpdate alone
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].result, TlsConn::Open::kHandled);
+  EXPECT_EQ(got[0].result, TlsConn::Open::kKeyUpdate);
   EXPECT_TRUE(got[0].key_update);
   VectorSink sink;
   ASSERT_TRUE(server_->seal_key_update(sink));
@@ -553,6 +660,48 @@ TEST_P(RecordTls13Test, MalformedKeyUpdatesAreRejected) {
   o = open(forge_record(*peer, two, 22));
   EXPECT_EQ(o.result, TlsConn::Open::kError);
   EXPECT_EQ(o.alert, kUnexpectedMessage);
+}
+
+TEST_P(RecordTls13Test, MalformedKeyUpdateLengthsAreDecodeErrors) {
+  auto peer = forge();
+  const uint8_t long_body[6] = {24, 0, 0, 2, 0, 0};  // a KeyUpdate body is one byte
+  Opened o = open(forge_record(*peer, long_body, 22));
+  EXPECT_EQ(o.result, TlsConn::Open::kError);
+  EXPECT_EQ(o.alert, kDecodeError);
+  EXPECT_STREQ(server_->failure_reason(), "malformed KeyUpdate");
+}
+
+TEST_P(RecordTls13Test, FragmentedKeyUpdateIsADecodeError) {
+  auto peer = forge();
+  const uint8_t head[3] = {24, 0, 0};  // sipring does not reassemble handshake messages
+  Opened o = open(forge_record(*peer, head, 22));
+  EXPECT_EQ(o.result, TlsConn::Open::kError);
+  EXPECT_EQ(o.alert, kDecodeError);
+}
+
+TEST_P(RecordTls13Test, PostHandshakeClientHelloIsUnexpectedMessage) {
+  auto peer = forge();
+  const uint8_t client_hello[8] = {1, 0, 0, 4, 3, 3, 0, 0};
+  Opened o = open(forge_record(*peer, client_hello, 22));
+  EXPECT_EQ(o.result, TlsConn::Open::kError);
+  EXPECT_EQ(o.alert, kUnexpectedMessage);
+  EXPECT_STREQ(server_->failure_reason(), "post-handshake message other than KeyUpdate");
+}
+
+TEST_P(RecordTls13Test, PeersFatalAlertIsNamedAndNotAnswered) {
+  auto peer = forge();
+  const uint8_t bad_certificate[2] = {2, 42};
+  Opened o = open(forge_record(*peer, bad_certificate, 21));
+  EXPECT_EQ(o.result, TlsConn::Open::kError);
+  EXPECT_EQ(o.alert, 0);
+  EXPECT_STREQ(server_->failure_reason(), SSL_alert_desc_string_long(42));
+}
+
+TEST_P(RecordTls13Test, BadRecordMacIsExplained) {
+  std::vector<uint8_t> wire = client_->write(as_bytes("x"));
+  wire[6] ^= 1;
+  EXPECT_EQ(open(wire).alert, kBadRecordMac);
+  EXPECT_STREQ(server_->failure_reason(), "record failed authentication (bad record MAC)");
 }
 
 TEST_P(RecordTls13Test, UnknownInnerContentTypeIsUnexpectedMessage) {

@@ -241,6 +241,35 @@ TEST_P(TlsConnDirectTest, FlippedTagByteIsBadRecordMac) {
   EXPECT_EQ(alert, kAlertBadRecordMac);
 }
 
+// The engine sends the alert open() names instead of closing silently; the client must read it
+// as that alert, and nothing may follow it (no close_notify, no data).
+TEST_P(TlsConnDirectTest, BadRecordMacAlertReachesTheClientAndEndsTheConnection) {
+  std::vector<uint8_t> wire = p_.client->write(as_bytes(sip_message(3)));
+  wire[wire.size() / 2] ^= 0x01;
+  std::span<uint8_t> pt;
+  uint8_t alert = 0;
+  bool ku = false;
+  ASSERT_EQ(p_.server->open(wire.data(), wire.size(), &pt, &alert, &ku), TlsConn::Open::kError);
+  ASSERT_EQ(alert, kAlertBadRecordMac);
+  VectorSink sink;
+  ASSERT_TRUE(p_.server->send_fatal_alert(alert, sink));
+  ASSERT_EQ(split_records(sink.bytes).size(), 1u);
+  EXPECT_EQ(p_.server->mode(), TlsConn::Mode::kFailed);
+  p_.client->give(sink.bytes);
+  uint8_t buf[64];
+  ERR_clear_error();
+  int r = SSL_read(p_.client->ssl(), buf, sizeof(buf));
+  EXPECT_EQ(SSL_get_error(p_.client->ssl(), r), SSL_ERROR_SSL);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_last_error()), SSL_AD_REASON_OFFSET + kAlertBadRecordMac);
+  ERR_clear_error();
+  VectorSink after;
+  EXPECT_FALSE(p_.server->close_notify(after));
+  EXPECT_FALSE(p_.server->send_fatal_alert(kAlertBadRecordMac, after));
+  EXPECT_TRUE(after.bytes.empty());
+  std::vector<uint8_t> rec(64);
+  EXPECT_EQ(p_.server->seal(rec.data(), 1), 0u);
+}
+
 TEST_P(TlsConnDirectTest, TruncatedRecordIsAnError) {
   std::vector<uint8_t> wire = p_.client->write(pattern(1000, 3));
   ASSERT_EQ(split_records(wire).size(), 1u);
