@@ -40,9 +40,9 @@ Status apply_versions(SSL_CTX* ctx, const std::string& method) {
 }
 
 Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
-  if (list.empty()) return Status::ok();
   // Strict: an unknown cipher name is an operator error, not something to skip silently.
-  if (!SSL_CTX_set_strict_cipher_list(ctx, list.c_str())) {
+  const char* text = list.empty() ? kDefaultCipherList : list.c_str();
+  if (!SSL_CTX_set_strict_cipher_list(ctx, text)) {
     return make_error(Errc::kConfig,
                       "tls.cipher_list \"%s\" is not a valid BoringSSL cipher list (%s); TLS 1.3 "
                       "suites are not configurable and stay enabled",
@@ -68,6 +68,42 @@ Status use_certificate_and_key(SSL_CTX* c, const std::string& certificate, const
 }
 
 }  // namespace
+
+const char kDefaultCipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::string weak_cipher_suites(const SSL_CTX* ctx) {
+  std::string out;
+  const STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx);
+  for (size_t i = 0; list != nullptr && i < sk_SSL_CIPHER_num(list); i++) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(list, i);
+    std::string why;
+    auto add = [&why](const char* w) {
+      if (!why.empty()) why += ", ";
+      why += w;
+    };
+    if (SSL_CIPHER_get_cipher_nid(cipher) == NID_des_ede3_cbc) add("3DES");
+    if (!SSL_CIPHER_is_aead(cipher)) add(SSL_CIPHER_is_block_cipher(cipher) ? "CBC" : "not AEAD");
+    switch (SSL_CIPHER_get_kx_nid(cipher)) {
+      case NID_kx_ecdhe:
+      case NID_kx_any:  // TLS 1.3: always (EC)DHE
+        break;
+      case NID_kx_rsa:
+        add("RSA key exchange");
+        break;
+      default:
+        add("no ECDHE");
+        break;
+    }
+    if (why.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += SSL_CIPHER_get_name(cipher);
+    out += " (" + why + ")";
+  }
+  return out;
+}
 
 Result<VersionRange> parse_tls_method(const std::string& method) {
   struct Name {
@@ -104,6 +140,9 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
   SSL_CTX* c = ctx.get();
   if (Status s = apply_versions(c, params.tls_method); !s) return s;
   if (Status s = apply_ciphers(c, params.cipher_list); !s) return s;
+  // The server's order wins: the list is ordered best first, and a client's preference must not
+  // pick a weaker suite that both sides support.
+  SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (Status s =
           use_certificate_and_key(c, params.certificate, key_file, params.private_key_password);
       !s) {
@@ -125,6 +164,9 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
   // session cache means no lock and no per-session memory on the server.
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(c, 1);
+  // No ticket outlives the key that seals it (see kTls13SessionLifetimeSeconds).
+  SSL_CTX_set_timeout(c, kTls12SessionLifetimeSeconds);
+  SSL_CTX_set_session_psk_dhe_timeout(c, kTls13SessionLifetimeSeconds);
   if (tickets != nullptr) tickets->attach(c);
   // ssl_max_send_fragment: BoringSSL's own records (handshake flights, TLS 1.2 alerts); the
   // engine applies the same limit to the records it seals itself.

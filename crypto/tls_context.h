@@ -5,6 +5,7 @@
 
 #include <openssl/base.h>
 
+#include <cstdint>
 #include <string>
 
 #include "sipring/config.h"
@@ -21,14 +22,35 @@ struct VersionRange {
 };
 Result<VersionRange> parse_tls_method(const std::string& method);
 
+// The TLS 1.2 suites used when tls.cipher_list is unset, best first, for ECDSA and RSA
+// certificates alike: ECDHE with AES-GCM (the suites RFC 9325 §4.2 recommends), then ECDHE with
+// ChaCha20-Poly1305 (RFC 7905, for peers without AES hardware). Forward secrecy and AEAD only,
+// as RFC 9325 §4.1 asks: no RSA key exchange (no forward secrecy; ROBOT), no CBC (Lucky13), no
+// 3DES (SWEET32). TLS 1.3 suites are BoringSSL's, all AEAD with (EC)DHE.
+extern const char kDefaultCipherList[];
+
+// Session lifetimes servers put in their tickets and enforce on resumption (RFC 9325 §3.4: at
+// most half the validity of the key that seals them). A ticket key is current for 12 hours and
+// still opens tickets for 12 more (TicketKeys, rotated by the sipring daemon every 12 hours),
+// so a 12-hour TLS 1.3 ticket is always honoured for its whole lifetime (BoringSSL: 2 days). A
+// TLS 1.2 resumption has no fresh key exchange, so it keeps BoringSSL's 2 hours.
+inline constexpr uint32_t kTls12SessionLifetimeSeconds = 2 * 3600;
+inline constexpr uint32_t kTls13SessionLifetimeSeconds = 12 * 3600;
+
+// The suites in `ctx`'s TLS 1.2 list that RFC 9325 advises against, by OpenSSL name, each with
+// why: "DES-CBC3-SHA (3DES, CBC, RSA key exchange), AES128-GCM-SHA256 (RSA key exchange)".
+// Empty when every suite is ECDHE with an AEAD (the default list).
+std::string weak_cipher_suites(const SSL_CTX* ctx);
+
 // A server context: certificate chain and key (the same PEM file may hold both), versions,
-// TLS 1.2 cipher list, X25519/P-256 key exchange, stateless session tickets sealed with
-// `tickets` (shared by all reactors; must outlive the context), no server-side session cache.
+// TLS 1.2 cipher list (kDefaultCipherList unless set) in the server's order, X25519/P-256 key
+// exchange, stateless session tickets sealed with `tickets` (shared by all reactors; must
+// outlive the context) and limited to the lifetimes above, no server-side session cache.
 Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, TicketKeys* tickets);
 
 struct ClientTlsOptions {
   std::string tls_method = "TLSv1.2+";
-  std::string cipher_list;  // TLS 1.2 only; empty = BoringSSL default
+  std::string cipher_list;  // TLS 1.2 only; empty = kDefaultCipherList
   bool verify = false;      // verify the server's chain (and name); fails with no CA at all
   std::string ca_file;      // trusted CAs
   std::string ca_path;

@@ -148,8 +148,12 @@ std::vector<ParamDef> build_registry() {
       {.module = "tls",
        .name = "cipher_list",
        .type = T::kString,
-       .description = "TLS 1.2 cipher list in OpenSSL syntax (e.g. \"HIGH\"); unset = BoringSSL's "
-                      "defaults. TLS 1.3 suites are fixed by BoringSSL.",
+       .description = "TLS 1.2 cipher suites in OpenSSL syntax, best first: the server's order "
+                      "always wins. Unset = RFC 9325's: ECDHE (ECDSA or RSA certificate) with "
+                      "AES128-GCM, AES256-GCM, CHACHA20-POLY1305; forward secrecy and AEAD only. "
+                      "A list enabling weaker suites (CBC, 3DES, RSA key exchange) is accepted "
+                      "with a warning at start naming them. TLS 1.3 suites are fixed by "
+                      "BoringSSL (all AEAD).",
        .field = [](Config& c) -> ParamField { return &c.tls.cipher_list; }},
       {.module = "tls",
        .name = "send_timeout",

@@ -58,6 +58,17 @@ Error in_domain(const TlsDomain& d, const Error& e) {
   return Error{e.code, "TLS domain " + d.name() + " (" + d.where + "): " + e.message};
 }
 
+// An operator may widen cipher_list beyond the RFC 9325 default; say once per build (start,
+// tls.reload) which suites that enabled and why each is weak.
+void warn_weak_ciphers(const TlsDomain& d, const TlsParams& p, const SSL_CTX* ctx) {
+  std::string weak = weak_cipher_suites(ctx);
+  if (weak.empty()) return;
+  log_line(kLogWarn, "tls",
+           "TLS domain %s (%s): cipher_list \"%s\" enables TLS 1.2 suites RFC 9325 advises "
+           "against: %s",
+           d.name().c_str(), d.where.c_str(), p.cipher_list.c_str(), weak.c_str());
+}
+
 // BoringSSL calls this with the client's SNI; the connection (the SSL's user pointer) says
 // which address it was accepted on.
 int on_servername(SSL* ssl, int*, void* arg) {
@@ -115,6 +126,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
       }
       auto ctx = make_server_context(p, tickets);
       if (!ctx) return in_domain(d, ctx.error());
+      warn_weak_ciphers(d, p, ctx.value().get());
       SSL_CTX_set_tlsext_servername_callback(ctx.value().get(), on_servername);
       SSL_CTX_set_tlsext_servername_arg(ctx.value().get(), set.get());
       set->contexts_.push_back(std::move(ctx.value()));
@@ -132,6 +144,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
       o.private_key_password = p.private_key_password;
       auto ctx = make_client_context(o);
       if (!ctx) return in_domain(d, ctx.error());
+      warn_weak_ciphers(d, p, ctx.value().get());
       if (new_session != nullptr) SSL_CTX_sess_set_new_cb(ctx.value().get(), new_session);
       set->contexts_.push_back(std::move(ctx.value()));
     }

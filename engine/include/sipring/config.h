@@ -36,7 +36,7 @@ struct TlsParams {
   bool require_certificate = false;
   std::string verify_client;            // Kamailio: off|on|optional|optional_no_ca ("" = from above)
   std::string verify_hostname;          // client: "" check the destination, "no" never, or a name
-  std::string cipher_list;              // TLS 1.2 cipher list; empty = BoringSSL default
+  std::string cipher_list;              // TLS 1.2 cipher list; empty = RFC 9325 default
   int connection_timeout = 600;         // seconds; -1 = never
   bool tls_disable_compression = true;  // BoringSSL has no compression: only 1 is accepted
   int ssl_release_buffers = 1;          // BoringSSL always releases: 1 or -1
