@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and microbenchmarks
   python3 openssl                             # interop peers (Python ssl = OpenSSL 3, s_client)
   kamailio kamailio-tls-modules               # reference server for interop and benchmarks
+  testssl.sh nmap                             # TLS audit of the defaults (test_tls_audit.py)
   procps iproute2                             # pgrep/ss for the scripts
 )
 

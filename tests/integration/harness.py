@@ -677,12 +677,15 @@ def private_ca(test):
     return ca
 
 
-def issue_server_cert(ca_dir, cn, out, san=None, timeout=30):
-    """Issues a server certificate for `cn` with `sipring-certs server`; returns
-    (PREFIX-cert.pem, PREFIX-key.pem) for out=PREFIX. Existing files are replaced."""
+def issue_server_cert(ca_dir, cn, out, san=None, timeout=30, rsa_bits=None):
+    """Issues a server certificate for `cn` with `sipring-certs server` (an ECDSA P-256 key, or
+    RSA of rsa_bits); returns (PREFIX-cert.pem, PREFIX-key.pem) for out=PREFIX. Existing files
+    are replaced."""
     args = [certs_bin(), "server", "--dir", ca_dir, "--cn", cn, "--out", out, "--force"]
     if san:
         args += ["--san", san]
+    if rsa_bits:
+        args += ["--rsa", str(rsa_bits)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise AssertionError("sipring-certs server failed: %s%s" % (r.stdout, r.stderr))
