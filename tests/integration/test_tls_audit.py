@@ -236,6 +236,25 @@ class CipherViewRsa(CipherView):
     KIND = "rsa"
 
 
+class WidenedCipherList(unittest.TestCase):
+    def test_a_weak_cipher_list_starts_with_a_warning_naming_the_weak_suites(self):
+        d = h.start_daemon(self, params={("tls", "cipher_list"): "HIGH"})
+        lines = [l for l in d.log_lines() if "advises against" in l]
+        self.assertTrue(lines, d.log_text())
+        self.assertIn("server:default", lines[0])
+        for named in ("ECDHE-ECDSA-AES128-SHA (CBC)", "AES128-GCM-SHA256 (RSA key exchange)",
+                      "DES-CBC3-SHA (3DES, CBC, RSA key exchange)"):
+            self.assertIn(named, lines[0])
+        self.assertNotIn("ECDHE-ECDSA-AES128-GCM-SHA256 (", lines[0])
+        # Widened means widened: a CBC suite is now accepted.
+        self.assertEqual(handshake_cipher(d.port, tls12_client("ECDHE-ECDSA-AES128-SHA")),
+                         "ECDHE-ECDSA-AES128-SHA")
+
+    def test_the_default_list_starts_without_one(self):
+        d = h.start_daemon(self)
+        self.assertEqual([l for l in d.log_lines() if "advises against" in l], [])
+
+
 # --- alerts after the handshake ----------------------------------------------------------------
 
 class MemoryClient:
