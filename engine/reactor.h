@@ -224,6 +224,9 @@ class Reactor final : public ReactorPort {
   void handshake_step(Connection* c, Block* blk, uint8_t*& p, size_t& n);
   void open_records(Connection* c, Block* blk, uint8_t* p, size_t n);
   void open_record(Connection* c, Block* blk, uint8_t* rec, size_t len);
+  // Ends an established connection over a bad record: one log line with `why`, then the fatal
+  // alert `alert` (RFC 8446 §6, RFC 5246 §7.2) queued after what was staged, then the close.
+  void fail_record(Connection* c, uint8_t alert, const char* why);
   void read_buffered(Connection* c, uint8_t* p, size_t n);
   void deliver(Connection* c, Block* blk, std::span<uint8_t> pt);
   bool frame_step(Connection* c, Block* blk, std::span<uint8_t>& pt, Block** asm_out);

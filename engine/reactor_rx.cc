@@ -191,8 +191,7 @@ void Reactor::open_records(Connection* c, Block* blk, uint8_t* p, size_t n) {
     }
     size_t len = record_length(rp->data);
     if (len > kMaxRecord) {
-      log_peer(cfg_->tls.tls_log, c, "oversized TLS record", "");
-      close_conn(c, CloseReason::kTlsError);
+      fail_record(c, SSL_AD_RECORD_OVERFLOW, "record longer than TLS allows");
       return;
     }
     if (len > rp->capacity) {
@@ -222,8 +221,7 @@ void Reactor::open_records(Connection* c, Block* blk, uint8_t* p, size_t n) {
   while (n >= kRecordHeader) {
     size_t len = record_length(p);
     if (len > kMaxRecord) {
-      log_peer(cfg_->tls.tls_log, c, "oversized TLS record", "");
-      close_conn(c, CloseReason::kTlsError);
+      fail_record(c, SSL_AD_RECORD_OVERFLOW, "record longer than TLS allows");
       return;
     }
     if (len > n) break;
@@ -277,23 +275,26 @@ void Reactor::open_record(Connection* c, Block* blk, uint8_t* rec, size_t len) {
       close_conn(c, CloseReason::kPeerClosed);
       return;
     case TlsConn::Open::kError:
-      // One log line with the reason; the peer hears it as a fatal alert (RFC 8446 §6, RFC 5246
-      // §7.2), queued after what was staged, instead of a bare close.
       if (alert == 0) {
         log_peer(cfg_->tls.tls_log, c, "TLS connection ended by the peer's fatal alert",
                  c->tls->failure_reason());
-      } else {
-        char detail[160];
-        snprintf(detail, sizeof(detail), "%s; sent fatal alert %s", c->tls->failure_reason(),
-                 SSL_alert_desc_string_long(alert));
-        log_peer(cfg_->tls.tls_log, c, "bad TLS record", detail);
-        ConnSink sink(this, c);
-        c->tls->send_fatal_alert(alert, sink);
-        mark_dirty(c);
+        close_conn(c, CloseReason::kTlsError);
+        return;
       }
-      close_conn(c, CloseReason::kTlsError);
+      fail_record(c, alert, c->tls->failure_reason());
       return;
   }
+}
+
+void Reactor::fail_record(Connection* c, uint8_t alert, const char* why) {
+  char detail[160];
+  snprintf(detail, sizeof(detail), "%s; sent fatal alert %s", why,
+           SSL_alert_desc_string_long(alert));
+  log_peer(cfg_->tls.tls_log, c, "bad TLS record", detail);
+  ConnSink sink(this, c);
+  c->tls->send_fatal_alert(alert, sink);
+  mark_dirty(c);
+  close_conn(c, CloseReason::kTlsError);
 }
 
 void Reactor::read_buffered(Connection* c, uint8_t* p, size_t n) {

@@ -362,6 +362,12 @@ class AlertsAfterTheHandshake(unittest.TestCase):
         c.sock.sendall(bytes([23, 3, 3, 0, 5, 1, 2, 3, 4, 5]))
         self.assert_alert(c, "TLSV1_ALERT_DECODE_ERROR", ["shorter than its tag", "decode error"])
 
+    def test_record_longer_than_tls_allows_gets_record_overflow(self):
+        for version in ("1.2", "1.3"):
+            c = self.client(version)
+            c.sock.sendall(bytes([23, 3, 3, 0x48, 0x01]) + bytes(64))  # 18433 > 2^14 + 2048
+            self.assert_alert(c, "TLSV1_ALERT_RECORD_OVERFLOW", ["longer than TLS allows"])
+
     def test_unprotected_handshake_record_gets_unexpected_message(self):
         c = self.client("1.3")
         c.sock.sendall(bytes([22, 3, 3, 0, 4, 1, 0, 0, 0]))  # a plaintext ClientHello header
