@@ -3,13 +3,21 @@
 // queue-full); a message that does not complete within sipring.message_timeout_ms closes its
 // connection (with a 400 when the head was complete), however slowly its bytes trickle in;
 // conn_wq_hard_max below conn_wq_max is refused at start; a source over
-// sipring.max_connections_per_source is closed at accept while another source is served.
+// sipring.max_connections_per_source is closed at accept while another source is served; a
+// peer that floods KeyUpdate(update_requested) and never reads pauses at conn_wq_max.
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -150,6 +158,89 @@ TEST_F(EngineLimitsTest, PeerThatNeverReadsIsClosedAtTheHardQueueLimit) {
       },
       5s))
       << total(*engine_).to_json();
+}
+
+// A TLS 1.3 peer that never reads and floods KeyUpdate(update_requested): every one makes
+// sipring queue a KeyUpdate of its own (27 bytes), which the peer does not read either. Those
+// answers count against sipring.conn_wq_max like replies do: once the kernel's buffers are full
+// (on loopback the send buffer grows to a few MB first, so it takes ~100k KeyUpdates), reading
+// pauses (send_paused), the peer's records wait in the kernel, its writes stall, and the queue
+// stays near conn_wq_max instead of growing to conn_wq_hard_max (1 MiB here) and closing. The
+// flood carries no SIP (zero-length writes flush each KeyUpdate alone), so no reply or
+// keep-alive answer pauses reading on its behalf. Bounded: 300k KeyUpdates (8 MB) or 8 s.
+TEST_F(EngineLimitsTest, KeyUpdateFloodFromAPeerThatNeverReadsPausesReading) {
+  constexpr uint32_t kWqMax = 4096;
+  start([](Config& c) {
+    c.engine.conn_wq_max = kWqMax;
+    c.engine.conn_wq_hard_max = 1u << 20;
+  });
+  BlockingClient client(port_, "TLSv1.3", "", /*rcvbuf=*/4096);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(options_request(1)));  // its one reply is never read either
+  ASSERT_TRUE(first_message_conn(core_).valid());
+  SSL* ssl = client.ssl();
+  ASSERT_EQ(SSL_version(ssl), TLS1_3_VERSION);
+  const int fd = SSL_get_fd(ssl);
+  // Little room in the client's own kernel buffers, so its writes stall soon after sipring's
+  // reads do; non-blocking, so the test sees it.
+  const int sndbuf = 4096;
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+  ASSERT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+
+  int sent = 0;
+  bool pending = false;  // a KeyUpdate BoringSSL has not written to the socket yet
+  bool stalled = false;  // sipring paused and read nothing while the client could not write
+  int write_error = SSL_ERROR_NONE;
+  std::optional<Clock::time_point> read_since;  // when sipring last read a KeyUpdate
+  uint64_t key_updates_then = 0;
+  uint64_t peak_queued = 0;  // the most tx_queued_bytes seen while the client was blocked
+  const auto deadline = Clock::now() + 8s;
+  while (sent < 300000 && Clock::now() < deadline) {
+    if (!pending) {
+      // BoringSSL queues one KeyUpdate at a time; a zero-length SSL_write sends it.
+      ASSERT_EQ(SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED), 1);
+      pending = true;
+    }
+    const int r = SSL_write(ssl, "", 0);
+    if (r >= 0) {
+      sent++;
+      pending = false;
+      continue;
+    }
+    write_error = SSL_get_error(ssl, r);
+    ERR_clear_error();
+    if (write_error != SSL_ERROR_WANT_WRITE) break;  // e.g. sipring closed the connection
+    // The kernel takes no more for now (a little more trickles in as window probes find room).
+    // Stop once sipring has paused and read no KeyUpdate for 300 ms.
+    const ReactorStats q = total(*engine_);
+    peak_queued = std::max(peak_queued, q.tx_queued_bytes);
+    if (!read_since || q.key_updates != key_updates_then) {
+      read_since = Clock::now();
+      key_updates_then = q.key_updates;
+    } else if (q.send_paused >= 1 && Clock::now() - *read_since >= 300ms) {
+      stalled = true;
+      break;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    poll(&p, 1, 10);
+  }
+  const ReactorStats s = total(*engine_);
+  peak_queued = std::max(peak_queued, s.tx_queued_bytes);
+  std::printf(
+      "KeyUpdates sent %d, received %llu; queued %llu bytes (peak %llu); send_paused %llu; %s\n",
+      sent, static_cast<unsigned long long>(s.key_updates),
+      static_cast<unsigned long long>(s.tx_queued_bytes),
+      static_cast<unsigned long long>(peak_queued), static_cast<unsigned long long>(s.send_paused),
+      stalled ? "sipring stopped reading" : "sipring did not stop reading");
+  EXPECT_GT(s.key_updates, 0u) << s.to_json();
+  EXPECT_GE(s.send_paused, 1u) << "KeyUpdate answers never paused reading; " << s.to_json();
+  EXPECT_TRUE(stalled) << "sent " << sent << ", last SSL_write error " << write_error << "; "
+                       << s.to_json();
+  EXPECT_LT(s.tx_queued_bytes, kWqMax + 65536u)
+      << "KeyUpdate answers queued far past conn_wq_max; " << s.to_json();
+  EXPECT_LT(peak_queued, kWqMax + 65536u) << "KeyUpdate answers queued far past conn_wq_max";
+  EXPECT_EQ(s.send_queue_full, 0u) << "the hard limit was needed; " << s.to_json();
+  EXPECT_EQ(s.closed, 0u) << s.to_json();
 }
 
 // The head is complete, the body is not: after message_timeout_ms the peer gets a 400 and the

@@ -118,10 +118,13 @@ inline std::span<const uint8_t> bytes(const std::string& s) {
 }
 
 // A TLS client over a plain blocking socket. `source`, when set, is the local IP it connects
-// from (any 127.0.0.0/8 address works on loopback), to stand for another peer.
+// from (any 127.0.0.0/8 address works on loopback), to stand for another peer. `rcvbuf`, when
+// set, is its SO_RCVBUF, set before connect so the window it offers stays that small: a peer
+// that reads nothing then fills up after a few KB.
 class BlockingClient {
  public:
-  BlockingClient(uint16_t port, const std::string& method, const std::string& source = "") {
+  BlockingClient(uint16_t port, const std::string& method, const std::string& source = "",
+                 int rcvbuf = 0) {
     ClientTlsOptions o;
     o.tls_method = method;
     auto ctx = make_client_context(o);
@@ -133,6 +136,7 @@ class BlockingClient {
     setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     if (!source.empty()) {
       SockAddr from;
       if (!SockAddr::parse(source, &from) || ::bind(fd_, from.sa(), from.len()) != 0) return;
