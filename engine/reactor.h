@@ -254,6 +254,8 @@ class Reactor final : public ReactorPort {
   // clock (send_timeout), and the conn_wq_max pause and its end.
   void tx_grew(Connection* c, uint32_t n) noexcept;
   void tx_shrank(Connection* c, uint32_t n) noexcept;
+  // Over sipring.conn_wq_hard_max: counted, logged, and an open connection closed (queue-full).
+  void queue_overflow(Connection* c);
   // Pauses reading from `c` once its unsent bytes pass sipring.conn_wq_max.
   void pause_if_backlogged(Connection* c) noexcept;
 

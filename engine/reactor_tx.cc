@@ -73,20 +73,25 @@ void Reactor::pause_if_backlogged(Connection* c) noexcept {
   pause_recv(c);
 }
 
+void Reactor::queue_overflow(Connection* c) {
+  counters_.send_queue_full.add();
+  // Only an open connection is closed here: during a handshake this runs inside BoringSSL
+  // (ConnSink), whose failed write then fails the handshake, which closes it.
+  if (c->state != ConnState::kOpen) return;
+  char detail[96];
+  snprintf(detail, sizeof(detail), "%u bytes unsent, sipring.conn_wq_hard_max is %u", c->tx_bytes,
+           cfg_->engine.conn_wq_hard_max);
+  log_peer(kLogWarn, c, "send queue over its hard limit, closing", detail);
+  close_conn(c, CloseReason::kQueueFull);
+  hard_close(c);
+}
+
 bool Reactor::queue_plain(Connection* c, std::span<const uint8_t> bytes) {
   if (c->tx_bytes + bytes.size() > cfg_->engine.conn_wq_hard_max) {
     // The peer reads far slower than it is answered, even though sipring stopped reading its
     // requests at conn_wq_max: refusing this reply would lose it silently, so the connection
     // ends instead and the core hears why (kClosed, queue-full).
-    counters_.send_queue_full.add();
-    if (c->state == ConnState::kOpen) {
-      char detail[96];
-      snprintf(detail, sizeof(detail), "%u bytes unsent, sipring.conn_wq_hard_max is %u",
-               c->tx_bytes, cfg_->engine.conn_wq_hard_max);
-      log_peer(kLogWarn, c, "send queue over its hard limit, closing", detail);
-      close_conn(c, CloseReason::kQueueFull);
-      hard_close(c);
-    }
+    queue_overflow(c);
     return false;
   }
   if (c->state != ConnState::kOpen) {
@@ -214,7 +219,7 @@ bool Reactor::queue_raw(Connection* c, std::span<const uint8_t> bytes) {
   if (!seal_open_record(c)) return false;
   // Handshake flights, alerts and KeyUpdates: small, and bounded by the peer's own messages.
   if (c->tx_bytes + bytes.size() > cfg_->engine.conn_wq_hard_max) {
-    counters_.send_queue_full.add();
+    queue_overflow(c);
     return false;
   }
   while (!bytes.empty()) {
