@@ -488,7 +488,16 @@ class Attack:
         self.pss_before = pss_kb(self.pid)
         self.fds_before = fd_count(self.pid)
         self.sampler = Sampler(self.pid).start()
+        self._started = time.monotonic()
         return self
+
+    def hold(self, seconds):
+        """Waits until the attack has lasted at least `seconds` since start(), so the probe
+        had that long to measure (and to open its fresh connections) however fast the attack
+        itself went."""
+        left = self._started + seconds - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     def end(self):
         self.probe_result = self.probe.stop()

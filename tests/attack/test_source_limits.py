@@ -54,6 +54,7 @@ class SourceLimits(unittest.TestCase):
         held, refused = fill_from(a.attacker_ip(0), d.port, 650)
         self.addCleanup(self._close_all, held)
         newcomers = self._newcomers(d.port, 1, 10)
+        at.hold(1.5)  # the probe opens a fresh connection every 0.25 s meanwhile
         s = d.stats()
         at.end()
         self._close_all(held)
@@ -80,6 +81,7 @@ class SourceLimits(unittest.TestCase):
         held, refused = fill_from(a.attacker_ip(0), d.port, 2 * per_reactor + 50)
         self.addCleanup(self._close_all, held)
         newcomers = self._newcomers(d.port, 1, 10)
+        at.hold(1.5)  # the probe opens a fresh connection every 0.25 s meanwhile
         s = d.stats()
         at.end()
         self._close_all(held)
