@@ -87,7 +87,11 @@ UringFeatures do_probe() {
 std::string UringFeatures::describe() const {
   std::string s = defer_taskrun ? "SINGLE_ISSUER|DEFER_TASKRUN" : coop_taskrun ? "COOP_TASKRUN" : "no taskrun flags";
   s += multishot_accept ? ", multishot accept" : ", single-shot accept";
-  s += multishot_recv ? ", multishot recv into a provided-buffer ring" : ", NO multishot recv";
+  // The probe proves provided-buffer rings work; sipring arms one recv per buffer (see
+  // Reactor::submit_recv for why not multishot).
+  s += multishot_recv ? ", recv into a provided-buffer ring (one buffer per read; multishot "
+                        "available, unused: it would let one peer read past its limits)"
+                      : ", NO provided-buffer recv";
   if (registered_ring_fd) s += ", registered ring fd";
   if (direct_files) s += ", " + std::to_string(direct_files) + " direct descriptors";
   s += send_zc ? ", send_zc available (unused: small SIP writes copy faster)" : "";
