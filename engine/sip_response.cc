@@ -13,6 +13,8 @@
 #include <bit>
 #include <cstring>
 
+#include "engine/hash.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -716,13 +718,7 @@ class TagHash {
       if (stage_ == kDone) break;
       advance(head);
     }
-    uint64_t x = h_;  // murmur3 fmix64: FNV's low bits are weak on short inputs
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
+    return fmix64(h_);  // FNV's low bits are weak on short inputs
   }
 
  private:

@@ -5,18 +5,10 @@
 
 #include <cstring>
 
+#include "engine/hash.h"
+
 namespace sipring {
 namespace {
-
-// murmur3's 64-bit finalizer: every input bit reaches every output bit.
-uint64_t mix(uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 // The source as one number and its family: an IPv4 address, or the /64 prefix of an IPv6 one.
 struct Source {
@@ -54,8 +46,8 @@ SourceLimits::Slots SourceLimits::slots_of(const SockAddr& addr) const noexcept 
   // number share counters only by chance, never by a choice an attacker could make.
   const Source s = source_of(addr);
   Slots out;
-  out.a = static_cast<uint16_t>(mix(mix(s.value ^ key_a_) ^ s.family) & (kRow - 1));
-  out.b = static_cast<uint16_t>(mix(mix(s.value ^ key_b_) ^ s.family) & (kRow - 1));
+  out.a = static_cast<uint16_t>(fmix64(fmix64(s.value ^ key_a_) ^ s.family) & (kRow - 1));
+  out.b = static_cast<uint16_t>(fmix64(fmix64(s.value ^ key_b_) ^ s.family) & (kRow - 1));
   return out;
 }
 
