@@ -10,55 +10,84 @@ counters that say what happened to the replies (send_queue_full = replies discar
 Loopback only; bounded by S seconds (plus connection set-up). Outside the suite: at this size it
 needs both cores for a minute.
 """
-import sys, os, time, socket, ssl, threading, unittest, json
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-import harness as H
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+import unittest
 
-class T(unittest.TestCase):
-    def runTest(self): pass
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "attack"))
+import attack_lib  # noqa: E402  (pss_kb)
+import harness as h  # noqa: E402
 
-def pss_kb(pid):
-    for l in open("/proc/%d/smaps_rollup" % pid):
-        if l.startswith("Pss:"): return int(l.split()[1])
+COUNTERS = ("send_paused", "send_timeouts", "send_queue_full", "tx_queued_bytes", "messages_in",
+            "messages_out", "recv_paused", "closed")
 
-t = T()
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-dur = float(sys.argv[2]) if len(sys.argv) > 2 else 5
-params = {} if os.environ.get("NOPARAM") else {("sipring","send_timeout_ms"): int(os.environ.get("ST","10000"))}
-d = H.start_daemon(t, params=params)
-pid = d.proc.pid
-print("pss start", pss_kb(pid))
-ctx = H.client_context()
-req = H.Request().encode()
-sent = [0]*n
-conns = []
-for i in range(n):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", d.port))
-    ss = ctx.wrap_socket(s, server_hostname="localhost")
-    ss.settimeout(0.5)
-    conns.append(ss)
-stop = time.time() + dur
-def pump(i):
-    c = conns[i]
-    while time.time() < stop:
-        try:
-            c.sendall(req * 20); sent[i] += 20
-        except (socket.timeout, ssl.SSLError, OSError) as e:
-            if isinstance(e, socket.timeout): continue
-            return
-peak = [0]
-def sample():
-    while time.time() < stop + 1:
-        peak[0] = max(peak[0], pss_kb(pid)); time.sleep(0.1)
-smp = threading.Thread(target=sample); smp.start()
-ths = [threading.Thread(target=pump, args=(i,)) for i in range(n)]
-[x.start() for x in ths]
-[x.join() for x in ths]
-smp.join()
-peak = peak[0]
-print("pss peak", peak, "sent total", sum(sent))
-st = d.stats()["engine"]
-print({k: st.get(k) for k in ("send_paused","send_timeouts","send_queue_full","tx_queued_bytes","messages_in","messages_out","recv_paused","closed")})
-import sys; sys.exit(0)
+
+class _Owner(unittest.TestCase):
+    """What harness.start_daemon registers its cleanups (kill, temp dir) on."""
+
+    def runTest(self):
+        pass
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5
+    params = {} if os.environ.get("NOPARAM") else {("sipring", "send_timeout_ms"): 10000}
+    owner = _Owner()
+    try:
+        d = h.start_daemon(owner, params=params)
+        pid = d.proc.pid
+        start_pss = attack_lib.pss_kb(pid)
+        ctx = h.client_context()
+        batch = h.Request().encode() * 20
+        conns = []
+        for _ in range(n):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", d.port))
+            c = ctx.wrap_socket(s, server_hostname="localhost")
+            c.settimeout(0.5)
+            conns.append(c)
+        stop = time.time() + seconds
+        sent = [0] * n
+        peak = [start_pss]
+
+        def pump(i):  # writes until `stop`; never reads
+            while time.time() < stop:
+                try:
+                    conns[i].sendall(batch)
+                    sent[i] += 20
+                except socket.timeout:
+                    continue
+                except (ssl.SSLError, OSError):
+                    return
+
+        def sample():
+            while time.time() < stop + 1:
+                peak[0] = max(peak[0], attack_lib.pss_kb(pid) or 0)
+                time.sleep(0.1)
+
+        threads = [threading.Thread(target=sample)]
+        threads += [threading.Thread(target=pump, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        st = d.stats()["engine"]
+        print("%d pipeliners for %.0f s: Pss %.1f MB -> peak %.1f MB, %d requests written"
+              % (n, seconds, start_pss / 1024.0, peak[0] / 1024.0, sum(sent)))
+        print(", ".join("%s %s" % (k, st.get(k, "-")) for k in COUNTERS))
+        for c in conns:
+            c.close()
+    finally:
+        owner.doCleanups()
+
+
+if __name__ == "__main__":
+    main()
