@@ -1,4 +1,4 @@
-// Throughput of the SIP stream framer (engine/sip_framer.h) on whole messages already in the
+// Throughput of the SIP stream framer (engine/sip/sip_framer.h) on whole messages already in the
 // buffer: the per-message cost a reactor pays on every received record.
 #include <benchmark/benchmark.h>
 
@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-#include "engine/sip_framer.h"
+#include "engine/sip/sip_framer.h"
 
 namespace sipring {
 namespace {

@@ -26,8 +26,8 @@
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_conn.h"
 #include "crypto/tls_context.h"
-#include "tests/unit/testing/mem_tls.h"
-#include "tests/unit/testing/test_cert.h"
+#include "tests/testing/mem_tls.h"
+#include "tests/testing/test_cert.h"
 
 namespace sipring {
 namespace {

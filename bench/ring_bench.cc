@@ -7,10 +7,10 @@
 #include <cstring>
 #include <thread>
 
-#include "engine/byte_ring.h"
-#include "engine/doorbell.h"
-#include "engine/reply_inbox.h"
-#include "engine/spsc_ring.h"
+#include "engine/sync/byte_ring.h"
+#include "engine/sync/doorbell.h"
+#include "engine/sync/reply_inbox.h"
+#include "engine/sync/spsc_ring.h"
 
 namespace sipring {
 namespace {

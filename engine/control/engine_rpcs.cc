@@ -6,7 +6,7 @@
 #include <charconv>
 #include <string>
 
-#include "engine/config_registry.h"
+#include "engine/config/config_registry.h"
 
 namespace sipring {
 namespace {

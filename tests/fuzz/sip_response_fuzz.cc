@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/sip_framer.h"
+#include "engine/sip/sip_framer.h"
 #include "sipring/sip_response.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // The engine's configuration as plain values: what the config file and the parameter registry
 // produce, and what Engine::start consumes.
 //
-// Every field here is a parameter of the registry (engine/config_registry.cc), which holds its
+// Every field here is a parameter of the registry (engine/config/config_registry.cc), which holds its
 // name, default, allowed range and description; this struct only carries the resolved values.
 #pragma once
 
@@ -22,7 +22,7 @@ struct ListenSpec {
 };
 
 // Parameters of the "tls" module (the TLS module manual's names). How BoringSSL honours each
-// one is in the registry's description (engine/config_registry.cc) and the README.
+// one is in the registry's description (engine/config/config_registry.cc) and the README.
 struct TlsParams {
   std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ... (see the registry)
   std::string certificate;              // PEM file; absolute after resolution

@@ -1,0 +1,639 @@
+// The public Engine: builds the shared TLS contexts and listeners, starts one reactor thread per
+// CPU, and routes calls from any thread to the owning reactor.
+#include "sipring/engine.h"
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "crypto/library_check.h"
+#include "crypto/ticket_keys.h"
+#include "crypto/tls_context.h"
+#include "engine/config/config_store.h"
+#include "engine/control/engine_rpcs.h"
+#include "engine/control/rpc_server.h"
+#include "engine/io/listener.h"
+#include "engine/base/log.h"
+#include "engine/io/mem_watch.h"
+#include "engine/reactor/reactor.h"
+#include "engine/tls/tls_contexts.h"
+
+namespace sipring {
+
+const char* send_status_name(SendStatus s) noexcept {
+  switch (s) {
+    case SendStatus::kOk:
+      return "ok";
+    case SendStatus::kUnknownConnection:
+      return "unknown-connection";
+    case SendStatus::kQueueFull:
+      return "queue-full";
+    case SendStatus::kTooLarge:
+      return "too-large";
+    case SendStatus::kNotRunning:
+      return "not-running";
+    case SendStatus::kOverloaded:
+      return "overloaded";
+  }
+  return "?";
+}
+
+const char* close_reason_name(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::kNone:
+      return "none";
+    case CloseReason::kPeerClosed:
+      return "peer-closed";
+    case CloseReason::kIoError:
+      return "io-error";
+    case CloseReason::kHandshakeFailed:
+      return "handshake-failed";
+    case CloseReason::kHandshakeTimeout:
+      return "handshake-timeout";
+    case CloseReason::kTlsError:
+      return "tls-error";
+    case CloseReason::kIdleTimeout:
+      return "idle-timeout";
+    case CloseReason::kBadMessage:
+      return "bad-message";
+    case CloseReason::kLocalClose:
+      return "local-close";
+    case CloseReason::kShutdown:
+      return "shutdown";
+    case CloseReason::kConnectFailed:
+      return "connect-failed";
+    case CloseReason::kQueueFull:
+      return "queue-full";
+    case CloseReason::kSendTimeout:
+      return "send-timeout";
+    case CloseReason::kMessageTimeout:
+      return "message-timeout";
+    case CloseReason::kMemoryBudget:
+      return "memory-budget";
+  }
+  return "?";
+}
+
+namespace {
+
+// The consumer side of one reactor's handoff ring, for a core thread.
+class ThreadInbox final : public Engine::Inbox {
+ public:
+  ThreadInbox(SpscRing<Frame>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  const Frame* front() noexcept override {
+    const Frame* f = ring_->front();
+    if (f == nullptr) ring_->release();  // hand popped slots back before reporting "empty"
+    return f;
+  }
+  void pop() noexcept override {
+    ring_->pop();
+    // Publish pops in small batches so the reactor can recycle buffers while we work.
+    if (++pops_ % 16 == 0) ring_->release();
+  }
+  bool wait() noexcept override {
+    ring_->release();
+    return ring_->wait_nonempty(*stop_);
+  }
+
+ private:
+  SpscRing<Frame>* ring_;
+  std::atomic<bool>* stop_;
+  uint32_t pops_ = 0;
+};
+
+// Says once, at start, what parameters ask for that sipring does differently or discourages.
+// (TLS 1.0/1.1 methods are warned about where the domains are built, for modparams and tls.cfg
+// alike: TlsContextSet::build.)
+void warn_about_params(const TlsParams& tls) {
+  if (tls.ssl_read_ahead != 0) {
+    SIPRING_LOG(kLogNotice, "tls",
+                "tls.ssl_read_ahead=%d has no effect: sipring always reads whole socket buffers "
+                "and opens TLS records where they lie",
+                tls.ssl_read_ahead);
+  }
+}
+
+uint32_t online_cpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<uint32_t>(n) : 1;
+}
+
+// Direct descriptor tables are capped at RLIMIT_NOFILE; raise the soft limit to the hard one.
+uint32_t usable_files() {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur > 1u << 24 ? 1u << 24 : static_cast<uint32_t>(rl.rlim_cur);
+}
+
+// "32 KiB", "3.0 GiB": sizes in the start-up statement of the limits.
+std::string human_bytes(uint64_t n) {
+  char buf[32];
+  if (n >= (1ull << 30)) {
+    snprintf(buf, sizeof(buf), "%.1f GiB", double(n) / double(1ull << 30));
+  } else if (n >= (1ull << 20)) {
+    snprintf(buf, sizeof(buf), "%.1f MiB", double(n) / double(1ull << 20));
+  } else {
+    snprintf(buf, sizeof(buf), "%llu KiB", static_cast<unsigned long long>(n >> 10));
+  }
+  return buf;
+}
+
+// sipring.wq_max / rx_partial_max: as set, or `1/divisor` of the memory this process may use
+// (at least 16 MiB, at most 2 GiB: what the parameter can state).
+uint64_t budget_bytes(uint32_t set, uint64_t memory_bytes, uint64_t divisor) {
+  if (set != 0) return set;
+  return std::clamp<uint64_t>(memory_bytes / divisor, 16ull << 20, INT32_MAX);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Config config;
+  Options options;
+  ReactorShared shared;
+  TicketKeys tickets;
+  std::unique_ptr<ConfigStore> store;
+  std::mutex reload_mu;   // one tls.reload at a time
+  std::mutex control_mu;  // one control call per reactor at a time
+  std::unique_ptr<RpcServer> rpc;
+  bssl::UniquePtr<SSL_CTX> client_ctx;
+  std::vector<std::unique_ptr<Reactor>> reactors;
+  std::vector<std::unique_ptr<ThreadInbox>> inboxes;
+  std::vector<std::thread> threads;
+  std::atomic<bool> inbox_stop{false};
+  std::string features;
+  std::atomic<bool> running{false};
+  MemWatch mem;  // tls.low_mem_threshold1/2
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() {
+  stop(0);
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
+  if (options.listen && config.listen.empty()) {
+    return make_error(Errc::kConfig,
+                      "%s: nothing to listen on: add a line like listen=tls:127.0.0.1:5061",
+                      config.source.c_str());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->options = std::move(options);
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::start() {
+  Impl& m = *impl_;
+  if (m.running.load(std::memory_order_relaxed)) return Status::ok();
+  Config& cfg = m.config;
+  const uint32_t ncpu = online_cpus();
+  uint32_t n = cfg.engine.reactors > 0    ? static_cast<uint32_t>(cfg.engine.reactors)
+               : !cfg.engine.cpus.empty() ? static_cast<uint32_t>(cfg.engine.cpus.size())
+                                          : ncpu;
+  uint32_t files = usable_files();
+  if (cfg.engine.max_connections + 64 > files) {
+    uint32_t capped = files > 128 ? files - 64 : 64;
+    SIPRING_LOG(
+        kLogNotice, "engine",
+        "sipring.max_connections %u exceeds the open-file limit %u (it also caps io_uring's "
+        "direct descriptor table): using %u per reactor",
+        cfg.engine.max_connections, files, capped);
+    cfg.engine.max_connections = capped;
+  }
+
+  if (cfg.engine.conn_wq_hard_max < cfg.engine.conn_wq_max) {
+    return make_error(Errc::kConfig,
+                      "%s: sipring.conn_wq_hard_max (%u) is below sipring.conn_wq_max (%u): a "
+                      "connection would be closed before reading from it ever paused",
+                      cfg.source.c_str(), cfg.engine.conn_wq_hard_max, cfg.engine.conn_wq_max);
+  }
+  // The registry refuses these in a config file; a Config built in code gets the same answer.
+  for (auto [name, value] : {std::pair<const char*, uint32_t>{"wq_max", cfg.engine.wq_max},
+                             {"rx_partial_max", cfg.engine.rx_partial_max}}) {
+    if (value > 0 && value < 65536) {
+      return make_error(Errc::kConfig,
+                        "%s: sipring.%s (%u) is below 64 KiB: a process-wide budget that small "
+                        "would not hold a few connections' bytes; write at least 65536, or 0 for "
+                        "the automatic size",
+                        cfg.source.c_str(), name, value);
+    }
+  }
+  if (Status s = check_tls_library(cfg.tls.tls_force_run); !s) return s;
+  if (TlsLibraryInfo lib = tls_library_info(); !lib.matches) {
+    SIPRING_LOG(kLogWarn, "tls",
+                "tls_force_run: starting with %s although sipring was compiled against %s",
+                lib.runtime.c_str(), lib.compiled.c_str());
+  }
+  warn_about_params(cfg.tls);
+  std::shared_ptr<const TlsContextSet> contexts;
+  if (m.options.listen) {
+    auto set =
+        TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, Reactor::tls_hooks());
+    if (!set) return set.status();
+    if (!set.value()->has_server()) {
+      return make_error(Errc::kConfig, "%s: no TLS server domain: add [server:default] to %s",
+                        cfg.source.c_str(), cfg.tls.config.c_str());
+    }
+    contexts = std::move(set.value());
+  }
+  ClientTlsOptions co;
+  co.tls_method = m.options.client.tls_method;
+  co.cipher_list = m.options.client.cipher_list;
+  co.ca_file = m.options.client.ca_file;
+  co.verify = !co.ca_file.empty();
+  co.crl = m.options.client.crl;
+  co.certificate = m.options.client.certificate;
+  co.private_key = m.options.client.private_key;
+  co.private_key_password = m.options.client.private_key_password;
+  m.shared.client_verify_hostname = m.options.client.verify_hostname;
+  co.tickets = m.options.client.resume;
+  auto cctx = make_client_context(co);
+  if (!cctx) return cctx.status();
+  m.client_ctx = std::move(cctx.value());
+  SSL_CTX_sess_set_new_cb(m.client_ctx.get(), &Reactor::on_new_session);
+
+  // One listening socket per reactor and address (SO_REUSEPORT: the kernel spreads connections
+  // by 4-tuple hash), or with sipring.reuseport=0 one socket whose accept queue every reactor
+  // shares (each gets its own descriptor of it). A port 0 in the config is resolved by the
+  // first socket and reused by the others.
+  std::vector<std::vector<ReactorListener>> listeners(n);
+  if (m.options.listen) {
+    for (ListenSpec spec : cfg.listen) {
+      for (uint32_t r = 0; r < n; r++) {
+        Result<int> fd = (!cfg.engine.reuseport && r > 0)
+                             ? Result<int>(::dup(listeners[0].back().fd))
+                             : open_listener(spec, cfg.engine.reuseport, cfg.engine.send_timeout_ms);
+        if (fd && fd.value() < 0)
+          fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
+        if (!fd) {
+          for (auto& v : listeners) {
+            for (auto& l : v) ::close(l.fd);
+          }
+          return fd.status();
+        }
+        ReactorListener l;
+        l.fd = fd.value();
+        l.addr = bound_address(l.fd);
+        sockaddr_in6 any6 = {};
+        l.wildcard = (spec.addr.family() == AF_INET &&
+                      reinterpret_cast<const sockaddr_in*>(spec.addr.sa())->sin_addr.s_addr == 0) ||
+                     (spec.addr.family() == AF_INET6 &&
+                      memcmp(&reinterpret_cast<const sockaddr_in6*>(spec.addr.sa())->sin6_addr,
+                             &any6.sin6_addr, sizeof(in6_addr)) == 0);
+        if (r == 0) spec.addr = l.addr;  // later reactors bind the port the first one got
+        listeners[r].push_back(l);
+      }
+    }
+  }
+
+  m.store = std::make_unique<ConfigStore>(n);
+  m.store->init(cfg, std::move(contexts));
+  m.shared.store = m.store.get();
+  m.shared.client_ctx = m.client_ctx.get();
+  m.shared.core = m.options.core;
+  m.mem.set_thresholds(cfg.tls.low_mem_threshold1, cfg.tls.low_mem_threshold2);
+  m.mem.start();
+  m.shared.mem = &m.mem;
+  for (uint32_t r = 0; r < n; r++) {
+    int cpu = -1;
+    EngineParams e = params_for(cfg.engine, r, &cpu);
+    if (cpu < 0) cpu = static_cast<int>(r % ncpu);
+    if (e.max_connections + 64 > files) e.max_connections = files > 128 ? files - 64 : 64;
+    m.reactors.push_back(
+        std::make_unique<Reactor>(r, cpu, std::move(e), &m.shared, std::move(listeners[r])));
+    m.shared.reactors.push_back(m.reactors.back().get());
+  }
+
+  // Defences: resolve the automatic limits from this machine and say what they are.
+  uint64_t table = 0;
+  for (uint32_t r = 0; r < n; r++) table += m.reactors[r]->capacity();
+  const uint64_t memory = total_memory_kb() * 1024;
+  const uint64_t wq = budget_bytes(cfg.engine.wq_max, memory, 8);
+  const uint64_t rx = budget_bytes(cfg.engine.rx_partial_max, memory, 16);
+  m.shared.tx_budget.init(wq, n);
+  m.shared.rx_budget.init(rx, n);
+  m.shared.max_per_source = cfg.engine.max_connections_per_source != 0
+                                ? cfg.engine.max_connections_per_source
+                                : static_cast<uint32_t>(std::max<uint64_t>(1, table / 4));
+  m.shared.max_handshakes_per_source =
+      cfg.engine.max_handshakes_per_source != 0
+          ? cfg.engine.max_handshakes_per_source
+          : std::max<uint32_t>(1, cfg.engine.max_handshakes * n / 2);
+  SIPRING_LOG(kLogInfo, "engine",
+              "limits: reading pauses above %s of unsent replies per connection, which closes "
+              "above %s; unsent replies in all %s%s, partial input in all %s%s (of %s memory); "
+              "per source (IPv4 address, IPv6 /64) %u connections%s and %u handshakes%s; %u "
+              "handshakes per reactor; send timeout %d ms, message timeout %d ms",
+              human_bytes(cfg.engine.conn_wq_max).c_str(),
+              human_bytes(cfg.engine.conn_wq_hard_max).c_str(), human_bytes(wq).c_str(),
+              cfg.engine.wq_max ? "" : " (auto, 1/8)", human_bytes(rx).c_str(),
+              cfg.engine.rx_partial_max ? "" : " (auto, 1/16)", human_bytes(memory).c_str(),
+              m.shared.max_per_source, cfg.engine.max_connections_per_source ? "" : " (auto, 1/4 of the tables)",
+              m.shared.max_handshakes_per_source,
+              cfg.engine.max_handshakes_per_source ? "" : " (auto, 1/2 of max_handshakes)",
+              cfg.engine.max_handshakes,
+              cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
+
+  // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).
+  std::mutex mu;
+  std::condition_variable cv;
+  uint32_t ready = 0;
+  Status first_error;
+  for (uint32_t r = 0; r < n; r++) {
+    Reactor* reactor = m.reactors[r].get();
+    m.threads.emplace_back([&, reactor] {
+      Status s = reactor->setup();
+      {
+        // Notify under the lock: start() may return and destroy `cv` as soon as it sees `ready`.
+        std::lock_guard<std::mutex> lock(mu);
+        if (!s && first_error) first_error = s;
+        ready++;
+        cv.notify_all();
+      }
+      if (s) reactor->run();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return ready == n; });
+  }
+  m.running.store(true, std::memory_order_release);
+  for (auto& r : m.reactors) {
+    m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
+  }
+  if (!first_error) {
+    stop(0);
+    return first_error;
+  }
+  if (Status s = start_control(); !s) {
+    stop(0);
+    return s;
+  }
+  m.features = "io_uring: " + m.reactors[0]->features().describe() +
+               "; TLS: " + OpenSSL_version(OPENSSL_VERSION) +
+               " (BoringSSL), TLS 1.3 records in place, " + "TLS 1.2 via SealRecord/OpenRecord; " +
+               std::to_string(n) + " reactor(s)";
+  SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
+  return Status::ok();
+}
+
+Status Engine::start_control() {
+  Impl& m = *impl_;
+  const CtlParams& ctl = m.config.ctl;
+  if (ctl.socket.empty()) return Status::ok();
+  // A pure client (a load generator, a test) has nothing to be controlled about that its owner
+  // does not see already, and the default path belongs to the sipring server next to it: it
+  // opens a control socket only when its config names one of its own.
+  if (!m.options.listen && ctl.socket == CtlParams{}.socket) return Status::ok();
+  m.rpc = std::make_unique<RpcServer>();
+  register_engine_rpcs(*m.rpc, *this);
+  unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
+  Status s = m.rpc->start(ctl.socket, mode);
+  if (s) {
+    SIPRING_LOG(kLogInfo, "ctl", "control socket %s (JSON-RPC 2.0; try: sipringctl -s %s help)",
+                ctl.socket.c_str(), ctl.socket.c_str());
+    return s;
+  }
+  m.rpc.reset();
+  if (ctl.socket == CtlParams{}.socket) {
+    // The default place may not be writable (not root, or another sipring already there):
+    // run without a control socket rather than not at all, and say how to get one.
+    SIPRING_LOG(kLogWarn, "ctl",
+                "no control socket: %s; set modparam(\"ctl\", \"socket\", \"unix:/some/path\")",
+                s.message().c_str());
+    return Status::ok();
+  }
+  return s;
+}
+
+std::string Engine::control_socket() const {
+  return impl_->rpc ? impl_->rpc->path() : "";
+}
+
+void Engine::stop(int grace_ms) {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire)) return;
+  // The grace bounds the whole stop, counted from now: the reactors plan their shutdown
+  // backwards from this deadline and leave their loops Reactor::shutdown_margin_ns() before
+  // it, which is what the joins below and the caller's teardown have left.
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t grace_ns = uint64_t(std::max(grace_ms, 0)) * 1'000'000ull;
+  const uint64_t deadline =
+      uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
+  if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
+  for (auto& r : m.reactors) r->request_stop(deadline);
+  for (auto& t : m.threads) t.join();
+  m.threads.clear();
+  m.mem.stop();
+  // Release: a sender that sees "not running" also sees the reactors' final state.
+  m.running.store(false, std::memory_order_release);
+  m.inbox_stop.store(true, std::memory_order_release);
+  for (auto& r : m.reactors) r->handoff().wake_consumer();
+}
+
+bool Engine::running() const {
+  return impl_->running.load(std::memory_order_acquire);
+}
+
+uint32_t Engine::reactors() const {
+  return static_cast<uint32_t>(impl_->reactors.size());
+}
+
+SendStatus Engine::send(ConnId id, std::span<const uint8_t> message) noexcept {
+  Impl& m = *impl_;
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  if (id.reactor() >= m.reactors.size()) return SendStatus::kUnknownConnection;
+  return m.reactors[id.reactor()]->send_remote(id, message);
+}
+
+Engine::Inbox& Engine::inbox(uint32_t r) {
+  return *impl_->inboxes.at(r);
+}
+
+void Engine::rotate_ticket_keys() {
+  impl_->tickets.rotate();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  for (auto& r : impl_->reactors) s.reactors.push_back(r->stats());
+  return s;
+}
+
+std::string Engine::features() const {
+  return impl_->features;
+}
+
+Status Engine::set_param(std::string_view module, std::string_view name, std::string_view value,
+                         bool is_number) {
+  Impl& m = *impl_;
+  if (!m.store) return make_error(Errc::kNotRunning, "the engine was not started");
+  ParamValue v = ParamValue::of_text(value);
+  if (is_number) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || p != value.data() + value.size()) {
+      return make_error(Errc::kInvalidArgument, "\"%.*s\" is not an integer",
+                        static_cast<int>(value.size()), value.data());
+    }
+    v = ParamValue::of_number(n);
+  }
+  Status s = m.store->set_runtime(module, name, v);
+  if (s && module == "tls" && name.starts_with("low_mem_threshold")) {
+    const Config now = m.store->config();
+    m.mem.set_thresholds(now.tls.low_mem_threshold1, now.tls.low_mem_threshold2);
+  }
+  // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
+  if (s) {
+    for (auto& r : m.reactors) r->wake();
+  }
+  return s;
+}
+
+Result<std::string> Engine::get_param(std::string_view module, std::string_view name) const {
+  if (!impl_->store) return make_error(Errc::kNotRunning, "the engine was not started");
+  return impl_->store->get(module, name);
+}
+
+Status Engine::reload_tls() {
+  Impl& m = *impl_;
+  if (!m.store) return make_error(Errc::kNotRunning, "the engine was not started");
+  std::lock_guard<std::mutex> lock(m.reload_mu);
+  // Everything is read and built here, once, on the caller's thread; reactors only ever see
+  // the finished set, and connections keep the set they started with.
+  Config cfg = m.store->config();
+  auto old = m.store->tls();
+  auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets,
+                                  old ? old->generation() + 1 : 1, Reactor::tls_hooks());
+  if (!set) return set.status();
+  if (m.options.listen && !set.value()->has_server()) {
+    return make_error(Errc::kConfig,
+                      "tls.reload refused: the new configuration has no TLS "
+                      "server domain (add [server:default]); nothing changed");
+  }
+  m.store->replace_tls(std::move(set.value()));
+  for (auto& r : m.reactors) r->wake();
+  SIPRING_LOG(kLogInfo, "tls", "tls.reload: new TLS contexts in use for new connections");
+  return Status::ok();
+}
+
+namespace {
+
+constexpr int kControlTimeoutMs = 5000;
+
+// Runs `fn` on every reactor's thread in turn; an error names the reactor that did not answer.
+template <class Fn>
+Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) {
+  for (auto& r : reactors) {
+    auto call = std::make_shared<ControlCall>();
+    call->fn = fn;
+    if (!r->run_control(call, kControlTimeoutMs)) {
+      return make_error(Errc::kIo, "reactor %u did not answer within %d ms (stopping?)", r->index(),
+                        kControlTimeoutMs);
+    }
+  }
+  return Status::ok();
+}
+
+// Runs `fn` (returning T, which an Error converts to) on the thread of the reactor that owns
+// connection `id` and returns its answer, or an error saying why it could not be asked.
+template <class T>
+T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu,
+                        std::vector<std::unique_ptr<Reactor>>& reactors, ConnId id,
+                        std::function<T(Reactor&)> fn) {
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  Reactor& owner = *reactors[id.reactor()];
+  // On that reactor's own thread (a core calling Engine:: instead of its port): a control call
+  // would wait for a loop iteration that can only run after this call returns.
+  if (Reactor::current() == &owner) return fn(owner);
+  std::lock_guard<std::mutex> lock(control_mu);
+  // The answer lives in storage the call owns, never on this stack (see ControlCall).
+  auto out = std::make_shared<T>(make_error(Errc::kIo, "no answer"));
+  auto call = std::make_shared<ControlCall>();
+  call->fn = [out, fn = std::move(fn)](Reactor& r) { *out = fn(r); };
+  if (!owner.run_control(call, kControlTimeoutMs)) {
+    return make_error(Errc::kIo, "reactor %u did not answer within %d ms", owner.index(),
+                      kControlTimeoutMs);
+  }
+  return std::move(*out);
+}
+
+}  // namespace
+
+Result<std::vector<ConnectionInfo>> Engine::connections() {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  // The results live in shared storage the calls own, never on this stack (see ControlCall).
+  auto out = std::make_shared<std::vector<ConnectionInfo>>();
+  Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.describe_connections(out.get()); });
+  if (!s) return s;
+  return std::move(*out);
+}
+
+Status Engine::close_connection(ConnId id) {
+  Impl& m = *impl_;
+  return on_connection_reactor<Status>(m.running, m.control_mu, m.reactors, id, [id](Reactor& r) {
+    if (r.kill(id)) return Status::ok();
+    return Status(make_error(Errc::kUnknownConnection,
+                             "no open connection %llu (closed already, or not an id from tls.list)",
+                             static_cast<unsigned long long>(id.raw())));
+  });
+}
+
+SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+  Impl& m = *impl_;
+  // Acquire: pairs with start()/stop(); reactors exist while this reads true.
+  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
+  return m.reactors[owner]->send_to_remote(to, message);
+}
+
+Result<TlsFacts> Engine::tls_facts(ConnId id) {
+  Impl& m = *impl_;
+  return on_connection_reactor<Result<TlsFacts>>(m.running, m.control_mu, m.reactors, id,
+                                                 [id](Reactor& r) { return r.tls_facts(id); });
+}
+
+Status Engine::add_alias(ConnId id, const Destination& to) {
+  Impl& m = *impl_;
+  return on_connection_reactor<Status>(m.running, m.control_mu, m.reactors, id,
+                                       [id, to](Reactor& r) { return r.add_alias(id, to); });
+}
+
+Result<TlsSummary> Engine::tls_summary() {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto out = std::make_shared<TlsSummary>();
+  Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.summarize(out.get()); });
+  if (!s) return s;
+  return *out;
+}
+
+}  // namespace sipring
