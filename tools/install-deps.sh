@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config            # build
   liburing-dev android-libboringssl-dev libjemalloc-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev  # command lines, JSON, message formatting
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and microbenchmarks
+  clang-format                                # the tree's one format, checked by the suite
   python3 openssl                             # interop peers (Python ssl = OpenSSL 3, s_client)
   kamailio kamailio-tls-modules               # reference server for interop and benchmarks
   testssl.sh nmap                             # TLS audit of the defaults (test_tls_audit.py)
