@@ -197,23 +197,22 @@ cmd_stop() {
   else
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   fi
-  local deadline=$((SECONDS + 5)) left=1
-  while ((SECONDS < deadline)); do
-    left=0
-    for pid in "${pids[@]}"; do alive "$pid" && left=1; done
-    ((left)) || break
-    sleep 0.1
-  done
+  # wait_gone: up to 5 s for every recorded process to exit; sets left=1 if any is still alive.
+  local left=1
+  wait_gone() {
+    local deadline=$((SECONDS + 5))
+    while ((SECONDS < deadline)); do
+      left=0
+      for pid in "${pids[@]}"; do alive "$pid" && left=1; done
+      ((left)) || return 0
+      sleep 0.1
+    done
+  }
+  wait_gone
   for pid in "${pids[@]}"; do
     if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
-  deadline=$((SECONDS + 5))
-  while ((SECONDS < deadline)); do
-    left=0
-    for pid in "${pids[@]}"; do alive "$pid" && left=1; done
-    ((left)) || break
-    sleep 0.1
-  done
+  wait_gone
   ((left == 0)) || echo "run-kamailio.sh: warning: some kamailio processes survived SIGKILL" >&2
   # Reap the main process if it is our child (same shell); bounded by the kills above.
   if [[ -n ${main:-} ]]; then wait "$main" 2>/dev/null || true; fi
