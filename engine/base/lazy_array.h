@@ -1,5 +1,6 @@
 // A fixed-size array backed by an anonymous mapping: pages become resident only when touched,
 // so sizing a table for the largest connection count costs memory only for slots in use.
+// Our own: no library container reserves a fixed capacity without committing its memory.
 #pragma once
 
 #include <sys/mman.h>
