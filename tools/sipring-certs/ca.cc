@@ -5,7 +5,6 @@
 #include <openssl/nid.h>
 
 #include "ca_dir.h"
-#include "command.h"
 #include "errors.h"
 #include "pem_io.h"
 #include "validity.h"
@@ -30,10 +29,10 @@ Result<bssl::UniquePtr<X509>> make_ca_cert(const CaOptions& options, EVP_PKEY* k
       !X509_set_issuer_name(cert.get(), name->get()) || !X509_set_pubkey(cert.get(), key)) {
     return tls_error("building CA certificate");
   }
-  Validity validity;
-  validity.not_before = time(nullptr);
-  validity.not_after = validity.not_before + options.days * 86400;
-  if (Status s = set_validity(cert.get(), validity); !s) return s.error();
+  Result<Validity> validity =
+      make_validity(time(nullptr), std::nullopt, std::nullopt, options.days);
+  if (!validity) return validity.error();
+  if (Status s = set_validity(cert.get(), *validity); !s) return s.error();
   // The subject key id must exist before the authority key id, which copies it.
   const std::pair<int, const char*> exts[] = {
       {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
@@ -47,31 +46,6 @@ Result<bssl::UniquePtr<X509>> make_ca_cert(const CaOptions& options, EVP_PKEY* k
   if (Status s = sign_cert(cert.get(), key); !s) return s.error();
   return cert;
 }
-
-Status run_ca(const Args& args) {
-  CaOptions options;
-  const std::string* dir = args.get("dir");
-  if (dir == nullptr) return usage_error("option --dir is required");
-  options.dir = *dir;
-  options.cn = args.get_or("cn", options.cn);
-  options.org = args.get_or("org", options.org);
-  if (Status s = check_name_value("cn", options.cn); !s) return s;
-  if (!options.org.empty()) {  // --org "" leaves O out of the name
-    if (Status s = check_name_value("org", options.org); !s) return s;
-  }
-  Result<long> days = args.get_int("days", options.days, 1, kMaxDays);
-  if (!days) return days.error();
-  options.days = *days;
-  Result<KeySpec> key = key_spec_from_args(args);
-  if (!key) return key.error();
-  options.key = *key;
-  options.overwrite = args.has("force") ? Overwrite::kAllow : Overwrite::kRefuse;
-  return create_ca(options);
-}
-
-constexpr OptionSpec kCaOptions[] = {
-    {"dir", true}, {"cn", true}, {"org", true}, {"days", true}, {"rsa", true}, {"force", false},
-};
 
 }  // namespace
 
@@ -106,26 +80,5 @@ Status create_ca(const CaOptions& options) {
   }
   return Status::ok();
 }
-
-const Command kCaCommand = {
-    .name = "ca",
-    .summary = "create a certificate authority (cacert.pem, private/cakey.pem, serial, index.txt)",
-    .usage =
-        "usage: sipring-certs ca --dir DIR [--cn NAME] [--org ORG] [--days N] [--rsa BITS] "
-        "[--force]\n"
-        "\n"
-        "Creates a CA in DIR: DIR/cacert.pem, DIR/private/cakey.pem (mode 0600), DIR/serial,\n"
-        "DIR/index.txt, DIR/index.txt.attr and DIR/crlnumber, in the layout of `openssl ca`.\n"
-        "  --cn NAME    CA common name (default \"sipring CA\")\n"
-        "  --org ORG    organization, copied into certificates the CA issues (default "
-        "\"sipring\")\n"
-        "  --days N     validity in days (default 3650)\n"
-        "  --rsa BITS   RSA key of BITS (2048..8192) instead of ECDSA P-256\n"
-        "  --force      replace an existing CA\n",
-    .options = kCaOptions,
-    .min_positional = 0,
-    .max_positional = 0,
-    .run = run_ca,
-};
 
 }  // namespace sipring::certs

@@ -46,6 +46,20 @@ Result<LoadedCa> load_ca(const CaPaths& paths) {
   return ca;
 }
 
+Result<CaRecords> load_ca_records(const CaPaths& paths, const std::string& counter_path) {
+  CaRecords records;
+  Result<LoadedCa> ca = load_ca(paths);
+  if (!ca) return ca.error();
+  records.ca = std::move(ca).value();
+  Result<std::vector<IndexEntry>> index = load_index(paths.index);
+  if (!index) return index.error();
+  records.index = std::move(index).value();
+  Result<bssl::UniquePtr<BIGNUM>> counter = read_counter(counter_path);
+  if (!counter) return counter.error();
+  records.counter = std::move(counter).value();
+  return records;
+}
+
 Result<bssl::UniquePtr<BIGNUM>> read_counter(const std::string& path) {
   Result<std::string> text = read_file(path);
   if (!text) return text.error();

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "sipring/result.h"
+
+#include "ca_index.h"
 
 namespace sipring::certs {
 
@@ -35,6 +38,17 @@ struct LoadedCa {
 // Reads the CA certificate and key from |paths| and checks that they belong together. A
 // missing certificate is reported with a hint to run `sipring-certs ca` first.
 Result<LoadedCa> load_ca(const CaPaths& paths);
+
+// What issuing a certificate or a CRL starts from: the CA, its index and the next number.
+struct CaRecords {
+  LoadedCa ca;
+  std::vector<IndexEntry> index;
+  bssl::UniquePtr<BIGNUM> counter;  // the next serial or CRL number
+};
+
+// Loads the CA in |paths| (see load_ca), its index and the counter in |counter_path|
+// (paths.serial or paths.crlnumber).
+Result<CaRecords> load_ca_records(const CaPaths& paths, const std::string& counter_path);
 
 // Reads the hex counter in file |path| (e.g. "01\n").
 Result<bssl::UniquePtr<BIGNUM>> read_counter(const std::string& path);

@@ -9,7 +9,6 @@
 
 #include "ca_dir.h"
 #include "ca_index.h"
-#include "command.h"
 #include "errors.h"
 #include "pem_io.h"
 #include "validity.h"
@@ -73,59 +72,22 @@ Result<bssl::UniquePtr<X509_CRL>> make_crl(const CrlOptions& options, const Load
   return crl;
 }
 
-Status run_crl(const Args& args) {
-  CrlOptions options;
-  const std::string* dir = args.get("dir");
-  const std::string* out = args.get("out");
-  if (dir == nullptr) return usage_error("option --dir is required");
-  if (out == nullptr) return usage_error("option --out is required");
-  options.dir = *dir;
-  options.out = *out;
-  Result<long> days = args.get_int("days", options.days, 1, kMaxDays);
-  if (!days) return days.status();
-  options.days = *days;
-  options.overwrite = args.has("force") ? Overwrite::kAllow : Overwrite::kRefuse;
-  return write_crl(options);
-}
-
-constexpr OptionSpec kCrlOptions[] = {
-    {"dir", true}, {"out", true}, {"days", true}, {"force", false}};
-
 }  // namespace
 
 Status write_crl(const CrlOptions& options) {
   if (Status s = check_writable(options.out, options.overwrite); !s) return s;
   CaPaths paths = CaPaths::in(options.dir);
-  Result<LoadedCa> ca = load_ca(paths);
-  if (!ca) return ca.status();
-  Result<std::vector<IndexEntry>> index = load_index(paths.index);
-  if (!index) return index.status();
-  Result<bssl::UniquePtr<BIGNUM>> number = read_counter(paths.crlnumber);
-  if (!number) return number.status();
+  Result<CaRecords> records = load_ca_records(paths, paths.crlnumber);
+  if (!records) return records.status();
+  const BIGNUM* number = records->counter.get();
   Result<bssl::UniquePtr<X509_CRL>> crl =
-      make_crl(options, *ca, *index, paths.index, number->get());
+      make_crl(options, records->ca, records->index, paths.index, number);
   if (!crl) return crl.status();
   Result<std::string> pem = crl_to_pem(crl->get());
   if (!pem) return pem.status();
   // Bump first for the same reason as serials: a skipped number is harmless, a reused one is not.
-  if (Status s = bump_counter(paths.crlnumber, number->get()); !s) return s;
+  if (Status s = bump_counter(paths.crlnumber, number); !s) return s;
   return write_reported(options.out, *pem, kPublicMode, options.overwrite);
 }
-
-const Command kCrlCommand = {
-    .name = "crl",
-    .summary = "write a CRL listing the revoked certificates",
-    .usage =
-        "usage: sipring-certs crl --dir DIR --out FILE [--days N] [--force]\n"
-        "\n"
-        "Writes to FILE a CRL signed by the CA in DIR listing every certificate revoked\n"
-        "with `sipring-certs revoke`, numbered from DIR/crlnumber.\n"
-        "  --days N   days until the CRL's nextUpdate (default 30)\n"
-        "  --force    replace an existing FILE\n",
-    .options = kCrlOptions,
-    .min_positional = 0,
-    .max_positional = 0,
-    .run = run_crl,
-};
 
 }  // namespace sipring::certs

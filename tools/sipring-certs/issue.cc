@@ -10,15 +10,12 @@
 
 #include "ca_dir.h"
 #include "ca_index.h"
-#include "command.h"
 #include "errors.h"
 #include "pem_io.h"
 #include "x509_util.h"
 
 namespace sipring::certs {
 namespace {
-
-constexpr long kDefaultDays = 365;
 
 bool is_ip_literal(const std::string& text) {
   uint8_t buf[16];
@@ -75,72 +72,6 @@ Result<IndexEntry> index_entry_for(X509* cert) {
   return entry;
 }
 
-Status run_issue(const Args& args, Purpose purpose) {
-  IssueOptions options;
-  options.purpose = purpose;
-  const std::string* dir = args.get("dir");
-  const std::string* cn = args.get("cn");
-  if (dir == nullptr) return usage_error("option --dir is required");
-  if (cn == nullptr) return usage_error("option --cn is required");
-  options.dir = *dir;
-  options.cn = *cn;
-  if (Status s = check_name_value("cn", options.cn); !s) return s;
-  options.san = args.get_or("san", "");
-  if (args.has("san") && options.san.empty()) return usage_error("option --san must not be empty");
-  if (!args.has("san") && options.cn.find(',') != std::string::npos) {
-    return usage_error("the common name contains ',', so it cannot be the default SAN; give --san");
-  }
-  Result<Validity> validity = validity_from_args(args, kDefaultDays, time(nullptr));
-  if (!validity) return validity.error();
-  options.validity = *validity;
-  Result<KeySpec> key = key_spec_from_args(args);
-  if (!key) return key.error();
-  options.key = *key;
-  options.out_prefix = args.get_or("out", default_out_prefix(options.dir, options.cn));
-  if (const std::string* pw = args.get("key-password")) {
-    if (pw->empty()) return usage_error("option --key-password must not be empty");
-    options.key_password = *pw;
-  }
-  options.overwrite = args.has("force") ? Overwrite::kAllow : Overwrite::kRefuse;
-  Result<Issued> issued = issue_cert(options);
-  return issued.status();
-}
-
-Status run_server(const Args& args) {
-  return run_issue(args, Purpose::kServer);
-}
-Status run_client(const Args& args) {
-  return run_issue(args, Purpose::kClient);
-}
-
-constexpr OptionSpec kIssueOptions[] = {
-    {"dir", true},          {"cn", true},         {"san", true},       {"days", true},
-    {"rsa", true},          {"not-before", true}, {"not-after", true}, {"out", true},
-    {"key-password", true}, {"force", false},
-};
-
-#define ISSUE_USAGE(kind, eku)                                                                    \
-  "usage: sipring-certs " kind                                                                    \
-  " --dir DIR --cn NAME [--san LIST] [--days N] [--rsa BITS]\n"                                   \
-  "         [--not-before YYYYMMDDHHMMSSZ] [--not-after YYYYMMDDHHMMSSZ] [--out PREFIX]\n"        \
-  "         [--key-password PW] [--force]\n"                                                      \
-  "\n"                                                                                            \
-  "Issues a " kind " certificate (extendedKeyUsage " eku                                          \
-  ") signed by the CA in DIR and writes\n"                                                        \
-  "PREFIX-cert.pem and PREFIX-key.pem (mode 0600). The serial comes from DIR/serial and the\n"    \
-  "certificate is recorded in DIR/index.txt.\n"                                                   \
-  "  --san LIST      subjectAltName, e.g. DNS:sip.example.com,IP:192.0.2.1,URI:sip:example.com\n" \
-  "                  (default DNS:NAME, or IP:NAME if NAME is an address)\n"                      \
-  "  --days N        validity in days from now (default 365)\n"                                   \
-  "  --not-before T, --not-after T\n"                                                             \
-  "                  explicit validity (UTC), e.g. to make expired certificates for tests\n"      \
-  "  --rsa BITS      RSA key of BITS (2048..8192) instead of ECDSA P-256\n"                       \
-  "  --out PREFIX    output prefix (default DIR/NAME)\n"                                          \
-  "  --key-password PW\n"                                                                         \
-  "                  encrypt the key (PKCS#8, PBKDF2 + AES-256-CBC); note that PW is visible\n"   \
-  "                  to other local users in the process list\n"                                  \
-  "  --force         replace existing output files\n"
-
 }  // namespace
 
 std::string default_out_prefix(const std::string& dir, const std::string& cn) {
@@ -167,20 +98,18 @@ Result<Issued> issue_cert(const IssueOptions& options) {
     if (Status s = check_parent_dir(*path); !s) return s.error();
   }
   CaPaths paths = CaPaths::in(options.dir);
-  Result<LoadedCa> ca = load_ca(paths);
-  if (!ca) return ca.error();
-  Result<std::vector<IndexEntry>> index = load_index(paths.index);
-  if (!index) return index.error();
-  Result<bssl::UniquePtr<BIGNUM>> serial = read_counter(paths.serial);
-  if (!serial) return serial.error();
+  Result<CaRecords> records = load_ca_records(paths, paths.serial);
+  if (!records) return records.error();
+  std::vector<IndexEntry>& index = records->index;
+  const BIGNUM* serial = records->counter.get();
 
   Result<bssl::UniquePtr<EVP_PKEY>> key = generate_key(options.key);
   if (!key) return key.error();
-  Result<bssl::UniquePtr<X509>> cert = make_leaf_cert(options, *ca, serial->get(), key->get());
+  Result<bssl::UniquePtr<X509>> cert = make_leaf_cert(options, records->ca, serial, key->get());
   if (!cert) return cert.error();
   Result<IndexEntry> entry = index_entry_for(cert->get());
   if (!entry) return entry.error();
-  if (find_entry(*index, entry->serial) != nullptr) {
+  if (find_entry(index, entry->serial) != nullptr) {
     return config_error(paths.serial + ": serial " + entry->serial + " is already in " +
                         paths.index + "; fix the serial file before issuing more certificates");
   }
@@ -193,9 +122,9 @@ Result<Issued> issue_cert(const IssueOptions& options) {
 
   // The CA's records are updated before the outputs are written: if writing fails, a serial is
   // skipped (harmless), whereas the other order could hand out the same serial twice.
-  if (Status s = bump_counter(paths.serial, serial->get()); !s) return s.error();
-  index->push_back(std::move(entry).value());
-  if (Status s = save_index(paths.index, *index); !s) return s.error();
+  if (Status s = bump_counter(paths.serial, serial); !s) return s.error();
+  index.push_back(std::move(entry).value());
+  if (Status s = save_index(paths.index, index); !s) return s.error();
   if (Status s = write_reported(out.key_path, *key_pem, kKeyMode, options.overwrite); !s) {
     return s.error();
   }
@@ -206,27 +135,5 @@ Result<Issued> issue_cert(const IssueOptions& options) {
   out.key_pem = std::move(key_pem).value();
   return out;
 }
-
-const Command kServerCommand = {
-    .name = "server",
-    .summary = "issue a TLS server certificate and key signed by the CA",
-    .usage = ISSUE_USAGE("server", "serverAuth"),
-    .options = kIssueOptions,
-    .min_positional = 0,
-    .max_positional = 0,
-    .run = run_server,
-};
-
-const Command kClientCommand = {
-    .name = "client",
-    .summary = "issue a TLS client certificate and key signed by the CA",
-    .usage = ISSUE_USAGE("client", "clientAuth"),
-    .options = kIssueOptions,
-    .min_positional = 0,
-    .max_positional = 0,
-    .run = run_client,
-};
-
-#undef ISSUE_USAGE
 
 }  // namespace sipring::certs

@@ -15,6 +15,9 @@ namespace sipring::certs {
 
 enum class Purpose { kServer, kClient };
 
+// How long a server or client certificate is valid unless told otherwise.
+inline constexpr long kDefaultIssueDays = 365;
+
 struct IssueOptions {
   std::string dir;  // the CA directory
   std::string cn;

@@ -11,16 +11,6 @@
 
 namespace sipring::certs {
 
-Result<KeySpec> key_spec_from_args(const Args& args) {
-  KeySpec spec;
-  if (!args.has("rsa")) return spec;
-  Result<long> bits = args.get_int("rsa", 0, kMinRsaBits, kMaxRsaBits);
-  if (!bits) return bits.error();
-  spec.type = KeySpec::Type::kRsa;
-  spec.rsa_bits = static_cast<int>(*bits);
-  return spec;
-}
-
 Result<bssl::UniquePtr<EVP_PKEY>> generate_key(const KeySpec& spec) {
   bssl::UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
   if (!key) return tls_error("allocating key");

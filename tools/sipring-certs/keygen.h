@@ -8,8 +8,6 @@
 
 #include "sipring/result.h"
 
-#include "args.h"
-
 namespace sipring::certs {
 
 struct KeySpec {
@@ -21,9 +19,6 @@ struct KeySpec {
 // RSA sizes accepted by --rsa: below 2048 is broken, above 8192 only slows handshakes.
 inline constexpr long kMinRsaBits = 2048;
 inline constexpr long kMaxRsaBits = 8192;
-
-// Returns the key spec selected by the --rsa option of |args| (P-256 if absent).
-Result<KeySpec> key_spec_from_args(const Args& args);
 
 // Generates a fresh key pair as described by |spec|.
 Result<bssl::UniquePtr<EVP_PKEY>> generate_key(const KeySpec& spec);

@@ -9,7 +9,6 @@
 #include <openssl/digest.h>
 #include <openssl/x509v3.h>
 
-#include "command.h"
 #include "errors.h"
 #include "keygen.h"
 #include "pem_io.h"
@@ -78,16 +77,6 @@ const char* status_text(X509* cert) {
   return "valid now";
 }
 
-Status run_print(const Args& args) {
-  const std::string& path = args.positional()[0];
-  Result<bssl::UniquePtr<X509>> cert = read_cert_file(path);
-  if (!cert) return cert.status();
-  Result<std::string> text = describe_cert(cert->get());
-  if (!text) return Error{text.error().code, path + ": " + text.error().message};
-  std::fputs(text->c_str(), stdout);
-  return Status::ok();
-}
-
 }  // namespace
 
 std::string describe_sans(const X509* cert) {
@@ -114,6 +103,15 @@ Result<std::string> sha256_fingerprint(const X509* cert) {
     out += kHex[md[i] & 0xf];
   }
   return out;
+}
+
+Status print_cert_file(const std::string& path) {
+  Result<bssl::UniquePtr<X509>> cert = read_cert_file(path);
+  if (!cert) return cert.status();
+  Result<std::string> text = describe_cert(cert->get());
+  if (!text) return Error{text.error().code, path + ": " + text.error().message};
+  std::fputs(text->c_str(), stdout);
+  return Status::ok();
 }
 
 Result<std::string> describe_cert(X509* cert) {
@@ -147,19 +145,5 @@ Result<std::string> describe_cert(X509* cert) {
   line("sha256", *fingerprint);
   return out;
 }
-
-const Command kPrintCommand = {
-    .name = "print",
-    .summary = "show a certificate's names, serial, validity, SANs, key and fingerprint",
-    .usage =
-        "usage: sipring-certs print CERT.pem\n"
-        "\n"
-        "Prints the subject, issuer, serial, validity, subjectAltNames, key type and\n"
-        "SHA-256 fingerprint of the first certificate in CERT.pem.\n",
-    .options = {},
-    .min_positional = 1,
-    .max_positional = 1,
-    .run = run_print,
-};
 
 }  // namespace sipring::certs

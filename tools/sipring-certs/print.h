@@ -22,4 +22,8 @@ Result<std::string> sha256_fingerprint(const X509* cert);
 // not before, not after, status, san, key and sha256.
 Result<std::string> describe_cert(X509* cert);
 
+// Prints the summary of the first certificate in the PEM file |path| to stdout. Errors name
+// |path|.
+Status print_cert_file(const std::string& path);
+
 }  // namespace sipring::certs

@@ -8,7 +8,6 @@
 
 #include "ca_dir.h"
 #include "ca_index.h"
-#include "command.h"
 #include "errors.h"
 #include "pem_io.h"
 #include "x509_util.h"
@@ -22,15 +21,6 @@ Result<std::string> now_as_index_time() {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(now.get())),
                      static_cast<size_t>(ASN1_STRING_length(now.get())));
 }
-
-Status run_revoke(const Args& args) {
-  const std::string* dir = args.get("dir");
-  if (dir == nullptr) return usage_error("option --dir is required");
-  if (args.positional().size() != 1) return usage_error("give exactly one certificate file");
-  return revoke_cert(*dir, args.positional()[0]);
-}
-
-constexpr OptionSpec kRevokeOptions[] = {{"dir", true}};
 
 }  // namespace
 
@@ -68,19 +58,5 @@ Status revoke_cert(const std::string& dir, const std::string& cert_path) {
               paths.index.c_str());
   return Status::ok();
 }
-
-const Command kRevokeCommand = {
-    .name = "revoke",
-    .summary = "mark a certificate as revoked in the CA's index (then run crl)",
-    .usage =
-        "usage: sipring-certs revoke --dir DIR CERT.pem\n"
-        "\n"
-        "Marks CERT.pem, which the CA in DIR issued, as revoked (R) in DIR/index.txt.\n"
-        "Run `sipring-certs crl` afterwards to publish a CRL that lists it.\n",
-    .options = kRevokeOptions,
-    .min_positional = 1,
-    .max_positional = 1,
-    .run = run_revoke,
-};
 
 }  // namespace sipring::certs

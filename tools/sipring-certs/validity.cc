@@ -22,12 +22,6 @@ bool parse_digits(std::string_view text, int* out) {
   return true;
 }
 
-Result<int64_t> time_option(const Args& args, std::string_view name) {
-  Result<int64_t> t = parse_utc_time(*args.get(name));
-  if (!t) return usage_error("option --" + std::string(name) + ": " + t.error().message);
-  return t;
-}
-
 }  // namespace
 
 Result<int64_t> parse_utc_time(std::string_view text) {
@@ -56,23 +50,11 @@ Result<int64_t> parse_utc_time(std::string_view text) {
   return static_cast<int64_t>(t);
 }
 
-Result<Validity> validity_from_args(const Args& args, long default_days, int64_t now) {
-  Result<long> days = args.get_int("days", default_days, 1, kMaxDays);
-  if (!days) return days.error();
+Result<Validity> make_validity(int64_t now, std::optional<int64_t> not_before,
+                               std::optional<int64_t> not_after, long days) {
   Validity v;
-  v.not_before = now;
-  if (args.has("not-before")) {
-    Result<int64_t> t = time_option(args, "not-before");
-    if (!t) return t.error();
-    v.not_before = *t;
-  }
-  v.not_after = v.not_before + *days * kSecondsPerDay;
-  if (args.has("not-after")) {
-    if (args.has("days")) return usage_error("give either --days or --not-after, not both");
-    Result<int64_t> t = time_option(args, "not-after");
-    if (!t) return t.error();
-    v.not_after = *t;
-  }
+  v.not_before = not_before.value_or(now);
+  v.not_after = not_after.value_or(v.not_before + days * kSecondsPerDay);
   if (v.not_after <= v.not_before) {
     return usage_error(
         "the certificate would expire before it becomes valid "

@@ -3,13 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <openssl/x509.h>
 
 #include "sipring/result.h"
-
-#include "args.h"
 
 namespace sipring::certs {
 
@@ -25,10 +24,11 @@ inline constexpr long kMaxDays = 36500;
 // seconds since the epoch. Impossible dates such as February 30 are rejected.
 Result<int64_t> parse_utc_time(std::string_view text);
 
-// Returns the validity selected by --days, --not-before and --not-after in |args|. Without
-// --not-before the period starts at |now|; without --not-after it lasts --days (or
-// |default_days|). Fails if the period would be empty.
-Result<Validity> validity_from_args(const Args& args, long default_days, int64_t now);
+// Returns the validity from |not_before| (else |now|) to |not_after| (else |days| later): what
+// --not-before, --not-after and --days select. Fails with a usage error if the period would be
+// empty.
+Result<Validity> make_validity(int64_t now, std::optional<int64_t> not_before,
+                               std::optional<int64_t> not_after, long days);
 
 // Sets |cert|'s notBefore and notAfter. Times before 2050 are encoded as UTCTime and later
 // ones as GeneralizedTime, as RFC 5280 section 4.1.2.5 requires.

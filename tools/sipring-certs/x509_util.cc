@@ -27,16 +27,12 @@ Result<bssl::UniquePtr<X509_EXTENSION>> make_ext(X509V3_CTX* ctx, int nid,
 
 }  // namespace
 
-Status check_name_value(std::string_view option, std::string_view value) {
+Status check_name_value(std::string_view value) {
   if (value.empty() || value.size() > kMaxNameLen) {
-    return usage_error("option --" + std::string(option) + " must be 1 to " +
-                       std::to_string(kMaxNameLen) + " characters long");
+    return usage_error("a name must be 1 to " + std::to_string(kMaxNameLen) + " characters long");
   }
   for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) {
-      return usage_error("option --" + std::string(option) +
-                         " must not contain control characters");
-    }
+    if (c < 0x20 || c == 0x7f) return usage_error("a name must not contain control characters");
   }
   return Status::ok();
 }

@@ -15,10 +15,10 @@ namespace sipring::certs {
 // Longest CN and O values X.520 allows (ub-common-name, ub-organization-name).
 inline constexpr size_t kMaxNameLen = 64;
 
-// Returns a usage error naming |option| unless |value| is 1..kMaxNameLen bytes with no
+// Returns a usage error unless |value|, a --cn or --org, is 1..kMaxNameLen bytes with no
 // control characters (index.txt is tab-separated, and control characters in names only cause
 // trouble for peers).
-Status check_name_value(std::string_view option, std::string_view value);
+Status check_name_value(std::string_view value);
 
 // Returns the name "O=|org|, CN=|cn|", or just "CN=|cn|" when |org| is empty.
 Result<bssl::UniquePtr<X509_NAME>> make_name(std::string_view cn, std::string_view org);

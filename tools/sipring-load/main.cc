@@ -13,13 +13,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sipring/engine.h"
+#include "tools/sipring-load/load_args.h"
 #include "tools/sipring-load/load_core.h"
 #include "tools/sipring-load/load_plan.h"
 #include "tools/sipring-load/server_cpu.h"
@@ -28,47 +28,6 @@ using namespace sipring;
 using namespace sipring::load;
 
 namespace {
-
-void usage() {
-  fprintf(
-      stderr,
-      "usage: sipring-load MODE --target IP:PORT [options]\n"
-      "modes:\n"
-      "  handshake  open, handshake, send one OPTIONS, close; --count N total, --connections C\n"
-      "             in flight, --resume to offer session tickets (resumed handshakes)\n"
-      "  rps        --connections C x --pipeline P requests in flight; --requests N total or\n"
-      "             --duration S\n"
-      "  rate       open loop at --rate R req/s over --connections C for --duration S\n"
-      "             (--warmup S excluded from latency); reports p50/p99/p99.9\n"
-      "  idle       open --connections N, one OPTIONS each, hold them --hold S seconds\n"
-      "options:\n"
-      "  --reactors N       load reactors (default 1)      --cpus LIST   pin them (e.g. 1)\n"
-      "  --tls METHOD       TLSv1.2, TLSv1.3, TLSv1.2+ (default TLSv1.3)\n"
-      "  --ciphers LIST     TLS 1.2 cipher list            --sni NAME    (default localhost)\n"
-      "  --ca FILE          verify the server certificate against this CA (and its name:\n"
-      "                     --sni, else the target address; --verify-name NAME|no)\n"
-      "  --crl FILE         refuse servers whose certificate it revokes\n"
-      "  --cert FILE --key FILE [--key-password PW]  present a client certificate\n"
-      "  --server-pid P[,P] measure the server's CPU time over the measured phase\n"
-      "  --max-seconds S    hard stop (default: duration + 30)\n"
-      "  --busy-poll-us N   poll this long after activity before sleeping (default 1000)\n"
-      "  --ramp N           rps/rate/idle: handshakes in flight while connecting (default 200)\n"
-      "  --handshake-timeout-ms N  give up on a connect+handshake after N ms (default 30000)\n");
-}
-
-std::vector<int> parse_cpus(const char* s) {
-  std::vector<int> v;
-  while (*s) {
-    char* end;
-    long a = strtol(s, &end, 10);
-    long b = a;
-    if (*end == '-') b = strtol(end + 1, &end, 10);
-    for (long i = a; i <= b; i++) v.push_back(static_cast<int>(i));
-    s = *end == ',' ? end + 1 : end;
-    if (end == s && *s) break;
-  }
-  return v;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -89,115 +48,13 @@ double percentile(const std::vector<uint32_t>& sorted, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    usage();
-    return 2;
-  }
-  Plan plan;
-  std::string mode = argv[1];
-  if (mode == "handshake")
-    plan.mode = Mode::kHandshake;
-  else if (mode == "rps")
-    plan.mode = Mode::kRps;
-  else if (mode == "rate")
-    plan.mode = Mode::kRate;
-  else if (mode == "idle")
-    plan.mode = Mode::kIdle;
-  else {
-    usage();
-    return 2;
-  }
-  std::string target, tls = "TLSv1.3", ciphers, ca, pids;
-  std::string client_cert, client_key, client_key_password, client_crl, verify_name;
-  std::vector<int> cpus;
-  double max_seconds = 0;
-  uint32_t busy_poll_us = 1000;
-  for (int i = 2; i < argc; i++) {
-    std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "sipring-load: %s needs a value\n", a.c_str());
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--target")
-      target = next();
-    else if (a == "--connections")
-      plan.connections = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--pipeline")
-      plan.pipeline = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--requests")
-      plan.requests = strtoull(next(), nullptr, 10);
-    else if (a == "--count")
-      plan.handshakes = strtoull(next(), nullptr, 10);
-    else if (a == "--resume")
-      plan.resume = true;
-    else if (a == "--rate")
-      plan.rate = atof(next());
-    else if (a == "--duration")
-      plan.duration_s = atof(next());
-    else if (a == "--hold")
-      plan.hold_s = atof(next());
-    else if (a == "--warmup")
-      plan.warmup_s = atof(next());
-    else if (a == "--reactors")
-      plan.reactors = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--cpus")
-      cpus = parse_cpus(next());
-    else if (a == "--tls")
-      tls = next();
-    else if (a == "--ciphers")
-      ciphers = next();
-    else if (a == "--sni")
-      plan.sni = next();
-    else if (a == "--ca")
-      ca = next();
-    else if (a == "--cert")
-      client_cert = next();
-    else if (a == "--key")
-      client_key = next();
-    else if (a == "--key-password")
-      client_key_password = next();
-    else if (a == "--crl")
-      client_crl = next();
-    else if (a == "--verify-name")
-      verify_name = next();
-    else if (a == "--server-pid")
-      pids = next();
-    else if (a == "--max-seconds")
-      max_seconds = atof(next());
-    else if (a == "--busy-poll-us")
-      busy_poll_us = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--ramp")
-      plan.ramp = static_cast<uint32_t>(atoi(next()));
-    else if (a == "--handshake-timeout-ms")
-      plan.handshake_timeout_ms = atoi(next());
-    else {
-      fprintf(stderr, "sipring-load: unknown option %s\n", a.c_str());
-      usage();
-      return 2;
-    }
-  }
-  if (!SockAddr::parse(target, &plan.target) || plan.target.port() == 0) {
-    fprintf(stderr, "sipring-load: --target IP:PORT is required (got \"%s\")\n", target.c_str());
-    return 2;
-  }
-  if ((!client_crl.empty() || !verify_name.empty()) && ca.empty()) {
-    // Without --ca nothing is verified, so a CRL or a name would be silently ignored.
-    fprintf(stderr,
-            "sipring-load: --crl and --verify-name need --ca (without it the server's "
-            "certificate is not verified)\n");
-    return 2;
-  }
-  if (plan.reactors == 0 || plan.connections == 0 || plan.ramp == 0) {
-    fprintf(stderr, "sipring-load: --reactors, --connections and --ramp must be at least 1\n");
-    return 2;
-  }
-  if (max_seconds <= 0) {
-    max_seconds = (plan.mode == Mode::kIdle ? plan.hold_s : plan.duration_s) + 30;
-  }
-  ServerCpu server_cpu(pids);
+  LoadArgs args;
+  if (std::optional<int> done = parse_load_args(argc, argv, &args)) return *done;
+  const Plan& plan = args.plan;
+  const std::string& target = args.target;
+  const std::string& tls = args.client.tls_method;
+  const double max_seconds = args.max_seconds;
+  ServerCpu server_cpu(args.server_pids);
   set_log_level(0);  // warnings and errors only: the JSON line is the output
   // Open-loop pacing sleeps until the next send time; the default 50 us timer slack would make
   // every send late by up to that much (and show up as server latency). Threads inherit this.
@@ -206,13 +63,13 @@ int main(int argc, char** argv) {
   Config cfg;
   cfg.source = "sipring-load";
   cfg.engine.reactors = static_cast<int>(plan.reactors);
-  cfg.engine.cpus = cpus;
+  cfg.engine.cpus = args.cpus;
   cfg.engine.max_connections = std::max<uint32_t>(plan.connections + 64, 1024);
   cfg.engine.handshake_timeout_ms = plan.handshake_timeout_ms;
   cfg.tls.connection_timeout = -1;  // the load decides when connections end
   // The load tool owns its CPU: polling instead of sleeping keeps its own wake-up latency out
   // of the server's measured latency.
-  cfg.engine.busy_poll_us = busy_poll_us;
+  cfg.engine.busy_poll_us = args.busy_poll_us;
   Totals totals;
   std::vector<std::vector<uint32_t>> samples(plan.reactors);
   size_t expected =
@@ -222,15 +79,7 @@ int main(int argc, char** argv) {
   for (auto& s : samples) s.reserve(expected);
   Engine::Options options;
   options.listen = false;
-  options.client.tls_method = tls;
-  options.client.cipher_list = ciphers;
-  options.client.ca_file = ca;
-  options.client.crl = client_crl;
-  options.client.certificate = client_cert;
-  options.client.private_key = client_key;
-  options.client.private_key_password = client_key_password;
-  options.client.verify_hostname = verify_name;
-  options.client.resume = plan.mode != Mode::kHandshake || plan.resume;
+  options.client = args.client;
   options.core = [&](uint32_t r) -> std::unique_ptr<Core> {
     uint32_t share =
         plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);

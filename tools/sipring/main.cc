@@ -1,6 +1,6 @@
 // sipring: the SIP-over-TLS engine as a daemon, with the built-in stateless demo core.
 //
-//   sipring -f FILE [--core inline|threads] [--debug N] [--stats-interval SECONDS]
+//   sipring -f FILE [--core inline|threads] [--grace-ms N] [--stats-interval S] [--debug N]
 //
 // Runs until SIGTERM or SIGINT, then stops accepting, flushes queued replies and closes every
 // connection within a bounded grace time. SIGUSR1 prints the counters as one JSON line.
@@ -9,28 +9,56 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sipring/config.h"
 #include "sipring/engine.h"
+#include "tools/common/cli.h"
 #include "tools/sipring/demo_core.h"
 
 namespace {
 
-void usage() {
-  fprintf(stderr,
-          "usage: sipring -f FILE [--core inline|threads] [--grace-ms N] [--stats-interval S]\n"
-          "  -f FILE          Kamailio-style config (listen=tls:IP:PORT, modparam(\"tls\", ...))\n"
-          "  --core MODE      inline: the demo core runs on each reactor thread (default)\n"
-          "                   threads: one core thread per reactor, replies via Engine::send\n"
-          "  --grace-ms N     how long shutdown waits for queued replies (default 2000)\n"
-          "  --stats-interval S  print counters as JSON every S seconds (default: only on SIGUSR1)\n"
-          "  --check          validate the config (files, keys, ciphers) and exit\n"
-          "  --list-params    print every parameter (Markdown table) and exit\n");
+namespace cli = sipring::cli;
+
+struct DaemonArgs {
+  std::string file;
+  std::string core_mode = "inline";
+  int grace_ms = 2000;
+  int stats_interval = 0;  // seconds; 0: only on SIGUSR1
+  int log_level = 2;       // Kamailio's numbers: 2 is info
+  bool check_only = false;
+  bool list_params = false;
+};
+
+// Fills |a| from the command line. Returns the exit status when the tool must stop at once
+// (--help, --version, a usage error).
+std::optional<int> parse_args(int argc, const char* const* argv, DaemonArgs* a) {
+  CLI::App app("The SIP-over-TLS engine as a daemon, with the built-in stateless demo core.",
+               "sipring");
+  cli::init(app);
+  app.add_option("-f,--config", a->file,
+                 "Kamailio-style config (listen=tls:IP:PORT, modparam(\"tls\", ...))")
+      ->type_name("FILE");
+  app.add_option("--core", a->core_mode,
+                 "inline: the demo core runs on each reactor thread; threads: one core thread "
+                 "per reactor, replies via Engine::send")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"inline", "threads"}));
+  cli::add_number(app, "--grace-ms", "N", a->grace_ms, 0, 600000,
+                  "how long shutdown waits for queued replies");
+  cli::add_number(app, "--stats-interval", "S", a->stats_interval, 0, 86400,
+                  "print the counters as JSON every S seconds (0: only on SIGUSR1)");
+  cli::add_number(app, "--debug", "N", a->log_level, -5, 3,
+                  "log level, Kamailio's numbers: -1 errors, 0 warnings, 1 notices, 2 info, "
+                  "3 debug");
+  app.add_flag("--check", a->check_only, "validate the config (files, keys, ciphers) and exit");
+  app.add_flag("--list-params", a->list_params, "print every parameter (Markdown table) and exit");
+  if (std::optional<int> done = cli::parse(app, argc, argv)) return done;
+  if (!a->list_params && a->file.empty()) return cli::usage_error(app, "-f FILE is required");
+  return std::nullopt;
 }
 
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
@@ -56,42 +84,15 @@ void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters&
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string file;
-  std::string core_mode = "inline";
-  int grace_ms = 2000;
-  int stats_interval = 0;
-  bool check_only = false;
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "sipring: %s needs a value\n", a.c_str());
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "-f") file = next();
-    else if (a == "--core") core_mode = next();
-    else if (a == "--grace-ms") grace_ms = atoi(next());
-    else if (a == "--stats-interval") stats_interval = atoi(next());
-    else if (a == "--check") check_only = true;
-    else if (a == "--list-params") {
-      fputs(sipring::parameters_markdown().c_str(), stdout);
-      return 0;
-    }
-    else if (a == "-h" || a == "--help") {
-      usage();
-      return 0;
-    } else {
-      fprintf(stderr, "sipring: unknown argument %s\n", a.c_str());
-      usage();
-      return 2;
-    }
+  DaemonArgs args;
+  if (std::optional<int> done = parse_args(argc, argv, &args)) return *done;
+  if (args.list_params) {
+    fputs(sipring::parameters_markdown().c_str(), stdout);
+    return 0;
   }
-  if (file.empty() || (core_mode != "inline" && core_mode != "threads")) {
-    usage();
-    return 2;
-  }
+  sipring::set_log_level(args.log_level);
+  const std::string& file = args.file;
+  const std::string& core_mode = args.core_mode;
 
   auto config = sipring::load_config_file(file);
   if (!config) {
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sipring: %s\n", started.message().c_str());
     return 1;
   }
-  if (check_only) {
+  if (args.check_only) {
     (*engine)->stop(0);
     fprintf(stderr, "sipring: %s: configuration OK\n", file.c_str());
     return 0;
@@ -152,14 +153,14 @@ int main(int argc, char** argv) {
         (*engine)->rotate_ticket_keys();
         since_rotation = 0;
       }
-      if (stats_interval > 0 && ++since_stats >= stats_interval) {
+      if (args.stats_interval > 0 && ++since_stats >= args.stats_interval) {
         print_stats(**engine, core_counters);
         since_stats = 0;
       }
     }
   }
-  fprintf(stderr, "sipring: stopping (grace %d ms)\n", grace_ms);
-  (*engine)->stop(grace_ms);
+  fprintf(stderr, "sipring: stopping (grace %d ms)\n", args.grace_ms);
+  (*engine)->stop(args.grace_ms);
   for (auto& t : core_threads) t.join();
   print_stats(**engine, core_counters);
   return 0;

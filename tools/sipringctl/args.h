@@ -2,6 +2,7 @@
 // typed JSON-RPC params (kamcmd's habits: numbers are numbers unless quoted).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,18 +19,16 @@ struct CtlOptions {
   std::string socket;  // "unix:PATH"
   bool json = false;   // print the raw result as JSON
   double timeout_s = kDefaultTimeoutS;
-  bool help = false;  // -h/--help: print usage and exit
   std::string command;
   std::vector<std::string> args;
 };
 
-// Parses argv[1..]: options, then COMMAND, then ARGS taken verbatim (so "-1" is an argument).
-// `env_socket` is $SIPRING_CTL or nullptr; -s wins over it, and it over kDefaultSocket. A bare
-// absolute path is taken as "unix:" + path. Errors are kInvalidArgument with a usage message.
-Result<CtlOptions> parse_args(int argc, const char* const* argv, const char* env_socket);
-
-// The usage text.
-const char* usage_text();
+// Parses the command line into |o| (CLI11; see tools/common/cli.h): options, then COMMAND, then
+// ARGS taken verbatim (so "-1" is an argument). -s wins over $SIPRING_CTL, and it over
+// kDefaultSocket; a bare absolute path is taken as "unix:" + path. "help" takes at most one
+// METHOD. Returns the exit status when the tool must stop at once (--help, --version, a usage
+// error, already printed), else nothing.
+std::optional<int> parse_args(int argc, const char* const* argv, CtlOptions* o);
 
 // The JSON-RPC params for `method` and its words: a word that is a decimal integer fitting int64
 // (no '+', no leading zeros) becomes a number; a word in double quotes ("\"123\"") becomes the

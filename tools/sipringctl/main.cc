@@ -4,19 +4,20 @@
 // Exit status: 0 done, 1 the call failed (an RPC error, a timeout, a bad reply), 2 usage error or
 // nobody to talk to, so scripts can tell "sipring said no" from "sipring is not there".
 #include <cstdio>
-#include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "args.h"
 #include "client.h"
 #include "format.h"
+#include "tools/common/cli.h"
 
 namespace sipring::ctl {
 namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+constexpr int kExitUsage = cli::kExitUsage;  // also: nobody to talk to
 
 // Prints the result of a successful call, or the RPC error; returns the exit status.
 int report(const JsonValue& response, bool json) {
@@ -46,27 +47,13 @@ int report(const JsonValue& response, bool json) {
 }
 
 int run(int argc, const char* const* argv) {
-  Result<CtlOptions> parsed = parse_args(argc, argv, std::getenv("SIPRING_CTL"));
-  if (!parsed.is_ok()) {
-    std::fprintf(stderr, "sipringctl: %s\n\n%s", parsed.error().message.c_str(), usage_text());
-    return kExitUsage;
-  }
-  const CtlOptions& o = parsed.value();
-  if (o.help) {
-    std::fputs(usage_text(), stdout);
-    return kExitOk;
-  }
+  CtlOptions o;
+  if (std::optional<int> done = parse_args(argc, argv, &o)) return *done;
 
   // "help" and "help METHOD" are the system.* introspection methods.
   std::string method = o.command;
   std::vector<std::string> args = o.args;
-  if (method == "help") {
-    if (args.size() > 1) {
-      std::fprintf(stderr, "sipringctl: usage: sipringctl help [METHOD]\n");
-      return kExitUsage;
-    }
-    method = args.empty() ? "system.listMethods" : "system.help";
-  }
+  if (method == "help") method = args.empty() ? "system.listMethods" : "system.help";
   JsonValue params = method == "system.help" ? JsonValue(JsonArray(args.begin(), args.end()))
                                              : typed_params(method, args);
 
