@@ -78,8 +78,10 @@ constexpr uint8_t fold_case(uint8_t c) {
 // SIP-Version, matched case-insensitively (RFC 3261 §7.1); lower case here.
 inline constexpr std::string_view kSipVersion = "sip/2.0";
 
-// Whether the 7 bytes at `p` are "SIP/2.0" in any case.
-constexpr bool is_sip_version(const uint8_t* p) {
+// Whether the 7 bytes at `p` are "SIP/2.0" in any case. `Byte` is char or uint8_t.
+template <class Byte>
+constexpr bool is_sip_version(const Byte* p) {
+  static_assert(sizeof(Byte) == 1);
   return fold_case(p[0]) == 's' && fold_case(p[1]) == 'i' && fold_case(p[2]) == 'p' &&
          p[3] == '/' && p[4] == '2' && p[5] == '.' && p[6] == '0';
 }
