@@ -111,7 +111,7 @@ class LineSkipper {
  public:
   // The first line's rest starts at `from`; bytes before it are not looked at.
   LineSkipper(const uint8_t* p, uint32_t from, uint32_t end)
-      : p_(p), end_(p + end), base_(p + from), crs_(mask64<Cr>(p, from, end)) {}
+      : p_(p), end_(p + end), base_(p + from), crs_(mask64<Cr>(p, p + from, p + end)) {}
 
   // Skips to the end of the current line, the first CRLF after the last CR returned (a bare CR
   // is part of the line), then past every following line that does not matter (line_matters):
@@ -142,7 +142,7 @@ class LineSkipper {
     while (crs_ == 0) {
       if (end_ - base_ <= 64) return end_;
       base_ += 64;
-      crs_ = mask64<Cr>(p_, base_ - p_, end_ - p_);
+      crs_ = mask64<Cr>(p_, base_, end_);
     }
     const uint8_t* const cr = base_ + __builtin_ctzll(crs_);
     crs_ &= crs_ - 1;

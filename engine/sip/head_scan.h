@@ -21,7 +21,7 @@ namespace sipring::sip {
 // inline function of a PIC library, being interposable, does not allow (some 30 instructions a
 // request).
 [[gnu::noinline]] static uint64_t lf_block(const char* p, size_t pos, size_t n) noexcept {
-  return mask64<Lf>(p, pos, n);
+  return mask64<Lf>(p, p + pos, p + n);
 }
 
 // Finds the LFs of a head. It keeps a bit mask of one 64-byte block, so walking the head line by

@@ -98,14 +98,15 @@ template <class Class, class Byte>
   return n;
 }
 
-// The bytes of `Class` in p[pos, min(pos + 64, n)) as bits, bit k for p[pos + k]. Requires
-// pos < n. Walking a buffer block by block with it costs one vector pass plus a bit scan per hit.
+// The bytes of `Class` in [at, min(at + 64, end)) as bits, bit k for at[k], where [begin, end) is
+// the range and begin <= at <= end. Walking a buffer block by block with it costs one vector pass
+// plus a bit scan per hit. Pointers rather than offsets, as its callers walk with pointers.
 template <class Class, class Byte>
-[[gnu::always_inline]] inline uint64_t mask64(const Byte* bytes, size_t pos, size_t n) {
+[[gnu::always_inline]] inline uint64_t mask64(const Byte* begin, const Byte* at, const Byte* end) {
   static_assert(sizeof(Byte) == 1);
-  const uint8_t* const p = reinterpret_cast<const uint8_t*>(bytes);
-  const uint8_t* const q = p + pos;
-  const size_t left = n - pos;
+  const uint8_t* const q = reinterpret_cast<const uint8_t*>(at);
+  const uint8_t* const e = reinterpret_cast<const uint8_t*>(end);
+  const size_t left = end - at;
   if (left >= 64) {
     return uint64_t{Class::mask16(q)} | uint64_t{Class::mask16(q + 16)} << 16 |
            uint64_t{Class::mask16(q + 32)} << 32 | uint64_t{Class::mask16(q + 48)} << 48;
@@ -114,9 +115,9 @@ template <class Class, class Byte>
   size_t k = 0;
   for (; left - k >= 16; k += 16) bits |= uint64_t{Class::mask16(q + k)} << k;
   if (k == left) return bits;
-  if (n >= 16) {
+  if (end - begin >= 16) {
     // The last 16 bytes of the range, less those already covered.
-    return bits | uint64_t{Class::mask16(p + n - 16) >> (16 - (left - k))} << k;
+    return bits | uint64_t{Class::mask16(e - 16) >> (16 - (left - k))} << k;
   }
   for (; k < left; ++k) bits |= uint64_t{Class::match(q[k])} << k;
   return bits;

@@ -46,7 +46,7 @@ void ExpectScannersAgree(char filler, char hit) {
           ASSERT_EQ(sip::find_first<Class>(p, i, n), SlowFindFirst<Class>(p, i, n))
               << "n=" << n << " hit at " << at << " from " << i;
           if (i < n) {
-            ASSERT_EQ(sip::mask64<Class>(p, i, n), SlowMask64<Class>(p, i, n))
+            ASSERT_EQ(sip::mask64<Class>(p, p + i, p + n), SlowMask64<Class>(p, i, n))
                 << "n=" << n << " hit at " << at << " from " << i;
           }
         }
