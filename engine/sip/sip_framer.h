@@ -78,7 +78,7 @@ class SipFramer {
 
  private:
   uint32_t pos_ : 24 = 0;    // resume offset
-  uint32_t state_ : 4 = 0;   // internal State (sip_framer.cc)
+  uint32_t state_ : 4 = 0;   // internal FramerState (framer_fast_paths.h)
   uint32_t has_cl_ : 1 = 0;  // a complete Content-Length header was seen; its value is in cl_
   uint32_t in_cl_ : 1 = 0;   // the current header line is Content-Length (folds continue it)
   uint32_t phase_ : 2 = 0;   // where in the Content-Length value: before/in/after the digits

@@ -1,166 +1,21 @@
 // Unit tests of the SIP stream framer (engine/sip/sip_framer.h): the framing rules, each rejection
-// reason, and that results do not depend on how the stream is segmented.
+// reason, and that results do not depend on how the stream is segmented. The fast paths' hand-over
+// to the state machine is tested in framer_fast_paths_test.cc.
 #include "engine/sip/sip_framer.h"
 
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstring>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tests/testing/framer_stream.h"
+
 namespace sipring {
 namespace {
 
-constexpr uint32_t kMax = 65535;
-
-// One thing the caller got out of the stream: a message, skip, ping or the final error.
-struct Event {
-  ScanResult::Kind kind;
-  std::string bytes;  // the bytes the result covers (`length` of them)
-  uint32_t head_length = 0;
-  FrameReason reason = FrameReason::kNone;
-  bool operator==(const Event&) const = default;
-};
-
-void PrintTo(const Event& e, std::ostream* os) {
-  static const char* const kKinds[] = {"need-more", "message", "skip", "ping", "error"};
-  std::string shown;
-  for (char c : e.bytes) {
-    if (c == '\r') {
-      shown += "\\r";
-    } else if (c == '\n') {
-      shown += "\\n";
-    } else {
-      shown += c;
-    }
-  }
-  *os << kKinds[e.kind] << "(" << e.bytes.size() << " bytes, head " << e.head_length << ", "
-      << frame_reason_name(e.reason) << ") \"" << shown << "\"";
-}
-
-Event Message(std::string_view bytes, size_t head_length) {
-  return {ScanResult::kMessage, std::string(bytes), static_cast<uint32_t>(head_length)};
-}
-Event Skip() {
-  return {ScanResult::kSkip, "\r\n"};
-}
-Event Ping() {
-  return {ScanResult::kPing, "\r\n\r\n"};
-}
-Event Error(std::string_view seen, FrameReason reason) {
-  return {ScanResult::kError, std::string(seen), 0, reason};
-}
-
-// Mimics a connection: appends each chunk to its pending bytes, scans until kNeedMore, and drops
-// what each result consumed. Stops at the first error, as the connection would close.
-class Connection {
- public:
-  explicit Connection(uint32_t max = kMax) : max_(max) {}
-
-  // Returns false once the stream failed.
-  bool Feed(std::string_view chunk) {
-    if (failed_) return false;
-    pending_.append(chunk);
-    for (;;) {
-      const ScanResult r = framer_.scan(Bytes(), max_);
-      if (r.kind == ScanResult::kNeedMore) return true;
-      EXPECT_LE(r.length, pending_.size());
-      EXPECT_GT(r.length, 0u);
-      Event e{r.kind, pending_.substr(0, r.length), r.head_length, r.reason};
-      if (r.kind == ScanResult::kMessage) {
-        EXPECT_LE(r.head_length, r.length);
-        EXPECT_LE(r.length, max_);
-      } else {
-        EXPECT_EQ(r.head_length, 0u);
-      }
-      if (r.kind != ScanResult::kError) {
-        EXPECT_EQ(r.reason, FrameReason::kNone);
-      }
-      events_.push_back(std::move(e));
-      if (r.kind == ScanResult::kError) {
-        EXPECT_NE(r.reason, FrameReason::kNone);
-        failed_ = true;
-        return false;
-      }
-      pending_.erase(0, r.length);
-    }
-  }
-
-  const std::vector<Event>& events() const { return events_; }
-  const std::string& pending() const { return pending_; }
-
- private:
-  std::span<const uint8_t> Bytes() const {
-    return {reinterpret_cast<const uint8_t*>(pending_.data()), pending_.size()};
-  }
-
-  uint32_t max_;
-  SipFramer framer_;
-  std::string pending_;
-  std::vector<Event> events_;
-  bool failed_ = false;
-};
-
-std::vector<Event> FeedWhole(std::string_view stream, uint32_t max = kMax) {
-  Connection c(max);
-  c.Feed(stream);
-  return c.events();
-}
-
-std::vector<Event> FeedSplit(std::string_view stream, size_t split, uint32_t max = kMax) {
-  Connection c(max);
-  if (c.Feed(stream.substr(0, split))) c.Feed(stream.substr(split));
-  return c.events();
-}
-
-std::vector<Event> FeedByteAtATime(std::string_view stream, uint32_t max = kMax) {
-  Connection c(max);
-  for (size_t i = 0; i < stream.size() && c.Feed(stream.substr(i, 1)); ++i) {
-  }
-  return c.events();
-}
-
-// Checks `expected` for the whole stream, for every two-chunk split and byte by byte.
-void ExpectAtEverySegmentation(std::string_view stream, const std::vector<Event>& expected,
-                               uint32_t max = kMax) {
-  EXPECT_EQ(FeedWhole(stream, max), expected) << "whole";
-  for (size_t split = 0; split <= stream.size(); ++split) {
-    EXPECT_EQ(FeedSplit(stream, split, max), expected) << "split at " << split;
-  }
-  EXPECT_EQ(FeedByteAtATime(stream, max), expected) << "byte at a time";
-}
-
-std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-ScanResult ScanOnce(std::string_view s, uint32_t max = kMax) {
-  SipFramer f;
-  return f.scan(AsBytes(s), max);
-}
-
-// The head seen up to and including the first occurrence of `marker`'s last byte.
-std::string_view Through(std::string_view s, std::string_view marker) {
-  const size_t at = s.find(marker);
-  EXPECT_NE(at, std::string_view::npos) << marker;
-  return s.substr(0, at + marker.size());
-}
-
-constexpr std::string_view kOptions =
-    "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n"
-    "Via: SIP/2.0/TLS pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n"
-    "Max-Forwards: 70\r\n"
-    "To: <sip:bob@biloxi.example.com>\r\n"
-    "From: <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
-    "Call-ID: a84b4c76e66710\r\n"
-    "CSeq: 63104 OPTIONS\r\n"
-    "Contact: <sip:alice@pc33.atlanta.example.com;transport=tls>\r\n"
-    "Content-Length: 0\r\n"
-    "\r\n";
+using namespace sipring::test;
 
 // --- Names and layout ---------------------------------------------------------------------
 
@@ -184,10 +39,10 @@ TEST(SipFramerTest, StateFitsInTwelveBytes) {
 // --- Messages -----------------------------------------------------------------------------
 
 TEST(SipFramerTest, RequestWithoutBodyIsOneMessage) {
-  const ScanResult r = ScanOnce(kOptions);
+  const ScanResult r = ScanOnce(kOptionsMessage);
   EXPECT_EQ(r.kind, ScanResult::kMessage);
-  EXPECT_EQ(r.length, kOptions.size());
-  EXPECT_EQ(r.head_length, kOptions.size());
+  EXPECT_EQ(r.length, kOptionsMessage.size());
+  EXPECT_EQ(r.head_length, kOptionsMessage.size());
 }
 
 TEST(SipFramerTest, ResponseWithBodyIsOneMessage) {
@@ -318,8 +173,9 @@ TEST(SipFramerTest, CrlfCrlfIsPing) {
 }
 
 TEST(SipFramerTest, SingleCrlfBeforeStartLineIsSkipped) {
-  const std::string stream = std::string("\r\n") + std::string(kOptions);
-  EXPECT_EQ(FeedWhole(stream), (std::vector<Event>{Skip(), Message(kOptions, kOptions.size())}));
+  const std::string stream = std::string("\r\n") + std::string(kOptionsMessage);
+  EXPECT_EQ(FeedWhole(stream),
+            (std::vector<Event>{Skip(), Message(kOptionsMessage, kOptionsMessage.size())}));
 }
 
 TEST(SipFramerTest, PartialCrlfNeedsMore) {
@@ -490,9 +346,9 @@ TEST(SipFramerTest, StartLineIsCheckedBeforeHeadCompletes) {
 }
 
 TEST(SipFramerTest, MessagesBeforeAnErrorAreStillDelivered) {
-  const std::string stream = std::string(kOptions) + "\r\n\r\n" +
+  const std::string stream = std::string(kOptionsMessage) + "\r\n\r\n" +
                              "INFO sip:a SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r\n";
-  ExpectAtEverySegmentation(stream, {Message(kOptions, kOptions.size()), Ping(),
+  ExpectAtEverySegmentation(stream, {Message(kOptionsMessage, kOptionsMessage.size()), Ping(),
                                      Error("INFO sip:a SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r",
                                            FrameReason::kConflictingContentLength)});
 }
@@ -514,11 +370,11 @@ TEST(SipFramerTest, EverySegmentationOfAMixedStreamYieldsTheSameFrames) {
   const std::string response_head = "SIP/2.0 200 OK\r\nl: 5\r\nCSeq: 1 INVITE\r\nL:5\r\n\r\n";
   const std::string response = response_head + "hello";
   const std::string empty_reason = "SIP/2.0 486 \r\nContent-Length: 0\r\n\r\n";
-  const std::string stream = "\r\n\r\n\r\n" + std::string(kOptions) + "\r\n\r\n" + invite + "\r\n" +
-                             response + empty_reason + "\r\n";
+  const std::string stream = "\r\n\r\n\r\n" + std::string(kOptionsMessage) + "\r\n\r\n" + invite +
+                             "\r\n" + response + empty_reason + "\r\n";
   const std::vector<Event> expected = {Ping(),
                                        Skip(),
-                                       Message(kOptions, kOptions.size()),
+                                       Message(kOptionsMessage, kOptionsMessage.size()),
                                        Ping(),
                                        Message(invite, invite_head.size()),
                                        Skip(),
@@ -561,7 +417,7 @@ TEST(SipFramerTest, ArbitraryChunkingYieldsTheSameFrames) {
 
 TEST(SipFramerTest, PipelinedBatchOfSixteenOptionsYieldsSixteenMessages) {
   std::string batch;
-  for (int i = 0; i < 16; ++i) batch += kOptions;
+  for (int i = 0; i < 16; ++i) batch += kOptionsMessage;
   SipFramer f;
   std::span<const uint8_t> pending = AsBytes(batch);
   int messages = 0;
@@ -569,8 +425,8 @@ TEST(SipFramerTest, PipelinedBatchOfSixteenOptionsYieldsSixteenMessages) {
     const ScanResult r = f.scan(pending, kMax);
     if (r.kind == ScanResult::kNeedMore) break;
     ASSERT_EQ(r.kind, ScanResult::kMessage);
-    ASSERT_EQ(r.length, kOptions.size());
-    EXPECT_EQ(0, std::memcmp(pending.data(), kOptions.data(), r.length));
+    ASSERT_EQ(r.length, kOptionsMessage.size());
+    EXPECT_EQ(0, std::memcmp(pending.data(), kOptionsMessage.data(), r.length));
     pending = pending.subspan(r.length);
     ++messages;
   }
@@ -617,162 +473,9 @@ TEST(SipFramerTest, ResetForgetsAPartialMessage) {
   EXPECT_NE(f.resume_offset(), 0u);
   f.reset();
   EXPECT_EQ(f.resume_offset(), 0u);
-  const ScanResult r = f.scan(AsBytes(kOptions), kMax);
+  const ScanResult r = f.scan(AsBytes(kOptionsMessage), kMax);
   EXPECT_EQ(r.kind, ScanResult::kMessage);
-  EXPECT_EQ(r.length, kOptions.size());
+  EXPECT_EQ(r.length, kOptionsMessage.size());
 }
-
-// --- Where the fast paths hand over to the byte state machine ------------------------------
-// Whole lines, plain Content-Length lines and the usual start lines are taken at once; anything
-// else, or anything cut short by the end of the pending bytes, is left to the state machine.
-
-TEST(SipFramerTest, ContentLengthOfNineAndOfTenDigitsParses) {
-  // Nine digits are parsed in one go; a tenth may overflow, so the saturating path takes over.
-  for (std::string_view value : {"000000003", "0000000003", "00000000000000000003"}) {
-    const std::string head =
-        "INFO sip:a SIP/2.0\r\nContent-Length: " + std::string(value) + "\r\nTo: b\r\n\r\n";
-    ExpectAtEverySegmentation(head + "abc", {Message(head + "abc", head.size())});
-  }
-}
-
-TEST(SipFramerTest, PlainContentLengthValueContinuesOnAFoldedLine) {
-  // "3" looks complete until the next line turns out to fold into it.
-  const std::string_view s = "INFO sip:a SIP/2.0\r\nContent-Length: 3\r\n 4\r\n\r\nabc";
-  ExpectAtEverySegmentation(s, {Error(Through(s, " 4"), FrameReason::kBadContentLength)});
-  const std::string head = "INFO sip:a SIP/2.0\r\nl: 3\r\n\t \r\nTo: b\r\n\r\n";
-  ExpectAtEverySegmentation(head + "abc", {Message(head + "abc", head.size())});
-}
-
-TEST(SipFramerTest, BareCrInsideAHeaderDoesNotStartALine) {
-  // "l: 5" and "Content-Length: 7" follow a bare CR, so they are part of X's and Y's values.
-  // After "Z: z\rX" the CRLF ends Z's line; it is not a blank line.
-  const std::string head =
-      "INFO sip:a SIP/2.0\r\nX: a\rl: 5\r\nY: \rContent-Length: 7\r\nZ: z\rX\r\n"
-      "Content-Length: 3\r\n\r\n";
-  ExpectAtEverySegmentation(head + "abc", {Message(head + "abc", head.size())});
-}
-
-TEST(SipFramerTest, CompactLNeedsColonOrWhitespaceToBeContentLength) {
-  const std::string head =
-      "INFO sip:a SIP/2.0\r\nL;x: 9\r\nl\r\nLl: 8\r\nl-1: 7\r\nl \t: 3\r\n\r\n";
-  ExpectAtEverySegmentation(head + "abc", {Message(head + "abc", head.size())});
-}
-
-TEST(SipFramerTest, ContentLengthLookalikesAreOtherHeaders) {
-  // Case folding applies to letters only: CR differs from '-' just in the 0x20 bit.
-  for (std::string_view name : {"Content\rLength", "Content-Lengtj", "Content-Length_",
-                                "Kontent-Length", "Content-Lenght", "Content-\x0dength"}) {
-    const std::string s = "INFO sip:a SIP/2.0\r\n" + std::string(name) + ": 3\r\n\r\nabc";
-    ExpectAtEverySegmentation(s,
-                              {Error(Through(s, "\r\n\r\n"), FrameReason::kMissingContentLength)});
-  }
-}
-
-TEST(SipFramerTest, LineEndsAtEveryOffsetOfSixtyFourByteBlocksAreFound) {
-  // A filler value of every length moves each later CRLF, the Content-Length line and the blank
-  // line across 16- and 64-byte block boundaries.
-  for (size_t n = 0; n <= 130; ++n) {
-    const std::string head = "MESSAGE sip:a SIP/2.0\r\nX-Filler: " + std::string(n, 'f') +
-                             "\r\nCall-ID: c\r\nContent-Length: 2\r\nCSeq: 1 MESSAGE\r\n\r\n";
-    const std::string msg = head + "\r\n";  // a body that looks like a blank line
-    EXPECT_EQ(FeedWhole(msg + msg),
-              (std::vector<Event>{Message(msg, head.size()), Message(msg, head.size())}))
-        << n;
-    EXPECT_EQ(FeedByteAtATime(msg), std::vector<Event>{Message(msg, head.size())}) << n;
-    for (size_t split = 0; split <= msg.size(); split += 7) {
-      EXPECT_EQ(FeedSplit(msg, split), std::vector<Event>{Message(msg, head.size())})
-          << n << " split at " << split;
-    }
-  }
-}
-
-TEST(SipFramerTest, StartLinesAgreeAtEverySegmentation) {
-  // The usual request and status lines are taken whole when they are all there.
-  for (std::string_view start :
-       {"OPTIONS sip:bob@biloxi.example.com;transport=tls SIP/2.0", "INFO sip:a sip/2.0",
-        "SIP sip:a SIP/2.0", "SIPX sip:a SIP/2.0", "sip/2.0 180 Ringing", "SIP/2.0 200 ",
-        "SIP/2.0 404 Not\tFound \xc3\xa9"}) {
-    const std::string msg = std::string(start) + "\r\nl: 0\r\n\r\n";
-    ExpectAtEverySegmentation(msg, {Message(msg, msg.size())});
-  }
-}
-
-TEST(SipFramerTest, RequestLineWithALongUriIsFramed) {
-  const std::string uri = "sip:" + std::string(300, 'u') + "@example.com";
-  const std::string msg = "INVITE " + uri + " SIP/2.0\r\nContent-Length: 0\r\n\r\n";
-  ExpectAtEverySegmentation(msg, {Message(msg, msg.size())});
-  const std::string bad = "INVITE " + uri + "\x7f SIP/2.0\r\n";
-  ExpectAtEverySegmentation(bad, {Error(Through(bad, "\x7f"), FrameReason::kBadStartLine)});
-}
-
-// Room for pending bytes between two inaccessible pages: a read outside them crashes.
-class GuardedBytes {
- public:
-  GuardedBytes() {
-    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    void* m = mmap(nullptr, kRoom + 2 * page_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    EXPECT_NE(m, MAP_FAILED);
-    base_ = static_cast<uint8_t*>(m);
-    EXPECT_EQ(mprotect(base_ + page_, kRoom, PROT_READ | PROT_WRITE), 0);
-  }
-  ~GuardedBytes() { munmap(base_, kRoom + 2 * page_); }
-
-  // `s` copied to start right after the first guard page.
-  std::span<const uint8_t> AtStart(std::string_view s) { return Copy(s, base_ + page_); }
-  // `s` copied to end right before the second guard page.
-  std::span<const uint8_t> AtEnd(std::string_view s) {
-    return Copy(s, base_ + page_ + kRoom - s.size());
-  }
-
-  static constexpr size_t kRoom = 64 * 1024;
-
- private:
-  static std::span<const uint8_t> Copy(std::string_view s, uint8_t* at) {
-    std::memcpy(at, s.data(), s.size());
-    return {at, s.size()};
-  }
-
-  size_t page_ = 0;
-  uint8_t* base_ = nullptr;
-};
-
-TEST(SipFramerTest, ScanNeverReadsPastThePendingBytes) {
-  const std::string invite_head =
-      "INVITE sip:bob@biloxi.example.com SIP/2.0\r\nSubject: folded\r\n  across\r\n"
-      "X: a\rb\r\ncontent-length :  \r\n\t 0013 \r\nCSeq: 1 INVITE\r\n\r\n";
-  const std::string streams[] = {
-      std::string(kOptions),
-      invite_head + "v=0\r\no=x\r\n\r\n\r",
-      "SIP/2.0 200 OK\r\nl: 5\r\nCSeq: 1 INVITE\r\nL:5\r\n\r\nhello",
-      "\r\n\r\nINFO sip:a SIP/2.0\r\nContent-Length: 0\r\n\r\n\r\n",
-      "OPTIONS sip:" + std::string(100, 'u') + " SIP/2.0\r\nX: " + std::string(70, 'x') +
-          "\r\nContent-Length: 000000001\r\n\r\nb",
-      "INFO sip:a SIP/2.0\r\nContent-Length: 5\r\n 5\r\n\r\n",
-      "A * SIP/2.0\r\nX:\r\nl:0\r\n\r\n",  // less than 16 bytes before the end of a line
-  };
-  GuardedBytes guarded;
-  for (const std::string& stream : streams) {
-    // Every prefix, as a connection receiving one byte at a time would scan it.
-    SipFramer at_start;
-    SipFramer at_end;
-    size_t consumed = 0;
-    for (size_t have = 0; have <= stream.size(); ++have) {
-      for (;;) {
-        const std::string_view pending = std::string_view(stream).substr(consumed, have - consumed);
-        const ScanResult r = at_start.scan(guarded.AtStart(pending), kMax);
-        EXPECT_EQ(at_end.scan(guarded.AtEnd(pending), kMax).length, r.length);
-        if (r.kind == ScanResult::kNeedMore || r.kind == ScanResult::kError) break;
-        consumed += r.length;
-      }
-    }
-    // Every prefix scanned at once by a new framer.
-    for (size_t have = 0; have <= stream.size(); ++have) {
-      const std::string_view prefix = std::string_view(stream).substr(0, have);
-      SipFramer().scan(guarded.AtStart(prefix), kMax);
-      SipFramer().scan(guarded.AtEnd(prefix), kMax);
-    }
-  }
-}
-
 }  // namespace
 }  // namespace sipring
