@@ -39,7 +39,7 @@ std::string_view strip_quotes(std::string_view s) noexcept {
   return s;
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
   std::string q;
   q.reserve(s.size() + 2);
   q += '"';
@@ -50,7 +50,7 @@ std::string quoted(std::string_view s) {
 
 Result<std::string> read_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(Errc::kIo, "%s", std::strerror(errno));
+  if (fd < 0) return format_error(Errc::kIo, "{}", std::strerror(errno));
   std::string text;
   char buf[8192];
   while (true) {
@@ -62,7 +62,7 @@ Result<std::string> read_file(const std::string& path) {
     } else if (errno != EINTR) {
       const int err = errno;
       ::close(fd);
-      return make_error(Errc::kIo, "%s", std::strerror(err));
+      return format_error(Errc::kIo, "{}", std::strerror(err));
     }
   }
   ::close(fd);

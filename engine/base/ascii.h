@@ -49,7 +49,7 @@ std::string_view strip_ascii_whitespace(std::string_view s) noexcept;
 // enclosed in them. Escapes inside are not interpreted.
 std::string_view strip_quotes(std::string_view s) noexcept;
 // `s` in double quotes, as error messages show a value: abc -> "abc". Nothing is escaped.
-std::string quoted(std::string_view s);
+std::string in_quotes(std::string_view s);
 
 // The whole content of the file `path`. The error (Errc::kIo) is the system's reason alone,
 // e.g. "No such file or directory", for the caller to put in a message that names the file and

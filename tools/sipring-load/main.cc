@@ -224,13 +224,14 @@ int main(int argc, char** argv) {
   options.listen = false;
   options.client.tls_method = tls;
   options.client.cipher_list = ciphers;
-  options.client.ca_file = ca;
+  options.client.ca_list = ca;
+  options.client.verify_certificate = !ca.empty();  // --ca: verify the server against it
   options.client.crl = client_crl;
   options.client.certificate = client_cert;
   options.client.private_key = client_key;
   options.client.private_key_password = client_key_password;
   options.client.verify_hostname = verify_name;
-  options.client.resume = plan.mode != Mode::kHandshake || plan.resume;
+  options.client.tickets = plan.mode != Mode::kHandshake || plan.resume;
   options.core = [&](uint32_t r) -> std::unique_ptr<Core> {
     uint32_t share =
         plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);

@@ -72,8 +72,8 @@ TEST(Ascii, Quotes) {
   EXPECT_EQ(strip_quotes("\""), "\"");           // one quote is not a pair
   EXPECT_EQ(strip_quotes("\"open"), "\"open");  // nor is an unclosed one
   EXPECT_EQ(strip_quotes("plain"), "plain");
-  EXPECT_EQ(quoted("a b"), "\"a b\"");
-  EXPECT_EQ(quoted(""), "\"\"");
+  EXPECT_EQ(in_quotes("a b"), "\"a b\"");
+  EXPECT_EQ(in_quotes(""), "\"\"");
 }
 
 class ReadFile : public ::testing::Test {
