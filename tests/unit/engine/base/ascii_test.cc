@@ -69,7 +69,7 @@ TEST(Ascii, StripWhitespace) {
 TEST(Ascii, Quotes) {
   EXPECT_EQ(strip_quotes("\"tls.cfg\""), "tls.cfg");
   EXPECT_EQ(strip_quotes("\"\""), "");
-  EXPECT_EQ(strip_quotes("\""), "\"");           // one quote is not a pair
+  EXPECT_EQ(strip_quotes("\""), "\"");          // one quote is not a pair
   EXPECT_EQ(strip_quotes("\"open"), "\"open");  // nor is an unclosed one
   EXPECT_EQ(strip_quotes("plain"), "plain");
   EXPECT_EQ(in_quotes("a b"), "\"a b\"");
