@@ -59,11 +59,11 @@ struct Contexts {
   bssl::UniquePtr<SSL_CTX> server;
   bssl::UniquePtr<SSL_CTX> client;
   Contexts() {
-    TlsParams p;
+    TlsProfile p;
     p.certificate = cert.pem_path();
     p.tls_method = "TLSv1.3";
-    server = std::move(make_server_context(p, &tickets).value());
-    ClientTlsOptions o;
+    server = std::move(make_server_context(p, -1, &tickets).value());
+    TlsProfile o;
     o.tls_method = "TLSv1.3";
     client = std::move(make_client_context(o).value());
   }

@@ -70,10 +70,10 @@ bool make_contexts(uint16_t suite, Contexts* out, std::string* why) {
     *why = "AES suites are measured in a run with AES hardware";
     return false;
   }
-  TlsParams p;
+  TlsProfile p;
   p.certificate = cert().pem_path();
-  auto s = make_server_context(p, &out->keys);
-  ClientTlsOptions o;
+  auto s = make_server_context(p, -1, &out->keys);
+  TlsProfile o;
   o.tls_method = "TLSv1.3";
   auto c = make_client_context(o);
   if (!s || !c) {

@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_error.h"
 #include "crypto/verify.h"
+#include "engine/base/ascii.h"
 
 namespace sipring {
 namespace {
@@ -20,10 +20,9 @@ namespace {
 constexpr const char* kGroups = "X25519:P-256:P-384";
 
 Status check_readable(const char* what, const std::string& path) {
-  if (path.empty()) return make_error(Errc::kConfig, "tls.%s is not set", what);
+  if (path.empty()) return format_error(Errc::kConfig, "tls.{} is not set", what);
   if (access(path.c_str(), R_OK) != 0) {
-    return make_error(Errc::kConfig, "tls.%s: cannot read %s: %s", what, path.c_str(),
-                      strerror(errno));
+    return format_error(Errc::kConfig, "tls.{}: cannot read {}: {}", what, path, strerror(errno));
   }
   return Status::ok();
 }
@@ -33,8 +32,7 @@ Status apply_versions(SSL_CTX* ctx, const std::string& method) {
   if (!range) return range.status();
   if (!SSL_CTX_set_min_proto_version(ctx, range->min) ||
       !SSL_CTX_set_max_proto_version(ctx, range->max)) {
-    return make_error(Errc::kTls, "tls.tls_method %s: %s", method.c_str(),
-                      take_tls_errors().c_str());
+    return format_error(Errc::kTls, "tls.tls_method {}: {}", method, take_tls_errors());
   }
   return Status::ok();
 }
@@ -43,26 +41,46 @@ Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
   // Strict: an unknown cipher name is an operator error, not something to skip silently.
   const char* text = list.empty() ? kDefaultCipherList : list.c_str();
   if (!SSL_CTX_set_strict_cipher_list(ctx, text)) {
-    return make_error(Errc::kConfig,
-                      "tls.cipher_list \"%s\" is not a valid BoringSSL cipher list (%s); TLS 1.3 "
-                      "suites are not configurable and stay enabled",
-                      list.c_str(), take_tls_errors().c_str());
+    return format_error(Errc::kConfig,
+                        "tls.cipher_list \"{}\" is not a valid BoringSSL cipher list ({}); TLS "
+                        "1.3 suites are not configurable and stay enabled",
+                        list, take_tls_errors());
   }
   return Status::ok();
 }
 
-// Loads the certificate chain and its private key (`key` may name the certificate file) and
-// checks that they belong together; errors name the files.
-Status use_certificate_and_key(SSL_CTX* c, const std::string& certificate, const std::string& key,
-                               const std::string& password) {
-  if (!SSL_CTX_use_certificate_chain_file(c, certificate.c_str())) {
-    return make_error(Errc::kConfig, "tls.certificate %s: no usable PEM certificate (%s)",
-                      certificate.c_str(), take_tls_errors().c_str());
+// What servers and clients share: a fresh context with the profile's versions and TLS 1.2
+// ciphers and sipring's key exchange groups.
+Result<bssl::UniquePtr<SSL_CTX>> new_context(const TlsProfile& profile) {
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+  if (!ctx) return format_error(Errc::kTls, "SSL_CTX_new failed: {}", take_tls_errors());
+  if (Status s = apply_versions(ctx.get(), profile.tls_method); !s) return s;
+  if (Status s = apply_ciphers(ctx.get(), profile.cipher_list); !s) return s;
+  if (!SSL_CTX_set1_curves_list(ctx.get(), kGroups)) {
+    return format_error(Errc::kTls, "key exchange groups: {}", take_tls_errors());
   }
-  if (Status s = load_private_key(c, "tls.private_key", key, password); !s) return s;
+  return ctx;
+}
+
+// The profile's key file: private_key, or the certificate file when unset.
+const std::string& key_file_of(const TlsProfile& profile) {
+  return profile.private_key.empty() ? profile.certificate : profile.private_key;
+}
+
+// Loads the profile's certificate chain and private key and checks that they belong together;
+// errors name the files.
+Status use_certificate_and_key(SSL_CTX* c, const TlsProfile& profile) {
+  const std::string& key = key_file_of(profile);
+  if (!SSL_CTX_use_certificate_chain_file(c, profile.certificate.c_str())) {
+    return format_error(Errc::kConfig, "tls.certificate {}: no usable PEM certificate ({})",
+                        profile.certificate, take_tls_errors());
+  }
+  if (Status s = load_private_key(c, "tls.private_key", key, profile.private_key_password); !s) {
+    return s;
+  }
   if (!SSL_CTX_check_private_key(c)) {
-    return make_error(Errc::kConfig, "tls.private_key %s does not match tls.certificate %s",
-                      key.c_str(), certificate.c_str());
+    return format_error(Errc::kConfig, "tls.private_key {} does not match tls.certificate {}", key,
+                        profile.certificate);
   }
   return Status::ok();
 }
@@ -120,46 +138,28 @@ Result<VersionRange> parse_tls_method(const std::string& method) {
   };
   if (method.empty()) return VersionRange{TLS1_2_VERSION, TLS1_3_VERSION};
   for (const Name& n : kNames) {
-    if (strcasecmp(method.c_str(), n.name) == 0) return VersionRange{n.min, n.max};
+    if (equals_ignore_case(method, n.name)) return VersionRange{n.min, n.max};
   }
-  return make_error(Errc::kConfig,
-                    "tls.tls_method \"%s\" is not supported: use TLSv1.2+ (the default), TLSv1.3+, "
-                    "TLSv1.2, TLSv1.3, or for old peers TLSv1, TLSv1.1, TLSv1+, TLSv1.1+, SSLv23",
-                    method.c_str());
+  return format_error(Errc::kConfig,
+                      "tls.tls_method \"{}\" is not supported: use TLSv1.2+ (the default), "
+                      "TLSv1.3+, TLSv1.2, TLSv1.3, or for old peers TLSv1, TLSv1.1, TLSv1+, "
+                      "TLSv1.1+, SSLv23",
+                      method);
 }
 
-Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, TicketKeys* tickets) {
+Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
+                                                     int max_send_fragment, TicketKeys* tickets) {
   ERR_clear_error();
-  if (Status s = check_readable("certificate", params.certificate); !s) return s;
-  const std::string& key_file =
-      params.private_key.empty() ? params.certificate : params.private_key;
-  if (Status s = check_readable("private_key", key_file); !s) return s;
-
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
-  if (!ctx) return make_error(Errc::kTls, "SSL_CTX_new failed: %s", take_tls_errors().c_str());
-  SSL_CTX* c = ctx.get();
-  if (Status s = apply_versions(c, params.tls_method); !s) return s;
-  if (Status s = apply_ciphers(c, params.cipher_list); !s) return s;
+  if (Status s = check_readable("certificate", profile.certificate); !s) return s;
+  if (Status s = check_readable("private_key", key_file_of(profile)); !s) return s;
+  auto ctx = new_context(profile);
+  if (!ctx) return ctx.status();
+  SSL_CTX* c = ctx->get();
   // The server's order wins: the list is ordered best first, and a client's preference must not
   // pick a weaker suite that both sides support.
   SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (Status s =
-          use_certificate_and_key(c, params.certificate, key_file, params.private_key_password);
-      !s) {
-    return s;
-  }
-  VerifySettings v;
-  v.verify_certificate = params.verify_certificate;
-  v.require_certificate = params.require_certificate;
-  v.verify_client = params.verify_client;
-  v.verify_depth = params.verify_depth;
-  v.ca_list = params.ca_list;
-  v.ca_path = params.ca_path;
-  v.crl = params.crl;
-  if (Status s = apply_verification(c, v, /*server=*/true); !s) return s;
-  if (!SSL_CTX_set1_curves_list(c, kGroups)) {
-    return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
-  }
+  if (Status s = use_certificate_and_key(c, profile); !s) return s;
+  if (Status s = apply_verification(c, profile, /*server=*/true); !s) return s;
   // Stateless resumption only: tickets work on whichever reactor the client lands on, and no
   // session cache means no lock and no per-session memory on the server.
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
@@ -170,41 +170,24 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, Ti
   if (tickets != nullptr) tickets->attach(c);
   // ssl_max_send_fragment: BoringSSL's own records (handshake flights, TLS 1.2 alerts); the
   // engine applies the same limit to the records it seals itself.
-  if (params.ssl_max_send_fragment > 0) {
-    SSL_CTX_set_max_send_fragment(c, static_cast<size_t>(params.ssl_max_send_fragment));
+  if (max_send_fragment > 0) {
+    SSL_CTX_set_max_send_fragment(c, static_cast<size_t>(max_send_fragment));
   }
   return ctx;
 }
 
-Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const ClientTlsOptions& options) {
+Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const TlsProfile& profile) {
   ERR_clear_error();
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
-  if (!ctx) return make_error(Errc::kTls, "SSL_CTX_new failed: %s", take_tls_errors().c_str());
-  SSL_CTX* c = ctx.get();
-  if (Status s = apply_versions(c, options.tls_method); !s) return s;
-  if (Status s = apply_ciphers(c, options.cipher_list); !s) return s;
-  if (!SSL_CTX_set1_curves_list(c, kGroups)) {
-    return make_error(Errc::kTls, "key exchange groups: %s", take_tls_errors().c_str());
+  auto ctx = new_context(profile);
+  if (!ctx) return ctx.status();
+  SSL_CTX* c = ctx->get();
+  if (!profile.certificate.empty()) {
+    if (Status s = check_readable("certificate", profile.certificate); !s) return s;
+    if (Status s = use_certificate_and_key(c, profile); !s) return s;
   }
-  if (!options.certificate.empty()) {
-    if (Status s = check_readable("certificate", options.certificate); !s) return s;
-    const std::string& key =
-        options.private_key.empty() ? options.certificate : options.private_key;
-    if (Status s =
-            use_certificate_and_key(c, options.certificate, key, options.private_key_password);
-        !s) {
-      return s;
-    }
-  }
-  VerifySettings v;
-  v.verify_certificate = options.verify;
-  v.verify_depth = options.verify_depth;
-  v.ca_list = options.ca_file;
-  v.ca_path = options.ca_path;
-  v.crl = options.crl;
-  if (Status s = apply_verification(c, v, /*server=*/false); !s) return s;
-  SSL_CTX_set_session_cache_mode(c, options.tickets ? SSL_SESS_CACHE_CLIENT : SSL_SESS_CACHE_OFF);
-  if (!options.tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+  if (Status s = apply_verification(c, profile, /*server=*/false); !s) return s;
+  SSL_CTX_set_session_cache_mode(c, profile.tickets ? SSL_SESS_CACHE_CLIENT : SSL_SESS_CACHE_OFF);
+  if (!profile.tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
   return ctx;
 }
 

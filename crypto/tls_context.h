@@ -1,5 +1,5 @@
-// Builds BoringSSL contexts (SSL_CTX) from sipring's TLS parameters, checking every file and
-// value up front so a bad certificate, key or cipher list refuses the config with a message
+// Builds BoringSSL contexts (SSL_CTX) from a TLS profile (sipring/config.h), checking every file
+// and value up front so a bad certificate, key or cipher list refuses the config with a message
 // that names the file and the reason.
 #pragma once
 
@@ -42,26 +42,22 @@ inline constexpr uint32_t kTls13SessionLifetimeSeconds = 12 * 3600;
 // Empty when every suite is ECDHE with an AEAD (the default list).
 std::string weak_cipher_suites(const SSL_CTX* ctx);
 
-// A server context: certificate chain and key (the same PEM file may hold both), versions,
-// TLS 1.2 cipher list (kDefaultCipherList unless set) in the server's order, X25519/P-256 key
-// exchange, stateless session tickets sealed with `tickets` (shared by all reactors; must
-// outlive the context) and limited to the lifetimes above, no server-side session cache.
-Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsParams& params, TicketKeys* tickets);
+// A server context from `profile`: certificate chain and key (the same PEM file may hold both),
+// versions, TLS 1.2 cipher list (kDefaultCipherList unless set) in the server's order,
+// X25519/P-256 key exchange, client verification (verify_certificate, require_certificate,
+// verify_client, CAs, CRL), stateless session tickets sealed with `tickets` (shared by all
+// reactors; must outlive the context) and limited to the lifetimes above, no server-side session
+// cache. `max_send_fragment` > 0 caps the plaintext of BoringSSL's own records (the module's
+// ssl_max_send_fragment); otherwise 16384. profile.tickets and the client-only fields are not
+// used.
+Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
+                                                     int max_send_fragment, TicketKeys* tickets);
 
-struct ClientTlsOptions {
-  std::string tls_method = "TLSv1.2+";
-  std::string cipher_list;  // TLS 1.2 only; empty = kDefaultCipherList
-  bool verify = false;      // verify the server's chain (and name); fails with no CA at all
-  std::string ca_file;      // trusted CAs
-  std::string ca_path;
-  std::string crl;
-  int verify_depth = 9;
-  std::string certificate;  // a client certificate to present (optional)
-  std::string private_key;  // its key; empty = the certificate file
-  std::string private_key_password;
-  bool tickets = true;      // offer and store session tickets
-};
-// A client context (load generator and client role).
-Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const ClientTlsOptions& options);
+// A client context from `profile` (client role, load generator): versions, ciphers, key
+// exchange as for servers; a client certificate if one is set; the server's chain verified when
+// verify_certificate is on (the name check is per connection, set_expected_peer_name); session
+// tickets offered and stored when profile.tickets. verify_client and require_certificate are
+// not used.
+Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const TlsProfile& profile);
 
 }  // namespace sipring

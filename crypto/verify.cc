@@ -74,7 +74,7 @@ Status load_crls(X509_STORE* store, const std::string& path) {
 
 }  // namespace
 
-Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server) {
+Status apply_verification(SSL_CTX* ctx, const TlsProfile& v, bool server) {
   std::string mode = v.verify_client;
   if (mode.empty() || !server) {
     mode = !v.verify_certificate ? "off" : (server && !v.require_certificate) ? "optional" : "on";

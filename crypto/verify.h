@@ -8,19 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "sipring/config.h"
 #include "sipring/result.h"
 
 namespace sipring {
-
-struct VerifySettings {
-  bool verify_certificate = false;
-  bool require_certificate = false;
-  std::string verify_client;  // off | on | optional | optional_no_ca; "" = from the two bools
-  int verify_depth = 9;
-  std::string ca_list;  // PEM file; empty with verification on = every chain fails
-  std::string ca_path;  // directory of hashed CA certificates
-  std::string crl;      // PEM file of CRLs; revoked certificates fail (or are marked)
-};
 
 // Server contexts: which client certificates to ask for and how to judge them.
 //   off (verify 0)                     -> no certificate request
@@ -29,8 +20,10 @@ struct VerifySettings {
 //   optional_no_ca                     -> asked; accepted whatever the verification says,
 //                                         which is recorded (peer_verified false, revoked, ...)
 // Client contexts: verify_certificate verifies the server's chain; the name check is per
-// connection (set_expected_peer_name). Errors name the file.
-Status apply_verification(SSL_CTX* ctx, const VerifySettings& v, bool server);
+// connection (set_expected_peer_name); verify_client and require_certificate are not used.
+// The profile's verify_depth, ca_list, ca_path (no CA at all: every chain fails) and crl (revoked
+// certificates fail, or are marked under optional_no_ca) apply to both. Errors name the file.
+Status apply_verification(SSL_CTX* ctx, const TlsProfile& v, bool server);
 
 // Client connections: the name the server's certificate must carry (RFC 5922). Empty = no
 // name check. The string is copied into the SSL.

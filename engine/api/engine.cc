@@ -252,18 +252,8 @@ Status Engine::start() {
     }
     contexts = std::move(set.value());
   }
-  ClientTlsOptions co;
-  co.tls_method = m.options.client.tls_method;
-  co.cipher_list = m.options.client.cipher_list;
-  co.ca_file = m.options.client.ca_file;
-  co.verify = !co.ca_file.empty();
-  co.crl = m.options.client.crl;
-  co.certificate = m.options.client.certificate;
-  co.private_key = m.options.client.private_key;
-  co.private_key_password = m.options.client.private_key_password;
   m.shared.client_verify_hostname = m.options.client.verify_hostname;
-  co.tickets = m.options.client.resume;
-  auto cctx = make_client_context(co);
+  auto cctx = make_client_context(m.options.client);
   if (!cctx) return cctx.status();
   m.client_ctx = std::move(cctx.value());
   SSL_CTX_sess_set_new_cb(m.client_ctx.get(), &Reactor::on_new_session);

@@ -1,7 +1,9 @@
 // The registry of every configuration parameter sipring knows: one static table of definitions
 // (module, name, aliases, type, default, allowed values, runtime flag, description, where the
-// value lives in Config). The config file parser, the RPC layer and the README generator are all
-// driven from this table, so a parameter is added, documented or enabled in exactly one place.
+// value lives in Config). The config file parser, the tls.cfg parser, the RPC layer and the
+// README generator are all driven from this table, so a parameter is added, documented or
+// enabled in exactly one place: the data in config_registry_table.cc, the generic code reading
+// it in config_registry.cc (lookup, set, format) and config_registry_markdown.cc (README).
 #pragma once
 
 #include <cstdint>
@@ -102,17 +104,23 @@ Result<std::string> format_param(const Config& cfg, const ParamDef& def);
 // normalized; "" stays "".
 std::string resolve_config_path(std::string_view path, std::string_view config_dir);
 
-// Parses "tls:IP:PORT" (or "tls:[IPv6]:PORT", or without :PORT for 5061). On failure *reason
-// says what is accepted, quoting the value as listen=... .
-bool parse_listen(std::string_view v, ListenSpec* out, std::string* reason);
+// Parses "tls:IP:PORT" (or "tls:[IPv6]:PORT", or without :PORT for 5061). The Errc::kConfig
+// error says what is accepted, quoting the value as listen=... .
+Result<ListenSpec> parse_listen(std::string_view v);
 
 // Parses a boolean as Kamailio writes them: 1/0, yes/no, on/off, true/false, enable/disable
-// (case-insensitive). Returns false if `text` is none of these.
-bool parse_config_bool(std::string_view text, bool* out);
+// (case-insensitive, spaces around ignored) into *out_value. Returns false, leaving *out_value
+// alone, if `text` is none of these; callers word the error, as each knows what was being set.
+bool parse_config_bool(std::string_view text, bool* out_value);
 
 // Levenshtein distance between `a` and `b`, ASCII case-insensitive: the "did you mean" hints
 // for misspelt parameter and tls.cfg attribute names.
 size_t edit_distance(std::string_view a, std::string_view b);
+
+// "module.name", as messages and the README name a parameter.
+std::string qualified_name(const ParamDef& def);
+// "[min, max]": the inclusive range of a kInt or kIntList parameter.
+std::string range_text(const ParamDef& def);
 
 // Returns a markdown table of every parameter (name and aliases, type, default, allowed values,
 // runtime flag, description; unsupported and obsolete ones marked) for the README.

@@ -66,9 +66,9 @@ Status ConfigStore::set_runtime(std::string_view module, std::string_view name,
               "switch files at runtime, describe them in a tls.cfg: cfg.set_now_string tls config "
               "FILE, then tls.reload)"
             : "from the config file at restart";
-    return make_error(Errc::kInvalidArgument, "%.*s.%.*s cannot change at runtime: it takes effect %s",
-                      static_cast<int>(d.module.size()), d.module.data(),
-                      static_cast<int>(d.name.size()), d.name.data(), how);
+    return format_error(Errc::kInvalidArgument,
+                        "{}.{} cannot change at runtime: it takes effect {}", d.module, d.name,
+                        how);
   }
   std::lock_guard<std::mutex> lock(mu_);
   const ConfigSnapshot* cur = current_.load(std::memory_order_relaxed);

@@ -11,25 +11,6 @@
 namespace sipring {
 namespace {
 
-// What a domain's profile means as the parameters the context builders take.
-TlsParams params_of(const TlsProfile& p, const TlsParams& globals) {
-  TlsParams t = globals;
-  t.tls_method = p.tls_method;
-  t.certificate = p.certificate;
-  t.private_key = p.private_key;
-  t.private_key_password = p.private_key_password;
-  t.ca_list = p.ca_list;
-  t.ca_path = p.ca_path;
-  t.crl = p.crl;
-  t.verify_certificate = p.verify_certificate;
-  t.verify_depth = p.verify_depth;
-  t.require_certificate = p.require_certificate;
-  t.verify_client = p.verify_client;
-  t.verify_hostname = p.verify_hostname;
-  t.cipher_list = p.cipher_list;
-  return t;
-}
-
 // RFC 8996 deprecates TLS 1.0 and 1.1: one warning for every domain whose method enables them,
 // whether it came from the tls_method modparam or from a tls.cfg section (manual Example 36 has
 // both "method = TLSv1" and "method = SSLv23"). Logged at start and at every tls.reload.
@@ -54,18 +35,18 @@ void warn_deprecated_versions(const TlsDomainSet& set) {
 }
 
 Error in_domain(const TlsDomain& d, const Error& e) {
-  return Error{e.code, "TLS domain " + d.name() + " (" + d.where + "): " + e.message};
+  return format_error(e.code, "TLS domain {} ({}): {}", d.name(), d.where, e.message);
 }
 
 // An operator may widen cipher_list beyond the RFC 9325 default; say once per build (start,
 // tls.reload) which suites that enabled and why each is weak.
-void warn_weak_ciphers(const TlsDomain& d, const TlsParams& p, const SSL_CTX* ctx) {
+void warn_weak_ciphers(const TlsDomain& d, const SSL_CTX* ctx) {
   std::string weak = weak_cipher_suites(ctx);
   if (weak.empty()) return;
   log_line(kLogWarn, "tls",
            "TLS domain %s (%s): cipher_list \"%s\" enables TLS 1.2 suites RFC 9325 advises "
            "against: %s",
-           d.name().c_str(), d.where.c_str(), p.cipher_list.c_str(), weak.c_str());
+           d.name().c_str(), d.where.c_str(), d.profile.cipher_list.c_str(), weak.c_str());
 }
 
 }  // namespace
@@ -86,12 +67,12 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
   }
   warn_deprecated_versions(set->domains_);
   for (const TlsDomain& d : set->domains_.domains) {
-    TlsParams p = params_of(d.profile, params);
-    bool server = d.role == TlsDomain::Role::kServer;
+    const TlsProfile& p = d.profile;
+    const bool server = d.role == TlsDomain::Role::kServer;
     // optional_no_ca is meant to run without a CA: it records the result and never refuses.
-    bool verifies = server && !p.verify_client.empty()
-                        ? p.verify_client != "off" && p.verify_client != "optional_no_ca"
-                        : p.verify_certificate;
+    const bool verifies = server && !p.verify_client.empty()
+                              ? p.verify_client != "off" && p.verify_client != "optional_no_ca"
+                              : p.verify_certificate;
     if (verifies && p.ca_list.empty() && p.ca_path.empty()) {
       // Allowed (the manual says verification then always fails), but rarely what was meant.
       log_line(kLogWarn, "tls",
@@ -99,37 +80,21 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
                "certificate will fail verification",
                d.name().c_str(), d.where.c_str());
     }
-    if (d.role == TlsDomain::Role::kServer) {
-      if (p.certificate.empty()) {
-        return in_domain(
-            d, make_error(Errc::kConfig, "a server domain needs a certificate (and its key)"));
-      }
-      auto ctx = make_server_context(p, tickets);
-      if (!ctx) return in_domain(d, ctx.error());
-      warn_weak_ciphers(d, p, ctx.value().get());
-      if (hooks.server_name != nullptr) {
-        SSL_CTX_set_tlsext_servername_callback(ctx.value().get(), hooks.server_name);
-        SSL_CTX_set_tlsext_servername_arg(ctx.value().get(), set.get());
-      }
-      set->contexts_.push_back(std::move(ctx.value()));
-    } else {
-      ClientTlsOptions o;
-      o.tls_method = p.tls_method;
-      o.cipher_list = p.cipher_list;
-      o.verify = p.verify_certificate;
-      o.ca_file = p.ca_list;
-      o.ca_path = p.ca_path;
-      o.crl = p.crl;
-      o.verify_depth = p.verify_depth;
-      o.certificate = p.certificate;
-      o.private_key = p.private_key;
-      o.private_key_password = p.private_key_password;
-      auto ctx = make_client_context(o);
-      if (!ctx) return in_domain(d, ctx.error());
-      warn_weak_ciphers(d, p, ctx.value().get());
-      if (hooks.new_session != nullptr) SSL_CTX_sess_set_new_cb(ctx.value().get(), hooks.new_session);
-      set->contexts_.push_back(std::move(ctx.value()));
+    if (server && p.certificate.empty()) {
+      return in_domain(
+          d, format_error(Errc::kConfig, "a server domain needs a certificate (and its key)"));
     }
+    auto ctx = server ? make_server_context(p, params.ssl_max_send_fragment, tickets)
+                      : make_client_context(p);
+    if (!ctx) return in_domain(d, ctx.error());
+    SSL_CTX* c = ctx->get();
+    warn_weak_ciphers(d, c);
+    if (server && hooks.server_name != nullptr) {
+      SSL_CTX_set_tlsext_servername_callback(c, hooks.server_name);
+      SSL_CTX_set_tlsext_servername_arg(c, set.get());
+    }
+    if (!server && hooks.new_session != nullptr) SSL_CTX_sess_set_new_cb(c, hooks.new_session);
+    set->contexts_.push_back(std::move(ctx.value()));
   }
   return std::shared_ptr<const TlsContextSet>(std::move(set));
 }

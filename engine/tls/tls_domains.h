@@ -16,28 +16,6 @@
 
 namespace sipring {
 
-// What one domain sets; the fields a [server:...]/[client:...] section may carry.
-struct TlsProfile {
-  std::string tls_method = "TLSv1.2+";
-  std::string certificate;           // absolute paths after resolution
-  std::string private_key;           // empty = the certificate file
-  std::string private_key_password;  // encrypted PEM keys (identity issue)
-  std::string ca_list;
-  std::string ca_path;               // a directory of CA certificates (Kamailio's ca_path)
-  std::string crl;
-  bool verify_certificate = false;
-  int verify_depth = 9;
-  bool require_certificate = false;
-  std::string verify_client;         // Kamailio: off | on | optional | optional_no_ca; "" = unset
-  std::string cipher_list;
-  std::string server_name;           // server: the SNI this domain answers; client: SNI to send
-  // How server_name matches a requested name (Kamailio's values): 0 = that name only,
-  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive; no wildcards.
-  int server_name_mode = 0;
-  std::string server_id;             // client: chosen by id instead of address (Kamailio)
-  std::string verify_hostname;       // client: name to check the peer against (identity issue)
-};
-
 struct TlsDomain {
   enum class Role : uint8_t { kServer, kClient };
   enum class Kind : uint8_t {
@@ -48,7 +26,7 @@ struct TlsDomain {
   Role role = Role::kServer;
   Kind kind = Kind::kDefault;
   SockAddr addr;       // kAddress only; port 0 = any port on that IP (as in Kamailio)
-  TlsProfile profile;
+  TlsProfile profile;  // the fields a [server:...]/[client:...] section may carry
   std::string where;   // "tls.cfg:12" (section line), "modparam" or "built-in", for messages
 
   // "server:default", "client:127.0.0.1:5061", "server:any" — the section name, for tls.list.
@@ -91,10 +69,15 @@ class TlsDomainSet {
                               std::string_view server_id) const noexcept;
 };
 
+// Whether two domains would be chosen in exactly the same situations (same role and kind, same
+// address and port, same server_name and, for clients, server_id; names case-insensitively):
+// the tls.cfg parser's duplicate-section check.
+bool same_selector(const TlsDomain& a, const TlsDomain& b);
+
 // Parses a tls.cfg. Relative paths follow the manual: "./x" against the working directory,
 // "/x" absolute, anything else against `config_dir` (the main config file's directory).
 // Errors name "NAME:LINE: reason". Unknown attributes and duplicate sections are errors.
-// Syntax, attribute names and aliases are Kamailio 5.6's (the table atop tls_domains.cc).
+// Syntax, attribute names and aliases are Kamailio 5.6's (the table atop tls_cfg_parser.cc).
 // Each section starts from TlsProfile's defaults: like Kamailio, a section inherits nothing
 // from [server:default]/[client:default] nor from the module parameters. If the text has no
 // [client:default], one with TlsProfile's defaults is added (where = "built-in"), as Kamailio
@@ -107,6 +90,7 @@ Result<TlsDomainSet> parse_tls_domains(const std::string& text, const std::strin
 Result<TlsDomainSet> load_tls_domains(const std::string& path, const std::string& config_dir);
 
 // The two domains the module parameters describe (server:default, client:default), both with
+// params.profile (the server's without verify_hostname, which names what a server must be),
 // where = "modparam" and source "modparams".
 TlsDomainSet domains_from_params(const TlsParams& params);
 

@@ -94,7 +94,7 @@ inline Config server_config(uint16_t port, int reactors = 2) {
   l.proto = ListenSpec::Proto::kTls;
   l.addr = loopback(port);
   c.listen.push_back(l);
-  c.tls.certificate = cert().pem_path();
+  c.tls.profile.certificate = cert().pem_path();
   c.engine.reactors = reactors;
   c.engine.ring_entries = 256;
   c.engine.recv_buffers = 64;
@@ -125,7 +125,7 @@ class BlockingClient {
  public:
   BlockingClient(uint16_t port, const std::string& method, const std::string& source = "",
                  int rcvbuf = 0) {
-    ClientTlsOptions o;
+    TlsProfile o;
     o.tls_method = method;
     auto ctx = make_client_context(o);
     if (!ctx) return;

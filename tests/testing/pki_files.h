@@ -1,6 +1,6 @@
 // Test certificates, keys and CRLs (made with cert_builder.h) written as PEM files in a private
 // temporary directory, for engine tests that configure TLS by file name (tls.certificate,
-// tls.ca_list, tls.crl, ClientOptions).
+// tls.ca_list, tls.crl, Engine::Options::client).
 #pragma once
 
 #include <initializer_list>

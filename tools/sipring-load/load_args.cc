@@ -126,7 +126,7 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
       ->type_name("METHOD");
   app.add_option("--ciphers", a->client.cipher_list, "TLS 1.2 cipher list")->type_name("LIST");
   app.add_option("--sni", p.sni, "server name to send")->type_name("NAME");
-  app.add_option("--ca", a->client.ca_file,
+  app.add_option("--ca", a->client.ca_list,
                  "verify the server certificate against this CA (and its name: --sni, else the "
                  "target address)")
       ->type_name("FILE");
@@ -155,7 +155,7 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
                   "give up on a connect and handshake after N ms");
   if (std::optional<int> done = cli::parse(app, argc, argv)) return done;
 
-  if ((!a->client.crl.empty() || !a->client.verify_hostname.empty()) && a->client.ca_file.empty()) {
+  if ((!a->client.crl.empty() || !a->client.verify_hostname.empty()) && a->client.ca_list.empty()) {
     // Without --ca nothing is verified, so a CRL or a name would be silently ignored.
     return cli::usage_error(app,
                             "--crl and --verify-name need --ca (without it the server's "
@@ -166,7 +166,8 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
   for (Mode m : {Mode::kHandshake, Mode::kRps, Mode::kRate, Mode::kIdle}) {
     if (mode == mode_name(m)) p.mode = m;
   }
-  a->client.resume = p.mode != Mode::kHandshake || p.resume;
+  a->client.tickets = p.mode != Mode::kHandshake || p.resume;
+  a->client.verify_certificate = !a->client.ca_list.empty();  // --ca: verify the server against it
   if (a->max_seconds == 0) a->max_seconds = (p.mode == Mode::kIdle ? p.hold_s : p.duration_s) + 30;
   return std::nullopt;
 }

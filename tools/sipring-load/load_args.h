@@ -14,7 +14,7 @@ namespace sipring::load {
 
 struct LoadArgs {
   Plan plan;
-  ClientOptions client;  // TLS method (default TLSv1.3), verification, client certificate
+  TlsProfile client;  // TLS method (default TLSv1.3), verification, client certificate
   std::string target;    // --target as given, for the result line
   std::vector<int> cpus;
   std::string server_pids;  // --server-pid: comma-separated process ids, or empty

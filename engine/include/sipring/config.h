@@ -1,8 +1,9 @@
 // The engine's configuration as plain values: what the config file and the parameter registry
 // produce, and what Engine::start consumes.
 //
-// Every field here is a parameter of the registry (engine/config/config_registry.cc), which holds its
-// name, default, allowed range and description; this struct only carries the resolved values.
+// Every field here is a parameter of the registry (engine/config/config_registry_table.cc), which
+// holds its name, default, allowed range and description, except TlsProfile's tls.cfg-only
+// fields; these structs only carry the resolved values.
 #pragma once
 
 #include <cstdint>
@@ -21,22 +22,42 @@ struct ListenSpec {
   SockAddr addr;
 };
 
-// Parameters of the "tls" module (the TLS module manual's names). How BoringSSL honours each
-// one is in the registry's description (engine/config/config_registry.cc) and the README.
-struct TlsParams {
+// The settings of one TLS profile: what a server or client context is built from
+// (crypto/tls_context.h). The one vocabulary for them: the module parameters keep the default
+// profile in TlsParams::profile, each tls.cfg section (engine/tls/tls_domains.h) is one, and a
+// pure client (Engine::Options::client) passes one. Field names are the TLS module manual's and
+// tls.cfg's; how BoringSSL honours each is in the registry's description
+// (engine/config/config_registry_table.cc) and the README.
+struct TlsProfile {
   std::string tls_method = "TLSv1.2+";  // TLSv1.2, TLSv1.3, TLSv1.2+, ... (see the registry)
-  std::string certificate;              // PEM file; absolute after resolution
-  std::string private_key;              // PEM file; may be the certificate file
+  std::string certificate;              // PEM chain; absolute after resolution
+  std::string private_key;              // PEM file; empty = the certificate file
   std::string private_key_password;     // passphrase of an encrypted private key
   std::string ca_list;                  // trusted CAs (PEM)
   std::string ca_path;                  // a directory of hashed CA certificates
   std::string crl;                      // revocation list (PEM)
-  bool verify_certificate = false;
+  bool verify_certificate = false;      // verify the peer's chain (clients: and its name)
   int verify_depth = 9;
-  bool require_certificate = false;
-  std::string verify_client;            // Kamailio: off|on|optional|optional_no_ca ("" = from above)
-  std::string verify_hostname;          // client: "" check the destination, "no" never, or a name
+  bool require_certificate = false;     // servers: a client certificate is required
+  std::string verify_client;            // servers, Kamailio: off|on|optional|optional_no_ca;
+                                        // "" = from verify_/require_certificate
+  std::string verify_hostname;          // clients: "" check the destination, "no" never, or a name
   std::string cipher_list;              // TLS 1.2 cipher list; empty = RFC 9325 default
+  bool tickets = true;                  // clients: offer and store session tickets (servers
+                                        // always issue them, sealed with the shared TicketKeys)
+  // tls.cfg only (domain selection, engine/tls/tls_domains.h): server: the SNI this domain
+  // answers, client: the SNI to send.
+  std::string server_name;
+  // How server_name matches a requested name (Kamailio's values): 0 = that name only,
+  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive; no wildcards.
+  int server_name_mode = 0;
+  std::string server_id;                // client: chosen by id instead of address (Kamailio)
+};
+
+// Parameters of the "tls" module (the TLS module manual's names): the default profile, used
+// unless `config` names a tls.cfg, and the settings that apply to every profile.
+struct TlsParams {
+  TlsProfile profile;                   // certificate, key, CAs, verification, method, ciphers
   int connection_timeout = 600;         // seconds; -1 = never
   bool tls_disable_compression = true;  // BoringSSL has no compression: only 1 is accepted
   int ssl_release_buffers = 1;          // BoringSSL always releases: 1 or -1
@@ -52,7 +73,7 @@ struct TlsParams {
   int low_mem_threshold1 = -1;          // KB free below which new connections are refused
   int low_mem_threshold2 = -1;          // KB free below which TLS operations fail
   bool tls_force_run = false;           // start even if the library sanity check fails
-  std::string config;                   // tls.cfg with per-domain settings (replaces the above)
+  std::string config;                   // tls.cfg with per-domain settings (replaces `profile`)
 };
 
 // A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.
@@ -109,8 +130,9 @@ struct Config {
 };
 
 // The engine parameters reactor `r` runs with: `engine` with the overrides for `r` applied, and
-// its CPU (-1 = unpinned). Overrides were validated when the config was read.
-EngineParams params_for(const EngineParams& engine, uint32_t r, int* cpu);
+// in *out_cpu (if not null) its CPU (-1 = unpinned). Overrides were validated when the config
+// was read.
+EngineParams params_for(const EngineParams& engine, uint32_t r, int* out_cpu);
 
 // Reads a Kamailio-style config file (see README "Configuration"). Relative paths in it are
 // resolved as the TLS module manual says: "./x" against the working directory, "/x" as is,

@@ -134,24 +134,14 @@ struct TlsSummary {
   uint64_t max_connections_per_source = 0;  // as resolved
 };
 
-// Client-side TLS settings (load generator, client role).
-struct ClientOptions {
-  std::string tls_method = "TLSv1.2+";
-  std::string cipher_list;
-  std::string ca_file;      // verify servers against it; empty = no verification
-  std::string crl;          // and refuse servers it revokes
-  std::string certificate;  // a client certificate to present; empty = none
-  std::string private_key;  // its key; empty = the certificate file
-  std::string private_key_password;
-  std::string verify_hostname;  // "" = the destination's name (RFC 5922), "no" = no name check
-  bool resume = true;           // offer the last session ticket received from the same address
-};
-
 class Engine {
  public:
   struct Options {
     CoreFactory core;      // inline core; leave empty to consume with inbox() threads
-    ClientOptions client;  // for connect()
+    // For connect(): the client role's TLS profile. Verification of the server (its chain
+    // against ca_list/ca_path, its name as verify_hostname says) is on with verify_certificate;
+    // tickets: offer the last session ticket received from the same address.
+    TlsProfile client;
     bool listen = true;    // false: a pure client (load generator)
   };
 

@@ -307,11 +307,11 @@ INSTANTIATE_TEST_SUITE_P(Suites, Tls13DirectionSuiteTest,
 
 TEST(Tls13RecordLayerTest, InitFromRefusesATls12Connection) {
   test::TestCert cert;
-  TlsParams p;
+  TlsProfile p;
   p.certificate = cert.pem_path();
-  auto sctx = make_server_context(p, nullptr);
+  auto sctx = make_server_context(p, -1, nullptr);
   ASSERT_TRUE(sctx);
-  ClientTlsOptions o;
+  TlsProfile o;
   o.tls_method = "TLSv1.2";
   auto cctx = make_client_context(o);
   ASSERT_TRUE(cctx);
@@ -355,12 +355,12 @@ class RecordTls13Test : public ::testing::TestWithParam<Suite> {
     if (id != 0x1303 && !aes_hw) {
       GTEST_SKIP() << "BoringSSL prefers ChaCha20 without AES hardware";
     }
-    TlsParams p;
+    TlsProfile p;
     p.certificate = cert_->pem_path();
-    auto sctx = make_server_context(p, &keys_);
+    auto sctx = make_server_context(p, -1, &keys_);
     ASSERT_TRUE(sctx) << sctx.error().message;
     sctx_ = std::move(sctx.value());
-    ClientTlsOptions o;
+    TlsProfile o;
     o.tls_method = "TLSv1.3";
     auto cctx = make_client_context(o);
     ASSERT_TRUE(cctx) << cctx.error().message;

@@ -58,7 +58,7 @@ class TicketKeysResumptionTest : public ::testing::TestWithParam<uint16_t> {
     // Two contexts on one key set: two reactors of one engine.
     reactor_a_ = server_ctx(&keys_);
     reactor_b_ = server_ctx(&keys_);
-    ClientTlsOptions o;
+    TlsProfile o;
     o.tls_method = GetParam() == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2";
     auto c = make_client_context(o);
     ASSERT_TRUE(c) << c.error().message;
@@ -66,9 +66,9 @@ class TicketKeysResumptionTest : public ::testing::TestWithParam<uint16_t> {
   }
 
   static bssl::UniquePtr<SSL_CTX> server_ctx(TicketKeys* keys) {
-    TlsParams p;
+    TlsProfile p;
     p.certificate = cert_->pem_path();
-    auto ctx = make_server_context(p, keys);
+    auto ctx = make_server_context(p, -1, keys);
     EXPECT_TRUE(ctx) << ctx.error().message;
     return ctx ? std::move(ctx.value()) : nullptr;
   }

@@ -60,22 +60,22 @@ class TlsEnv {
 
   bssl::UniquePtr<SSL_CTX> server_ctx(const std::string& method = "TLSv1.2+",
                                       const std::string& ciphers = "") {
-    TlsParams p;
+    TlsProfile p;
     p.tls_method = method;
     p.cipher_list = ciphers;
     p.certificate = cert.pem_path();
-    auto ctx = make_server_context(p, &keys);
+    auto ctx = make_server_context(p, -1, &keys);
     EXPECT_TRUE(ctx) << ctx.error().message;
     return ctx ? std::move(ctx.value()) : nullptr;
   }
   static bssl::UniquePtr<SSL_CTX> client_ctx(const std::string& method,
                                              const std::string& ciphers = "",
                                              const std::string& ca_file = "") {
-    ClientTlsOptions o;
+    TlsProfile o;
     o.tls_method = method;
     o.cipher_list = ciphers;
-    o.ca_file = ca_file;
-    o.verify = !ca_file.empty();
+    o.ca_list = ca_file;
+    o.verify_certificate = !ca_file.empty();
     auto ctx = make_client_context(o);
     EXPECT_TRUE(ctx) << ctx.error().message;
     return ctx ? std::move(ctx.value()) : nullptr;
@@ -758,10 +758,10 @@ INSTANTIATE_TEST_SUITE_P(Versions, TlsConnClientTest,
 TEST(ServerContextVerifyClient, UnknownModeIsRefusedNotTreatedAsAcceptAny) {
   test::TestCert cert;
   TicketKeys keys;
-  TlsParams p;
+  TlsProfile p;
   p.certificate = cert.pem_path();
   p.verify_client = "maybe";
-  auto ctx = make_server_context(p, &keys);
+  auto ctx = make_server_context(p, -1, &keys);
   ASSERT_FALSE(ctx);
   EXPECT_NE(ctx.error().message.find("verify_client \"maybe\""), std::string::npos)
       << ctx.error().message;

@@ -181,7 +181,8 @@ class ClientServerTest : public ::testing::Test {
     port_ = free_port();
     Config c = server_config(port_, reactors);
     c.ctl.socket = "";
-    c.tls.certificate = pki_.files.cert_and_key("server-" + std::to_string(port_) + ".pem", cert);
+    c.tls.profile.certificate =
+        pki_.files.cert_and_key("server-" + std::to_string(port_) + ".pem", cert);
     if (adjust) adjust(c);
     Engine::Options o;
     o.core = server_core_.factory();
@@ -190,7 +191,7 @@ class ClientServerTest : public ::testing::Test {
   }
 
   // Starts (or restarts) the client engine with `options` and a fresh core.
-  void start_client(int reactors, const ClientOptions& options,
+  void start_client(int reactors, const TlsProfile& options,
                     const std::function<void(Config&)>& adjust = {}) {
     stop_client();
     client_core_ = std::make_unique<CoreDriver>();
@@ -211,9 +212,10 @@ class ClientServerTest : public ::testing::Test {
   }
 
   // Client options that verify the server against the test CA and check its name.
-  ClientOptions verifying() const {
-    ClientOptions o;
-    o.ca_file = pki_.ca_pem;
+  TlsProfile verifying() const {
+    TlsProfile o;
+    o.ca_list = pki_.ca_pem;
+    o.verify_certificate = true;
     return o;
   }
 
@@ -458,7 +460,7 @@ class ClearTextQueueTest : public ClientServerTest {
  protected:
   // Room for 4 messages per connection and 6 in all.
   void start(int handshake_timeout_ms) {
-    start_client(1, ClientOptions{}, [&](Config& c) {
+    start_client(1, TlsProfile{}, [&](Config& c) {
       c.tls.con_ct_wq_max = static_cast<int>(4 * m_ + m_ / 2);
       c.tls.ct_wq_max = static_cast<int>(6 * m_ + m_ / 2);
       c.engine.handshake_timeout_ms = handshake_timeout_ms;
@@ -567,7 +569,7 @@ class ClientNameCheckTest : public ClientServerTest {
   // The first event of a connection that send_to(server_name) opens from a fresh client that
   // verifies against the test CA: "opened" or "closed:<reason>".
   std::string outcome(const std::string& server_name, const std::string& verify_hostname = "") {
-    ClientOptions o = verifying();
+    TlsProfile o = verifying();
     o.verify_hostname = verify_hostname;
     start_client(1, o);
     Result<ConnId> id = port_send_to(0, dest(server_name), options_request(1));
@@ -714,11 +716,11 @@ class TlsFactsTest : public ClientServerTest, public ::testing::WithParamInterfa
       asked_.push_back(std::move(a));
     });
     start_server(server_cert_, [&](Config& c) {
-      c.tls.verify_certificate = true;
-      c.tls.require_certificate = true;
-      c.tls.ca_list = pki_.ca_pem;
+      c.tls.profile.verify_certificate = true;
+      c.tls.profile.require_certificate = true;
+      c.tls.profile.ca_list = pki_.ca_pem;
     });
-    ClientOptions o = verifying();
+    TlsProfile o = verifying();
     o.tls_method = GetParam();
     o.certificate = pki_.files.cert_and_key("client.pem", client_cert_);
     start_client(1, o);
@@ -858,19 +860,19 @@ class ServerVerificationTest : public ClientServerTest,
   void serve(const std::string& verify_client, const std::string& crl = "") {
     start_server(server_cert_, [&](Config& c) {
       if (verify_client.empty()) {
-        c.tls.verify_certificate = true;
-        c.tls.require_certificate = true;
+        c.tls.profile.verify_certificate = true;
+        c.tls.profile.require_certificate = true;
       } else {
-        c.tls.verify_client = verify_client;
+        c.tls.profile.verify_client = verify_client;
       }
-      c.tls.ca_list = pki_.ca_pem;
-      c.tls.crl = crl;
+      c.tls.profile.ca_list = pki_.ca_pem;
+      c.tls.profile.crl = crl;
     });
   }
   // Sends one request from a client presenting `cert` (none if null); returns its connection's
   // events once it got the reply or closed.
   std::vector<SeenFrame> attempt(const IssuedCert* cert) {
-    ClientOptions o = verifying();
+    TlsProfile o = verifying();
     o.tls_method = GetParam();
     if (cert != nullptr) {
       o.certificate =
@@ -1010,16 +1012,16 @@ class AliasTest : public ClientServerTest {
     peer_cert_ = issue_cert(leaf_spec("peer.example.test", {"peer.example.test"}), &pki_.ca);
     // Verification on, certificates optional: an unauthenticated peer can still connect.
     start_server(server_cert_, [&](Config& c) {
-      c.tls.verify_certificate = true;
-      c.tls.require_certificate = false;
-      c.tls.ca_list = pki_.ca_pem;
+      c.tls.profile.verify_certificate = true;
+      c.tls.profile.require_certificate = false;
+      c.tls.profile.ca_list = pki_.ca_pem;
     });
   }
 
   // A peer (the client engine) connects presenting `cert` (none if null) and sends one request;
   // returns the server's id of that connection.
   ConnId connect_peer(const IssuedCert* cert) {
-    ClientOptions o = verifying();
+    TlsProfile o = verifying();
     if (cert != nullptr) o.certificate = pki_.files.cert_and_key("peer.pem", *cert);
     start_client(1, o);
     EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),

@@ -559,7 +559,7 @@ TEST(EngineCreateTest, ServerWithoutListenAddressIsRefused) {
 
 TEST(EngineCreateTest, StartFailsOnAMissingCertificate) {
   Config c = server_config(free_port(), 1);
-  c.tls.certificate = "/nonexistent/sipring-test.pem";
+  c.tls.profile.certificate = "/nonexistent/sipring-test.pem";
   auto e = Engine::create(c, Engine::Options{});
   ASSERT_TRUE(e);
   Status s = e.value()->start();

@@ -118,7 +118,7 @@ TEST(ConfigStore, ReadersNeverSeeAFreedSnapshotUnderConcurrentChanges) {
         int v = s->config.tls.connection_timeout;
         EXPECT_GE(v, last);  // values only grow in this test
         last = v;
-        EXPECT_EQ(s->config.tls.tls_method, "TLSv1.2+");
+        EXPECT_EQ(s->config.tls.profile.tls_method, "TLSv1.2+");
       }
     });
   }
