@@ -17,6 +17,7 @@
 #include <span>
 #include <string_view>
 
+#include "crypto/boringssl.h"
 #include "crypto/byte_sink.h"
 #include "crypto/io_bio.h"
 #include "crypto/record_tls13.h"
