@@ -48,7 +48,9 @@ const char* suite_name(uint16_t suite) {
   }
 }
 
-uint16_t cipher_of(const TlsConn& server) { return server.cipher(); }
+uint16_t cipher_of(const TlsConn& server) {
+  return server.cipher();
+}
 uint16_t cipher_of(const MemSsl& server) {
   return SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(server.ssl()));
 }

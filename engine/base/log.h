@@ -56,11 +56,11 @@ void log_line_after(uint64_t suppressed, int level, const char* component, const
 // can cause, so a flood of them writes at most the limiter's lines a second, and the next line
 // written says how many were dropped. The arguments are evaluated only when the line is
 // written, and a line above the threshold does not use up the limiter.
-#define SIPRING_LOG_LIMITED(limiter, now_ns, level, component, ...)                    \
-  do {                                                                                 \
-    uint64_t sipring_suppressed_;                                                      \
+#define SIPRING_LOG_LIMITED(limiter, now_ns, level, component, ...)                       \
+  do {                                                                                    \
+    uint64_t sipring_suppressed_;                                                         \
     if (::sipring::log_enabled(level) && (limiter).allow((now_ns), &sipring_suppressed_)) \
-      ::sipring::log_line_after(sipring_suppressed_, level, component, __VA_ARGS__);     \
+      ::sipring::log_line_after(sipring_suppressed_, level, component, __VA_ARGS__);      \
   } while (0)
 
 // An address as text in a stack buffer, for log arguments without allocating:

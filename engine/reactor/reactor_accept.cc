@@ -115,8 +115,8 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
   } else {
     return true;
   }
-  SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept", "reactor %u: %s from %s: %s",
-                      index_, what, AddrText(peer).c_str(), detail);
+  SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept", "reactor %u: %s from %s: %s", index_,
+                      what, AddrText(peer).c_str(), detail);
   return false;
 }
 

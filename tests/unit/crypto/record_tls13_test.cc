@@ -122,14 +122,14 @@ TEST(Tls13RecordLayerTest, EachRefusalNamesItsAlert) {
     uint8_t alert;
   };
   const Case cases[] = {
-      {{1, 0, 0, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},           // ClientHello (renegotiation attempt)
-      {{4, 0, 0, 1, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},        // NewSessionTicket from a client
-      {{24, 0, 0, 1, 0, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},    // data after a KeyUpdate
-      {{24, 0, 1, 0, 0}, 22, SSL_AD_DECODE_ERROR},             // wrong KeyUpdate length
-      {{}, 22, SSL_AD_DECODE_ERROR},                           // empty handshake record
-      {{2}, 21, SSL_AD_DECODE_ERROR},                          // one-byte alert
-      {{1, 2, 3}, 20, SSL_AD_UNEXPECTED_MESSAGE},              // change_cipher_spec after the handshake
-      {{1, 2, 3}, 99, SSL_AD_UNEXPECTED_MESSAGE},              // unknown content type
+      {{1, 0, 0, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},         // ClientHello (renegotiation attempt)
+      {{4, 0, 0, 1, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},      // NewSessionTicket from a client
+      {{24, 0, 0, 1, 0, 0}, 22, SSL_AD_UNEXPECTED_MESSAGE},  // data after a KeyUpdate
+      {{24, 0, 1, 0, 0}, 22, SSL_AD_DECODE_ERROR},           // wrong KeyUpdate length
+      {{}, 22, SSL_AD_DECODE_ERROR},                         // empty handshake record
+      {{2}, 21, SSL_AD_DECODE_ERROR},                        // one-byte alert
+      {{1, 2, 3}, 20, SSL_AD_UNEXPECTED_MESSAGE},  // change_cipher_spec after the handshake
+      {{1, 2, 3}, 99, SSL_AD_UNEXPECTED_MESSAGE},  // unknown content type
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(testing::PrintToString(c.inner) + " type " + std::to_string(c.type));

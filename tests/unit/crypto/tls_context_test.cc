@@ -35,11 +35,11 @@ std::vector<std::string> cipher_names(const SSL_CTX* ctx) {
 
 TEST(DefaultTlsConfig, Tls12SuitesAreEcdheWithAeadOnlyInRfc9325Order) {
   auto sctx = TlsEnv::get().server_ctx();
-  EXPECT_EQ(cipher_names(sctx.get()),
-            (std::vector<std::string>{"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-                                      "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-                                      "ECDHE-ECDSA-CHACHA20-POLY1305",
-                                      "ECDHE-RSA-CHACHA20-POLY1305"}));
+  EXPECT_EQ(
+      cipher_names(sctx.get()),
+      (std::vector<std::string>{"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                                "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+                                "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"}));
   EXPECT_EQ(weak_cipher_suites(sctx.get()), "");
   EXPECT_NE(SSL_CTX_get_options(sctx.get()) & SSL_OP_CIPHER_SERVER_PREFERENCE, 0u);
   // Clients (the engine's client role) default to the same suites.
@@ -48,7 +48,8 @@ TEST(DefaultTlsConfig, Tls12SuitesAreEcdheWithAeadOnlyInRfc9325Order) {
 
 TEST(DefaultTlsConfig, WeakSuitesInAnExplicitListAreNamedWithTheirFaults) {
   auto sctx = TlsEnv::get().server_ctx(
-      "TLSv1.2+", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384:DES-CBC3-SHA");
+      "TLSv1.2+",
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384:DES-CBC3-SHA");
   ASSERT_NE(sctx, nullptr);
   EXPECT_EQ(weak_cipher_suites(sctx.get()),
             "ECDHE-RSA-AES128-SHA (CBC), AES256-GCM-SHA384 (RSA key exchange), DES-CBC3-SHA "
@@ -57,8 +58,8 @@ TEST(DefaultTlsConfig, WeakSuitesInAnExplicitListAreNamedWithTheirFaults) {
 
 TEST(DefaultTlsConfig, TheServersOrderWinsOverTheClients) {
   // The client prefers ChaCha20, then AES-256-GCM; the server's list ranks AES-256-GCM first.
-  Pair p = connect("TLSv1.2+", "TLSv1.2",
-                   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384");
+  Pair p =
+      connect("TLSv1.2+", "TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384");
   ASSERT_NE(p.server, nullptr);
   EXPECT_EQ(p.server->cipher(), 0xC02C);  // ECDHE-ECDSA-AES256-GCM-SHA384
 }
