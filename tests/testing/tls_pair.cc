@@ -70,13 +70,19 @@ std::vector<std::string> Pair::to_server(const std::vector<uint8_t>& wire) {
   return out;
 }
 
-Pair connect(const std::string& server_method, const std::string& client_method,
-             const std::string& client_ciphers, const std::string& server_ciphers) {
+Pair fresh_pair(const std::string& server_method, const std::string& client_method,
+                const std::string& client_ciphers, const std::string& server_ciphers) {
   Pair p;
   p.sctx = TlsEnv::get().server_ctx(server_method, server_ciphers);
   p.cctx = TlsEnv::client_ctx(client_method, client_ciphers);
   p.client = MemSsl::client(p.cctx.get());
   p.server = TlsConn::server(p.sctx.get());
+  return p;
+}
+
+Pair connect(const std::string& server_method, const std::string& client_method,
+             const std::string& client_ciphers, const std::string& server_ciphers) {
+  Pair p = fresh_pair(server_method, client_method, client_ciphers, server_ciphers);
   std::string error;
   EXPECT_TRUE(handshake(*p.client, *p.server, &error)) << error;
   return p;

@@ -54,7 +54,12 @@ struct Pair {
   std::vector<std::string> to_server(const std::vector<uint8_t>& wire);
 };
 
-// Handshakes a fresh pair (a test failure if the handshake fails).
+// A pair not connected yet, for tests that drive the handshake themselves:
+//   auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.3");
+Pair fresh_pair(const std::string& server_method, const std::string& client_method,
+                const std::string& client_ciphers = "", const std::string& server_ciphers = "");
+
+// fresh_pair(), handshaken (a test failure if the handshake fails).
 Pair connect(const std::string& server_method, const std::string& client_method,
              const std::string& client_ciphers = "", const std::string& server_ciphers = "");
 

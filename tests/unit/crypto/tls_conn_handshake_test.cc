@@ -16,7 +16,7 @@ namespace {
 
 using test::as_bytes;
 using test::as_string;
-using test::MemSsl;
+using test::fresh_pair;
 using test::seal_record;
 using test::sip_message;
 using test::split_records;
@@ -27,10 +27,7 @@ using test::VectorSink;
 // TLS 1.3 specifics of the handshake hand-over.
 
 TEST(TlsConnTest, Tls13DataInTheClientsFinishedFlightOpensAfterTheHandshake) {
-  auto sctx = TlsEnv::get().server_ctx();
-  auto cctx = TlsEnv::client_ctx("TLSv1.3");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.3");
   // ClientHello -> server flight.
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
   std::vector<uint8_t> hello = client->take();
@@ -68,10 +65,7 @@ TEST(TlsConnTest, Tls13DataInTheClientsFinishedFlightOpensAfterTheHandshake) {
 }
 
 TEST(TlsConnTest, Tls13ServerIssuesAResumableTicketDuringTheHandshake) {
-  auto sctx = TlsEnv::get().server_ctx();
-  auto cctx = TlsEnv::client_ctx("TLSv1.3");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.3");
   std::string error;
   ASSERT_TRUE(test::handshake(*client, *server, &error)) << error;
   std::vector<uint8_t> none;
@@ -104,10 +98,7 @@ TEST(TlsConnTest, NonTlsBytesFailTheHandshake) {
 }
 
 TEST(TlsConnTest, VersionMismatchFailsWithAnAlert) {
-  auto sctx = TlsEnv::get().server_ctx("TLSv1.3");
-  auto cctx = TlsEnv::client_ctx("TLSv1.2");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  auto [sctx, cctx, client, server] = fresh_pair("TLSv1.3", "TLSv1.2");
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
   std::vector<uint8_t> hello = client->take();
   VectorSink sink;
@@ -125,10 +116,9 @@ TEST(TlsConnTest, VersionMismatchFailsWithAnAlert) {
 // verified" code, "(Invalid certificate verification context)", even with verification off.
 // verify_result() names a certificate problem only when verification is why it failed.
 TEST(TlsConnTest, FailureBeforeVerificationCarriesNoVerifyResult) {
-  auto sctx = TlsEnv::get().server_ctx("TLSv1.2");  // an ECDSA certificate
-  auto cctx = TlsEnv::client_ctx("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  // The server has an ECDSA certificate; the client offers only an RSA suite.
+  auto [sctx, cctx, client, server] =
+      fresh_pair("TLSv1.2", "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256");
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
   std::vector<uint8_t> hello = client->take();
   VectorSink sink;
@@ -144,10 +134,7 @@ TEST(TlsConnTest, FailureBeforeVerificationCarriesNoVerifyResult) {
 }
 
 TEST(TlsConnTest, RefusingSinkFailsTheHandshake) {
-  auto sctx = TlsEnv::get().server_ctx();
-  auto cctx = TlsEnv::client_ctx("TLSv1.3");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.3");
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
   std::vector<uint8_t> hello = client->take();
   VectorSink sink;
@@ -158,10 +145,7 @@ TEST(TlsConnTest, RefusingSinkFailsTheHandshake) {
 }
 
 TEST(TlsConnTest, HandshakeSplitIntoSingleBytesCompletes) {
-  auto sctx = TlsEnv::get().server_ctx();
-  auto cctx = TlsEnv::client_ctx("TLSv1.3");
-  auto client = MemSsl::client(cctx.get());
-  auto server = TlsConn::server(sctx.get());
+  auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.3");
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
   std::vector<uint8_t> hello = client->take();
   VectorSink sink;

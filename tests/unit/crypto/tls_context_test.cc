@@ -17,6 +17,7 @@ namespace sipring {
 namespace {
 
 using test::connect;
+using test::fresh_pair;
 using test::MemSsl;
 using test::Pair;
 using test::TlsEnv;
@@ -67,10 +68,7 @@ TEST(DefaultTlsConfig, TheServersOrderWinsOverTheClients) {
 TEST(DefaultTlsConfig, CbcAndRsaKeyExchangeClientsAreRefused) {
   for (const char* suite : {"ECDHE-ECDSA-AES128-SHA", "AES128-GCM-SHA256", "DES-CBC3-SHA"}) {
     SCOPED_TRACE(suite);
-    auto sctx = TlsEnv::get().server_ctx();
-    auto cctx = TlsEnv::client_ctx("TLSv1.2", suite);
-    auto client = MemSsl::client(cctx.get());
-    auto server = TlsConn::server(sctx.get());
+    auto [sctx, cctx, client, server] = fresh_pair("TLSv1.2+", "TLSv1.2", suite);
     std::string error;
     EXPECT_FALSE(test::handshake(*client, *server, &error));
     EXPECT_NE(error.find("NO_SHARED_CIPHER"), std::string::npos) << error;
