@@ -20,14 +20,14 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "crypto/ticket_keys.h"
 #include "crypto/tls_conn.h"
-#include "crypto/tls_context.h"
 #include "tests/testing/mem_tls.h"
-#include "tests/testing/test_cert.h"
+#include "tests/testing/tls_pair.h"
 
 namespace sipring {
 namespace {
@@ -36,11 +36,6 @@ using test::MemSsl;
 
 // Records generated per batch for the open benchmarks (regenerated with the timer paused).
 constexpr size_t kBatch = 512;
-
-test::TestCert& cert() {
-  static test::TestCert c;
-  return c;
-}
 
 const char* suite_name(uint16_t suite) {
   switch (suite) {
@@ -53,233 +48,206 @@ const char* suite_name(uint16_t suite) {
   }
 }
 
-// Server and client contexts that negotiate `suite`, or an error saying why they cannot here.
-struct Contexts {
-  TicketKeys keys;
-  bssl::UniquePtr<SSL_CTX> server;
-  bssl::UniquePtr<SSL_CTX> client;
-};
-
-bool make_contexts(uint16_t suite, Contexts* out, std::string* why) {
-  const bool aes_hw = EVP_has_aes_hardware() != 0;
-  if (suite == 0x1303 && aes_hw) {
-    *why = "ChaCha20 needs a run with OPENSSL_ia32cap='~0x200000000000000'";
-    return false;
-  }
-  if (suite != 0x1303 && !aes_hw) {
-    *why = "AES suites are measured in a run with AES hardware";
-    return false;
-  }
-  TlsProfile p;
-  p.certificate = cert().pem_path();
-  auto s = make_server_context(p, -1, &out->keys);
-  TlsProfile o;
-  o.tls_method = "TLSv1.3";
-  auto c = make_client_context(o);
-  if (!s || !c) {
-    *why = "cannot build TLS contexts";
-    return false;
-  }
-  out->server = std::move(s.value());
-  out->client = std::move(c.value());
-  if (suite == 0x1302) {
-    SSL_CTX_set1_curves_list(out->server.get(), "CECPQ2:X25519");
-    SSL_CTX_set1_curves_list(out->client.get(), "CECPQ2");
-  }
-  return true;
+uint16_t cipher_of(const TlsConn& server) {
+  return server.cipher();
+}
+uint16_t cipher_of(const MemSsl& server) {
+  return SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(server.ssl()));
 }
 
-// A BoringSSL client connected to a sipring server (the engine's data path).
-struct OursPair {
-  Contexts ctx;
+// A BoringSSL client connected to a server that is either sipring's TlsConn (the engine's data
+// path) or another BoringSSL SSL (the baseline), negotiating one TLS 1.3 suite.
+template <typename Server>
+struct Pair {
+  bssl::UniquePtr<SSL_CTX> server_ctx;
+  bssl::UniquePtr<SSL_CTX> client_ctx;
   std::unique_ptr<MemSsl> client;
-  std::unique_ptr<TlsConn> server;
+  std::unique_ptr<Server> server;
+
+  // Connects for `suite`; false with `*why` when it cannot be negotiated on this machine.
+  bool connect(uint16_t suite, std::string* why) {
+    const bool aes_hw = EVP_has_aes_hardware() != 0;
+    if (suite == 0x1303 && aes_hw) {
+      *why = "ChaCha20 needs a run with OPENSSL_ia32cap='~0x200000000000000'";
+      return false;
+    }
+    if (suite != 0x1303 && !aes_hw) {
+      *why = "AES suites are measured in a run with AES hardware";
+      return false;
+    }
+    server_ctx = test::TlsEnv::get().server_ctx();
+    client_ctx = test::TlsEnv::client_ctx("TLSv1.3");
+    if (!server_ctx || !client_ctx) {
+      *why = "cannot build TLS contexts";
+      return false;
+    }
+    if (suite == 0x1302) {
+      SSL_CTX_set1_curves_list(server_ctx.get(), "CECPQ2:X25519");
+      SSL_CTX_set1_curves_list(client_ctx.get(), "CECPQ2");
+    }
+    client = MemSsl::client(client_ctx.get());
+    server = Server::server(server_ctx.get());
+    if (!test::handshake(*client, *server, why)) return false;
+    if constexpr (std::is_same_v<Server, MemSsl>) {
+      // Let the server write its held-back tickets now, outside the measurement.
+      SSL_write(server->ssl(), "", 0);
+      client->give(server->take());
+    }
+    std::vector<uint8_t> none;
+    client->read_all(&none);  // the tickets
+    if (cipher_of(*server) != suite) {
+      *why = std::string("negotiated another suite than ") + suite_name(suite);
+      return false;
+    }
+    return true;
+  }
 };
 
-bool connect_ours(uint16_t suite, OursPair* p, std::string* why) {
-  if (!make_contexts(suite, &p->ctx, why)) return false;
-  p->client = MemSsl::client(p->ctx.client.get());
-  p->server = TlsConn::server(p->ctx.server.get());
-  if (!test::handshake(*p->client, *p->server, why)) return false;
-  std::vector<uint8_t> none;
-  p->client->read_all(&none);  // tickets
-  if (p->server->cipher() != suite) {
-    *why = std::string("negotiated another suite than ") + suite_name(suite);
-    return false;
-  }
-  return true;
-}
-
-// Two BoringSSL endpoints (the baseline).
-struct BoringPair {
-  Contexts ctx;
-  std::unique_ptr<MemSsl> client;
-  std::unique_ptr<MemSsl> server;
-};
-
-bool connect_boring(uint16_t suite, BoringPair* p, std::string* why) {
-  if (!make_contexts(suite, &p->ctx, why)) return false;
-  p->client = MemSsl::client(p->ctx.client.get());
-  p->server = MemSsl::server(p->ctx.server.get());
-  if (!test::handshake(*p->client, *p->server, why)) return false;
-  // Let the server write its held-back tickets now, outside the measurement.
-  SSL_write(p->server->ssl(), "", 0);
-  p->client->give(p->server->take());
-  std::vector<uint8_t> none;
-  p->client->read_all(&none);
-  if (SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(p->server->ssl())) != suite) {
-    *why = std::string("negotiated another suite than ") + suite_name(suite);
-    return false;
-  }
-  return true;
-}
-
-// `n` client records of `len` bytes each, back to back, with their offsets.
-struct Batch {
-  std::vector<uint8_t> wire;
-  std::vector<size_t> offsets;  // offsets.size() == records + 1
-};
-
-void client_batch(MemSsl& client, size_t len, size_t n, Batch* b) {
-  std::vector<uint8_t> pt(len, 0x5a);
-  b->wire.clear();
-  b->offsets.assign(1, 0);
-  for (size_t i = 0; i < n; i++) {
-    std::vector<uint8_t> rec = client.write(pt);
-    b->wire.insert(b->wire.end(), rec.begin(), rec.end());
-    b->offsets.push_back(b->wire.size());
-  }
-}
-
-void BM_OursSeal(benchmark::State& state, uint16_t suite) {
+// What every benchmark shares: a pair for `suite` (or a skip saying why), `timed(state, pair,
+// len)` running the timed loop, then bytes processed and the suite as the label.
+template <typename Server, typename Timed>
+void measure(benchmark::State& state, uint16_t suite, Timed timed) {
   const size_t len = static_cast<size_t>(state.range(0));
-  OursPair p;
+  Pair<Server> p;
   std::string why;
-  if (!connect_ours(suite, &p, &why)) {
+  if (!p.connect(suite, &why)) {
     state.SkipWithError(why.c_str());
     return;
   }
-  std::vector<uint8_t> rec(p.server->record_prefix() + len + p.server->record_suffix_max());
-  memset(rec.data(), 0x5a, rec.size());
-  for (auto _ : state) {
-    size_t n = p.server->seal(rec.data(), len);
-    benchmark::DoNotOptimize(n);
-    benchmark::ClobberMemory();
-  }
+  timed(state, p, len);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * len));
   state.SetLabel(suite_name(suite));
+}
+
+// The client's records of `len` bytes, handed out one at a time; every kBatch records a new
+// batch is written with the timer paused.
+class RecordFeed {
+ public:
+  RecordFeed(benchmark::State& state, MemSsl& client, size_t len)
+      : state_(state), client_(client), pt_(len, 0x5a) {}
+
+  std::span<uint8_t> next() {
+    if (next_ == kBatch) refill();
+    std::span<uint8_t> rec(wire_.data() + offsets_[next_], offsets_[next_ + 1] - offsets_[next_]);
+    next_++;
+    return rec;
+  }
+
+ private:
+  void refill() {
+    state_.PauseTiming();
+    wire_.clear();
+    offsets_.assign(1, 0);
+    for (size_t i = 0; i < kBatch; i++) {
+      std::vector<uint8_t> rec = client_.write(pt_);
+      wire_.insert(wire_.end(), rec.begin(), rec.end());
+      offsets_.push_back(wire_.size());
+    }
+    next_ = 0;
+    state_.ResumeTiming();
+  }
+
+  benchmark::State& state_;
+  MemSsl& client_;
+  std::vector<uint8_t> pt_;
+  std::vector<uint8_t> wire_;
+  std::vector<size_t> offsets_;  // offsets_.size() == kBatch + 1
+  size_t next_ = kBatch;
+};
+
+void BM_OursSeal(benchmark::State& state, uint16_t suite) {
+  measure<TlsConn>(state, suite, [](benchmark::State& st, Pair<TlsConn>& p, size_t len) {
+    std::vector<uint8_t> rec(p.server->record_prefix() + len + p.server->record_suffix_max());
+    memset(rec.data(), 0x5a, rec.size());
+    for (auto _ : st) {
+      size_t n = p.server->seal(rec.data(), len);
+      benchmark::DoNotOptimize(n);
+      benchmark::ClobberMemory();
+    }
+  });
 }
 
 void BM_OursOpen(benchmark::State& state, uint16_t suite) {
-  const size_t len = static_cast<size_t>(state.range(0));
-  OursPair p;
-  std::string why;
-  if (!connect_ours(suite, &p, &why)) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  Batch b;
-  size_t next = kBatch;
-  for (auto _ : state) {
-    if (next == kBatch) {
-      state.PauseTiming();
-      client_batch(*p.client, len, kBatch, &b);
-      next = 0;
-      state.ResumeTiming();
+  measure<TlsConn>(state, suite, [](benchmark::State& st, Pair<TlsConn>& p, size_t len) {
+    RecordFeed feed(st, *p.client, len);
+    for (auto _ : st) {
+      std::span<uint8_t> rec = feed.next();
+      std::span<uint8_t> pt;
+      uint8_t alert = 0;
+      bool ku = false;
+      TlsConn::Open r = p.server->open(rec.data(), rec.size(), &pt, &alert, &ku);
+      if (r != TlsConn::Open::kData || pt.size() != len) {
+        st.SkipWithError("open failed");
+        break;
+      }
+      benchmark::DoNotOptimize(pt.data());
     }
-    std::span<uint8_t> pt;
-    uint8_t alert = 0;
-    bool ku = false;
-    uint8_t* rec = b.wire.data() + b.offsets[next];
-    size_t rec_len = b.offsets[next + 1] - b.offsets[next];
-    TlsConn::Open r = p.server->open(rec, rec_len, &pt, &alert, &ku);
-    if (r != TlsConn::Open::kData || pt.size() != len) {
-      state.SkipWithError("open failed");
-      break;
-    }
-    benchmark::DoNotOptimize(pt.data());
-    next++;
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * len));
-  state.SetLabel(suite_name(suite));
+  });
 }
 
 void BM_BoringSslSeal(benchmark::State& state, uint16_t suite) {
-  const size_t len = static_cast<size_t>(state.range(0));
-  BoringPair p;
-  std::string why;
-  if (!connect_boring(suite, &p, &why)) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  BIO* wbio = SSL_get_wbio(p.server->ssl());
-  std::vector<uint8_t> pt(len, 0x5a);
-  std::vector<uint8_t> out(len + 64);
-  for (auto _ : state) {
-    int w = SSL_write(p.server->ssl(), pt.data(), static_cast<int>(len));
-    int r = BIO_read(wbio, out.data(), static_cast<int>(out.size()));
-    if (w != static_cast<int>(len) || r <= 0) {
-      state.SkipWithError("SSL_write failed");
-      break;
+  measure<MemSsl>(state, suite, [](benchmark::State& st, Pair<MemSsl>& p, size_t len) {
+    BIO* wbio = SSL_get_wbio(p.server->ssl());
+    std::vector<uint8_t> pt(len, 0x5a);
+    std::vector<uint8_t> out(len + 64);
+    for (auto _ : st) {
+      int w = SSL_write(p.server->ssl(), pt.data(), static_cast<int>(len));
+      int r = BIO_read(wbio, out.data(), static_cast<int>(out.size()));
+      if (w != static_cast<int>(len) || r <= 0) {
+        st.SkipWithError("SSL_write failed");
+        break;
+      }
+      benchmark::DoNotOptimize(r);
     }
-    benchmark::DoNotOptimize(r);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * len));
-  state.SetLabel(suite_name(suite));
+  });
 }
 
 void BM_BoringSslOpen(benchmark::State& state, uint16_t suite) {
-  const size_t len = static_cast<size_t>(state.range(0));
-  BoringPair p;
-  std::string why;
-  if (!connect_boring(suite, &p, &why)) {
-    state.SkipWithError(why.c_str());
-    return;
-  }
-  BIO* rbio = SSL_get_rbio(p.server->ssl());
-  std::vector<uint8_t> out(16384);
-  Batch b;
-  size_t next = kBatch;
-  for (auto _ : state) {
-    if (next == kBatch) {
-      state.PauseTiming();
-      client_batch(*p.client, len, kBatch, &b);
-      next = 0;
-      state.ResumeTiming();
+  measure<MemSsl>(state, suite, [](benchmark::State& st, Pair<MemSsl>& p, size_t len) {
+    BIO* rbio = SSL_get_rbio(p.server->ssl());
+    std::vector<uint8_t> out(16384);
+    RecordFeed feed(st, *p.client, len);
+    for (auto _ : st) {
+      std::span<uint8_t> rec = feed.next();
+      BIO_write(rbio, rec.data(), static_cast<int>(rec.size()));
+      int r = SSL_read(p.server->ssl(), out.data(), static_cast<int>(out.size()));
+      if (r != static_cast<int>(len)) {
+        st.SkipWithError("SSL_read failed");
+        break;
+      }
+      benchmark::DoNotOptimize(out.data());
     }
-    const uint8_t* rec = b.wire.data() + b.offsets[next];
-    int rec_len = static_cast<int>(b.offsets[next + 1] - b.offsets[next]);
-    BIO_write(rbio, rec, rec_len);
-    int r = SSL_read(p.server->ssl(), out.data(), static_cast<int>(out.size()));
-    if (r != static_cast<int>(len)) {
-      state.SkipWithError("SSL_read failed");
-      break;
-    }
-    benchmark::DoNotOptimize(out.data());
-    next++;
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * len));
-  state.SetLabel(suite_name(suite));
+  });
 }
-
-void sizes(benchmark::internal::Benchmark* b) {
-  for (int64_t n : {64, 512, 1500, 4096, 16384}) b->Arg(n);
-}
-
-BENCHMARK_CAPTURE(BM_OursSeal, aes128gcm, uint16_t{0x1301})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslSeal, aes128gcm, uint16_t{0x1301})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_OursOpen, aes128gcm, uint16_t{0x1301})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslOpen, aes128gcm, uint16_t{0x1301})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_OursSeal, aes256gcm, uint16_t{0x1302})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslSeal, aes256gcm, uint16_t{0x1302})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_OursOpen, aes256gcm, uint16_t{0x1302})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslOpen, aes256gcm, uint16_t{0x1302})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_OursSeal, chacha20, uint16_t{0x1303})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslSeal, chacha20, uint16_t{0x1303})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_OursOpen, chacha20, uint16_t{0x1303})->Apply(sizes);
-BENCHMARK_CAPTURE(BM_BoringSslOpen, chacha20, uint16_t{0x1303})->Apply(sizes);
 
 }  // namespace
 }  // namespace sipring
 
-BENCHMARK_MAIN();
+// Every benchmark for every suite and record size, named as BENCHMARK_CAPTURE would:
+// BM_OursSeal/aes128gcm/512.
+int main(int argc, char** argv) {
+  using Fn = void (*)(benchmark::State&, uint16_t);
+  const struct {
+    const char* name;
+    uint16_t id;
+  } suites[] = {{"aes128gcm", 0x1301}, {"aes256gcm", 0x1302}, {"chacha20", 0x1303}};
+  const struct {
+    const char* name;
+    Fn fn;
+  } benchmarks[] = {{"BM_OursSeal", sipring::BM_OursSeal},
+                    {"BM_BoringSslSeal", sipring::BM_BoringSslSeal},
+                    {"BM_OursOpen", sipring::BM_OursOpen},
+                    {"BM_BoringSslOpen", sipring::BM_BoringSslOpen}};
+  for (const auto& suite : suites) {
+    for (const auto& bm : benchmarks) {
+      const std::string name = std::string(bm.name) + "/" + suite.name;
+      auto* b = benchmark::RegisterBenchmark(name.c_str(), bm.fn, suite.id);
+      for (int64_t n : {64, 512, 1500, 4096, 16384}) b->Arg(n);
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

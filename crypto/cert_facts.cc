@@ -117,22 +117,14 @@ Status collect_san(X509* x, CertFacts* facts) {
                       crit == -2 ? "repeated" : "malformed", take_tls_errors().c_str());
   }
   for (const GENERAL_NAME* name : names.get()) {
-    switch (name->type) {
-      case GEN_DNS:
-        facts->san_dns.push_back(ia5(name->d.dNSName));
-        break;
-      case GEN_URI:
-        facts->san_uri.push_back(ia5(name->d.uniformResourceIdentifier));
-        break;
-      case GEN_EMAIL:
-        facts->san_email.push_back(ia5(name->d.rfc822Name));
-        break;
-      case GEN_IPADD:
-        facts->san_ip.push_back(ip_text(name->d.iPAddress));
-        break;
-      default:
-        break;  // otherName, directoryName, ...: nothing a script asks for
-    }
+    std::vector<std::string>* list = name->type == GEN_DNS     ? &facts->san_dns
+                                     : name->type == GEN_URI   ? &facts->san_uri
+                                     : name->type == GEN_EMAIL ? &facts->san_email
+                                     : name->type == GEN_IPADD ? &facts->san_ip
+                                                               : nullptr;
+    if (list == nullptr) continue;  // otherName, directoryName, ...: nothing a script asks for
+    // dNSName, uniformResourceIdentifier and rfc822Name are all IA5Strings (d.ia5).
+    list->push_back(name->type == GEN_IPADD ? ip_text(name->d.iPAddress) : ia5(name->d.ia5));
   }
   return Status::ok();
 }

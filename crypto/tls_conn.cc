@@ -144,22 +144,14 @@ TlsConn::Open TlsConn::open(uint8_t* rec, size_t len, std::span<uint8_t>* plaint
                             bool* key_update_reply) noexcept {
   *alert = 0;
   if (mode_ == Mode::kDirect13) {
-    switch (r13_->open(rec, len, plaintext, alert, key_update_reply)) {
-      case Tls13RecordLayer::Open::kData:
-        return Open::kData;
-      case Tls13RecordLayer::Open::kKeyUpdate:
-        return Open::kKeyUpdate;
-      case Tls13RecordLayer::Open::kHandled:
-        return Open::kHandled;
-      case Tls13RecordLayer::Open::kCloseNotify:
-        return Open::kCloseNotify;
-      case Tls13RecordLayer::Open::kError:
-        // The peer's own alert by name (static strings), else what was wrong with the record.
-        failure_ = *alert == 0 && r13_->peer_alert() != 0
-                       ? SSL_alert_desc_string_long(r13_->peer_alert())
-                       : r13_->error();
-        return Open::kError;
+    const Open result = r13_->open(rec, len, plaintext, alert, key_update_reply);
+    if (result == Open::kError) {
+      // The peer's own alert by name (static strings), else what was wrong with the record.
+      failure_ = *alert == 0 && r13_->peer_alert() != 0
+                     ? SSL_alert_desc_string_long(r13_->peer_alert())
+                     : r13_->error();
     }
+    return result;
   }
   if (mode_ != Mode::kDirect12) return Open::kError;
   bssl::Span<uint8_t> out;

@@ -17,6 +17,7 @@
 #include <span>
 #include <string_view>
 
+#include "crypto/boringssl.h"
 #include "crypto/byte_sink.h"
 #include "crypto/io_bio.h"
 #include "crypto/record_tls13.h"
@@ -28,7 +29,8 @@ class TlsConn {
   // kFailed: the handshake failed, or a fatal alert was sent (send_fatal_alert()).
   enum class Mode : uint8_t { kHandshake, kDirect13, kDirect12, kBuffered, kFailed };
   enum class Step : uint8_t { kNeedMore, kDone, kFailed };
-  enum class Open : uint8_t { kData, kKeyUpdate, kHandled, kCloseNotify, kError };
+  // What open() made of a record: the TLS 1.3 record layer's outcomes, for both versions.
+  using Open = Tls13RecordLayer::Open;
   enum class Read : uint8_t { kData, kNeedMore, kCloseNotify, kError };
 
   // A server connection on `ctx` (which must outlive the handshake). nullptr on allocation failure.

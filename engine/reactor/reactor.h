@@ -11,9 +11,26 @@
 //   5. seal and send everything queued per connection (one record, one send per connection)
 //   6. expire timers; sleep in io_uring_enter only if there is nothing left to do
 //
-// The implementation is split by concern: reactor.cc (loop, setup, port), reactor_accept.cc
-// (accept, connect, install), reactor_rx.cc (records, framing, frames), reactor_tx.cc
-// (sealing, sending), reactor_close.cc (closing, timers).
+// The implementation is split by concern (engine/reactor/):
+//   reactor.cc          set-up, the loop, completion dispatch, shutdown, config refresh, and
+//                       the ReactorPort the inline core uses
+//   reactor_accept.cc   accept (pausing it at sipring.max_handshakes, per-source admission),
+//                       connect, installing sockets as direct descriptors, the SNI and
+//                       session-ticket callbacks
+//   reactor_client.cc   the client role: send_to, [client:...] domains, the clear-text queue
+//                       until the handshake is done, connection reuse and RFC 5923 aliases
+//   reactor_rx.cc       receive: handshake steps, TLS records opened in place, SIP framing,
+//                       frames, the 400 for a malformed message, receive backpressure
+//   reactor_tx.cc       send: queueing messages into records, send-queue accounting and
+//                       limits, sealing and sending
+//   reactor_close.cc    closing (graceful and hard), timers, shedding over the send budget,
+//                       rate-limited per-peer log lines
+//   reactor_control.cc  control calls answered on the reactor thread (tls.list, tls.info,
+//                       tls.kill)
+//   reactor_facts.cc    ReactorPort::tls_facts
+//   connection.h        per-connection state; conn_table.{h,cc} the slots ConnIds address;
+//   op.h                io_uring request tags; conn_sink.h the ByteSink over a send queue;
+//   source_limits.{h,cc} the per-source counts every reactor shares.
 #pragma once
 
 #include <openssl/ssl.h>

@@ -44,13 +44,10 @@ void Reactor::pause_accepting() {
   if (accept_paused_) return;
   accept_paused_ = true;
   counters_.handshake_waits.add();
-  uint64_t suppressed;
-  if (peer_log_.allow(now_ns_, &suppressed)) {
-    SIPRING_LOG(kLogWarn, "accept",
-                "reactor %u: %u TLS handshakes in progress (sipring.max_handshakes): new "
-                "connections wait in the kernel's backlog until some finish",
-                index_, handshakes_in_flight_);
-  }
+  SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept",
+                      "reactor %u: %u TLS handshakes in progress (sipring.max_handshakes): new "
+                      "connections wait in the kernel's backlog until some finish",
+                      index_, handshakes_in_flight_);
   for (uint32_t i = 0; i < listeners_.size(); i++) {
     if (!listeners_[i].accept_armed) continue;
     // Its completion (-ECANCELED, no F_MORE) clears accept_armed in on_accept.
@@ -118,12 +115,8 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
   } else {
     return true;
   }
-  uint64_t suppressed;
-  if (peer_log_.allow(now_ns_, &suppressed)) {
-    char addr[64];
-    peer.format(addr, sizeof(addr));
-    SIPRING_LOG(kLogWarn, "accept", "reactor %u: %s from %s: %s", index_, what, addr, detail);
-  }
+  SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept", "reactor %u: %s from %s: %s", index_,
+                      what, AddrText(peer).c_str(), detail);
   return false;
 }
 
@@ -135,11 +128,9 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   int fd = cqe->res;
   if (fd < 0) {
     if (fd != -ECANCELED && fd != -EBADF) {
-      uint64_t suppressed;
-      if (peer_log_.allow(now_ns_, &suppressed)) {
-        SIPRING_LOG(kLogErr, "accept", "reactor %u: accept on %s failed: %s", index_,
-                    listeners_[listener].addr.to_string().c_str(), strerror(-fd));
-      }
+      SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "accept",
+                          "reactor %u: accept on %s failed: %s", index_,
+                          AddrText(listeners_[listener].addr).c_str(), strerror(-fd));
     }
     return;
   }
@@ -149,15 +140,12 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   }
   if (low_mem() & MemWatch::kRefuseNew) {
     counters_.low_mem_refused.add();
-    uint64_t suppressed;
-    if (peer_log_.allow(now_ns_, &suppressed)) {
-      SIPRING_LOG(kLogWarn, "tls",
-                  "reactor %u: refusing a new TLS connection from %s: %llu KB free is below "
-                  "tls.low_mem_threshold1 (%d KB)",
-                  index_, peer_of(fd).to_string().c_str(),
-                  static_cast<unsigned long long>(shared_->mem->free_kb()),
-                  shared_->mem->threshold_kb(1));
-    }
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "tls",
+                        "reactor %u: refusing a new TLS connection from %s: %llu KB free is "
+                        "below tls.low_mem_threshold1 (%d KB)",
+                        index_, AddrText(peer_of(fd)).c_str(),
+                        static_cast<unsigned long long>(shared_->mem->free_kb()),
+                        shared_->mem->threshold_kb(1));
     ::close(fd);
     return;
   }
@@ -165,13 +153,10 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     // Accepting is paused (or its cancel is on the way), but one multishot accept may hand over
     // a whole backlog at once: what exceeds the limit is refused, never queued here.
     counters_.handshake_refused.add();
-    uint64_t suppressed;
-    if (peer_log_.allow(now_ns_, &suppressed)) {
-      SIPRING_LOG(kLogWarn, "accept",
-                  "reactor %u: refusing a connection from %s: %u TLS handshakes already in "
-                  "progress (sipring.max_handshakes)",
-                  index_, peer_of(fd).to_string().c_str(), handshakes_in_flight_);
-    }
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept",
+                        "reactor %u: refusing a connection from %s: %u TLS handshakes already "
+                        "in progress (sipring.max_handshakes)",
+                        index_, AddrText(peer_of(fd)).c_str(), handshakes_in_flight_);
     ::close(fd);
     return;
   }
@@ -184,13 +169,10 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   Connection* c = conns_->alloc();
   if (c == nullptr) {
     ::close(fd);
-    uint64_t suppressed;
-    if (peer_log_.allow(now_ns_, &suppressed)) {
-      SIPRING_LOG(kLogErr, "accept",
-                  "reactor %u: connection table full (%u connections): refusing a new one; raise "
-                  "sipring.max_connections",
-                  index_, conns_->capacity());
-    }
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "accept",
+                        "reactor %u: connection table full (%u connections): refusing a new one; "
+                        "raise sipring.max_connections",
+                        index_, conns_->capacity());
     return;
   }
   // Per connection, not per message: two cheap syscalls give the addresses that io_uring's

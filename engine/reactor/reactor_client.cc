@@ -220,10 +220,8 @@ void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
   auto id = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len));
   if (!id) {
     counters_.send_queue_full.add();
-    uint64_t suppressed;
-    if (peer_log_.allow(now_ns_, &suppressed)) {
-      SIPRING_LOG(kLogErr, "tls", "reactor %u: %s", index_, id.error().message.c_str());
-    }
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls", "reactor %u: %s", index_,
+                        id.error().message.c_str());
   }
 }
 

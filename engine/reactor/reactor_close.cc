@@ -305,18 +305,8 @@ void Reactor::on_timer(uint32_t slot) {
 }
 
 void Reactor::log_peer(int level, Connection* c, const char* what, const char* detail) {
-  if (!log_enabled(level)) return;
-  uint64_t suppressed = 0;
-  if (!peer_log_.allow(now_ns_, &suppressed)) return;
-  char peer[64];
-  c->peer.format(peer, sizeof(peer));
-  if (suppressed != 0) {
-    log_line(level, "tls", "reactor %u: %s from %s%s%s (%llu similar lines suppressed)", index_,
-             what, peer, detail[0] ? ": " : "", detail, static_cast<unsigned long long>(suppressed));
-  } else {
-    log_line(level, "tls", "reactor %u: %s from %s%s%s", index_, what, peer, detail[0] ? ": " : "",
-             detail);
-  }
+  SIPRING_LOG_LIMITED(peer_log_, now_ns_, level, "tls", "reactor %u: %s from %s%s%s", index_, what,
+                      AddrText(c->peer).c_str(), detail[0] ? ": " : "", detail);
 }
 
 }  // namespace sipring

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "engine/reactor/conn_sink.h"
 #include "engine/reactor/op.h"
@@ -452,31 +453,21 @@ void Reactor::emit_event(Connection* c, FrameKind kind) {
 
 void Reactor::bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason) {
   counters_.bad_messages.add();
-  switch (reason) {
-    case FrameReason::kMissingContentLength:
-      counters_.bad_missing_content_length.add();
-      break;
-    case FrameReason::kBadContentLength:
-      counters_.bad_content_length.add();
-      break;
-    case FrameReason::kNegativeContentLength:
-      counters_.bad_negative_content_length.add();
-      break;
-    case FrameReason::kConflictingContentLength:
-      counters_.bad_conflicting_content_length.add();
-      break;
-    case FrameReason::kContentLengthTooLarge:
-      counters_.bad_content_length_too_large.add();
-      break;
-    case FrameReason::kHeadTooLong:
-      counters_.bad_head_too_long.add();
-      break;
-    case FrameReason::kBadStartLine:
-      counters_.bad_start_line.add();
-      break;
-    case FrameReason::kNone:
-      break;
-  }
+  // The "... of which" counter of each reason, in FrameReason's order (kNone has none).
+  static constexpr Counter ReactorCounters::*kByReason[] = {
+      nullptr,
+      &ReactorCounters::bad_missing_content_length,
+      &ReactorCounters::bad_content_length,
+      &ReactorCounters::bad_negative_content_length,
+      &ReactorCounters::bad_conflicting_content_length,
+      &ReactorCounters::bad_content_length_too_large,
+      &ReactorCounters::bad_head_too_long,
+      &ReactorCounters::bad_start_line,
+  };
+  static_assert(std::size(kByReason) == kFrameReasonCount,
+                "a new FrameReason needs its counter here (and in sipring/stats.h)");
+  const size_t r = static_cast<size_t>(reason);
+  if (r < std::size(kByReason) && kByReason[r] != nullptr) (counters_.*kByReason[r]).add();
   const char* why = frame_reason_name(reason);
   const bool answered = answer_400(c, head, why);
   log_peer(kLogNotice, c,

@@ -21,6 +21,7 @@
 #include "sipring/config.h"
 #include "sipring/conn_id.h"
 #include "sipring/frame.h"
+#include "sipring/log.h"  // set_log_level, set_log_sink
 #include "sipring/result.h"
 #include "sipring/stats.h"
 #include "sipring/tls_facts.h"
@@ -38,10 +39,6 @@ enum class SendStatus : uint8_t {
                        // closes it (its kClosed frame says queue-full); a retry cannot succeed
 };
 const char* send_status_name(SendStatus s) noexcept;
-
-// Sets the log threshold with Kamailio's numeric levels (-1 errors ... 3 debug; default 2 info).
-// Messages above it are dropped. Any thread, any time.
-void set_log_level(int level) noexcept;
 
 // Where send_to() delivers: a peer address, and optionally the SIP domain served there (sent as
 // SNI, and the name its certificate must carry when verification is on) and the id of the

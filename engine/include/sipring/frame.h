@@ -64,5 +64,8 @@ struct Frame {
   std::string_view text() const { return {reinterpret_cast<const char*>(data), size}; }
   bool peer_verified() const { return (flags & kFramePeerVerified) != 0; }
 };
+// Frames are copied by value through the handoff ring, per message: growing one costs every
+// message ring memory and cache traffic, so it is a decision, not an accident.
+static_assert(sizeof(Frame) == 96, "Frame grew or shrank: update docs/architecture.md (Handoff)");
 
 }  // namespace sipring
