@@ -4,9 +4,10 @@
 # Targets: sip_framer (framing must not depend on how the stream is cut), record_tls13 (the
 # in-place TLS 1.3 record layer opening what a keyed peer seals or forges), sip_response (the
 # 200/400 built from a peer's request is one well-framed message), config_text and
-# tls_domains (any text: a config or an error, never a crash), json (control plane parser),
-# cert (RFC 5922 name check and certificate facts on peer-chosen DER). Each runs from the seeds
-# in tests/fuzz/corpus/<target> (copied to build-fuzz/corpus: new inputs stay out of the tree).
+# tls_domains (any text: a config or an error, never a crash), json (control socket requests:
+# parse, dispatch, reply), cert (RFC 5922 name check and certificate facts on peer-chosen DER).
+# Each runs from the seeds in tests/fuzz/corpus/<target> (copied to build-fuzz/corpus: new inputs
+# stay out of the tree).
 # Exits non-zero if any target crashes; the crashing input is left in build-fuzz/.
 set -uo pipefail
 cd "$(dirname "$0")/.."

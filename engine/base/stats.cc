@@ -1,4 +1,7 @@
+// ReactorStats arithmetic and the counters' JSON (sipring/stats.h, sipring/json.h).
 #include "sipring/stats.h"
+
+#include "sipring/json.h"
 
 namespace sipring {
 
@@ -10,18 +13,30 @@ ReactorStats& ReactorStats::operator+=(const ReactorStats& o) {
 }
 
 std::string ReactorStats::to_json() const {
-  std::string s = "{";
-#define SIPRING_JSON_COUNTER(name, doc) \
-  s += (s.size() > 1 ? ",\"" : "\"") + std::string(#name) + "\":" + std::to_string(name);
-  SIPRING_COUNTERS(SIPRING_JSON_COUNTER)
-#undef SIPRING_JSON_COUNTER
-  return s + "}";
+  return json_text(counters_json(*this));
 }
 
 ReactorStats EngineStats::total() const {
   ReactorStats t;
   for (const auto& r : reactors) t += r;
   return t;
+}
+
+JsonValue counters_json(const ReactorStats& stats) {
+  JsonValue out = JsonValue::object();
+#define SIPRING_JSON_COUNTER(name, doc) out[#name] = stats.name;
+  SIPRING_COUNTERS(SIPRING_JSON_COUNTER)
+#undef SIPRING_JSON_COUNTER
+  return out;
+}
+
+JsonValue counters_json(const EngineStats& stats) {
+  JsonValue reactors = JsonValue::array();
+  for (const ReactorStats& r : stats.reactors) reactors.push_back(counters_json(r));
+  JsonValue out = JsonValue::object();
+  out["total"] = counters_json(stats.total());
+  out["reactors"] = std::move(reactors);
+  return out;
 }
 
 }  // namespace sipring

@@ -4,6 +4,8 @@
 #include "engine/control/engine_rpcs.h"
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "engine/config/config_registry.h"
@@ -17,9 +19,22 @@ Error bad_params(const char* usage) {
 
 // Positional string parameter i, or null.
 const std::string* str_at(const JsonValue& params, size_t i) {
-  if (!params.is_array() || params.as_array().size() <= i) return nullptr;
-  const JsonValue& v = params.as_array()[i];
-  return v.is_string() ? &v.as_string() : nullptr;
+  if (!params.is_array() || params.size() <= i) return nullptr;
+  const JsonValue& v = params[i];
+  return v.is_string() ? &v.get_ref<const std::string&>() : nullptr;
+}
+
+// An integer parameter that fits int64. parse_json() makes a non-negative integer a uint64, so
+// 2^63 and above are refused here rather than wrapping; fractions and exponents are doubles and
+// never integers.
+std::optional<int64_t> int64_of(const JsonValue& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return std::nullopt;
 }
 
 // A parameter's current value as JSON, typed as the registry types it.
@@ -36,23 +51,26 @@ Result<JsonValue> set_now(Engine& engine, const JsonValue& params, bool want_int
   const char* usage = want_int ? "MODULE NAME INTEGER" : "MODULE NAME STRING";
   const std::string* module = str_at(params, 0);
   const std::string* name = str_at(params, 1);
-  if (module == nullptr || name == nullptr || params.as_array().size() != 3) {
-    return bad_params(usage);
+  if (module == nullptr || name == nullptr || params.size() != 3) return bad_params(usage);
+  const JsonValue& v = params[2];
+  if (want_int) {
+    const std::optional<int64_t> n = int64_of(v);
+    if (!n) {
+      return make_error(Errc::kInvalidArgument,
+                        "%s.%s: cfg.set_now_int needs an integer value (use cfg.set_now_string "
+                        "for text)",
+                        module->c_str(), name->c_str());
+    }
+    if (Status s = engine.set_param(*module, *name, std::to_string(*n), true); !s) return s;
+    return JsonValue();
   }
-  const JsonValue& v = params.as_array()[2];
-  if (want_int && !v.is_int()) {
-    return make_error(Errc::kInvalidArgument,
-                      "%s.%s: cfg.set_now_int needs an integer value (use cfg.set_now_string for "
-                      "text)",
-                      module->c_str(), name->c_str());
-  }
-  if (!want_int && !v.is_string()) {
+  if (!v.is_string()) {
     return make_error(Errc::kInvalidArgument, "%s.%s: cfg.set_now_string needs a string value",
                       module->c_str(), name->c_str());
   }
-  Status s = want_int ? engine.set_param(*module, *name, std::to_string(v.as_int()), true)
-                      : engine.set_param(*module, *name, v.as_string(), false);
-  if (!s) return s;
+  if (Status s = engine.set_param(*module, *name, v.get_ref<const std::string&>(), false); !s) {
+    return s;
+  }
   return JsonValue();
 }
 
@@ -81,10 +99,10 @@ Result<JsonValue> cfg_list(Engine& engine, std::string_view only_module) {
     if (!only_module.empty() && def.module != only_module) continue;
     auto v = engine.get_param(def.module, def.name);
     if (!v) continue;
-    out.push_back(JsonObject{{"module", std::string(def.module)},
-                             {"name", std::string(def.name)},
-                             {"value", typed(def, v.value())},
-                             {"runtime", def.runtime}});
+    out.push_back(JsonValue::object({{"module", def.module},
+                                     {"name", def.name},
+                                     {"value", typed(def, v.value())},
+                                     {"runtime", def.runtime}}));
   }
   return out;
 }
@@ -95,7 +113,7 @@ Result<JsonValue> tls_options(Engine& engine) {
   for (const ParamDef& def : param_registry()) {
     if (def.module != "tls" || def.support != ParamSupport::kSupported) continue;
     auto v = engine.get_param(def.module, def.name);
-    if (v) out.set(std::string(def.name), typed(def, v.value()));
+    if (v) out[std::string(def.name)] = typed(def, v.value());
   }
   return out;
 }
@@ -105,7 +123,7 @@ Result<JsonValue> tls_list(Engine& engine) {
   if (!conns) return conns.status();
   JsonValue out = JsonValue::array();
   for (const ConnectionInfo& c : conns.value()) {
-    out.push_back(JsonObject{
+    out.push_back(JsonValue::object({
         {"id", std::to_string(c.id.raw())},
         {"domain", c.domain},
         {"sni", c.sni},
@@ -115,22 +133,22 @@ Result<JsonValue> tls_list(Engine& engine) {
         {"dst", c.local.to_string()},
         {"cipher", c.cipher},
         {"state", c.state},
-        {"queued", static_cast<int64_t>(c.queued_bytes)},
-    });
+        {"queued", c.queued_bytes},
+    }));
   }
   return out;
 }
 
-// The one parameter of tls.kill and tls.facts: a connection id as tls.list shows it (a JSON
-// number, or a string of digits for clients whose JSON numbers are doubles).
+// The one parameter of tls.kill and tls.facts: a connection id as tls.list shows it (a string of
+// digits, or a positive JSON integer for clients whose numbers are exact).
 Result<ConnId> connection_id(const JsonValue& params) {
-  if (!params.is_array() || params.as_array().size() != 1) return bad_params("CONNECTION_ID");
-  const JsonValue& v = params.as_array()[0];
+  if (!params.is_array() || params.size() != 1) return bad_params("CONNECTION_ID");
+  const JsonValue& v = params[0];
   uint64_t id = 0;
-  if (v.is_int() && v.as_int() > 0) {
-    id = static_cast<uint64_t>(v.as_int());
+  if (v.is_number_unsigned() && v.get<uint64_t>() > 0) {
+    id = v.get<uint64_t>();
   } else if (v.is_string()) {
-    const std::string& t = v.as_string();
+    const std::string& t = v.get_ref<const std::string&>();
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
     if (ec != std::errc() || p != t.data() + t.size()) return bad_params("CONNECTION_ID");
   } else {
@@ -148,30 +166,29 @@ Result<JsonValue> tls_kill(Engine& engine, const JsonValue& params) {
 }
 
 JsonValue names_json(const NameFields& n) {
-  return JsonObject{{"cn", n.cn}, {"o", n.o}, {"ou", n.ou},    {"c", n.c},
-                    {"st", n.st}, {"l", n.l}, {"text", n.text}};
-}
-
-JsonValue strings_json(const std::vector<std::string>& v) {
-  JsonValue a = JsonValue::array();
-  for (const std::string& s : v) a.push_back(s);
-  return a;
+  return JsonValue::object({{"cn", n.cn},
+                            {"o", n.o},
+                            {"ou", n.ou},
+                            {"c", n.c},
+                            {"st", n.st},
+                            {"l", n.l},
+                            {"text", n.text}});
 }
 
 JsonValue cert_json(const std::optional<CertFacts>& c) {
   if (!c) return JsonValue();
-  return JsonObject{{"subject", names_json(c->subject)},
-                    {"issuer", names_json(c->issuer)},
-                    {"serial", c->serial},
-                    {"not_before", c->not_before_text},
-                    {"not_after", c->not_after_text},
-                    {"san_dns", strings_json(c->san_dns)},
-                    {"san_uri", strings_json(c->san_uri)},
-                    {"san_ip", strings_json(c->san_ip)},
-                    {"san_email", strings_json(c->san_email)},
-                    {"self_signed", c->self_signed},
-                    {"version", c->version},
-                    {"pem", c->pem}};
+  return JsonValue::object({{"subject", names_json(c->subject)},
+                            {"issuer", names_json(c->issuer)},
+                            {"serial", c->serial},
+                            {"not_before", c->not_before_text},
+                            {"not_after", c->not_after_text},
+                            {"san_dns", c->san_dns},
+                            {"san_uri", c->san_uri},
+                            {"san_ip", c->san_ip},
+                            {"san_email", c->san_email},
+                            {"self_signed", c->self_signed},
+                            {"version", c->version},
+                            {"pem", c->pem}});
 }
 
 // tls.facts ID: the TLS module's selects for one connection ($tls_* in Kamailio).
@@ -180,7 +197,7 @@ Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
   if (!id) return id.status();
   auto f = engine.tls_facts(*id);
   if (!f) return f.status();
-  return JsonValue(JsonObject{
+  return JsonValue::object({
       {"version", f->version_text},
       {"cipher", f->cipher},
       {"cipher_bits", f->cipher_bits},
@@ -202,36 +219,17 @@ Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
 Result<JsonValue> tls_info(Engine& engine) {
   auto t = engine.tls_summary();
   if (!t) return t.status();
-  return JsonValue(JsonObject{
-      {"max_connections", static_cast<int64_t>(t->max_connections)},
-      {"opened_connections", static_cast<int64_t>(t->opened_connections)},
-      {"clear_text_write_queued_bytes", static_cast<int64_t>(t->clear_text_queued_bytes)},
-      {"send_queued_bytes", static_cast<int64_t>(t->send_queued_bytes)},
-      {"send_queue_budget", static_cast<int64_t>(t->send_queue_budget)},
-      {"partial_bytes", static_cast<int64_t>(t->partial_bytes)},
-      {"partial_budget", static_cast<int64_t>(t->partial_budget)},
-      {"handshakes_in_progress", static_cast<int64_t>(t->handshakes_in_progress)},
-      {"max_connections_per_source", static_cast<int64_t>(t->max_connections_per_source)},
+  return JsonValue::object({
+      {"max_connections", t->max_connections},
+      {"opened_connections", t->opened_connections},
+      {"clear_text_write_queued_bytes", t->clear_text_queued_bytes},
+      {"send_queued_bytes", t->send_queued_bytes},
+      {"send_queue_budget", t->send_queue_budget},
+      {"partial_bytes", t->partial_bytes},
+      {"partial_budget", t->partial_budget},
+      {"handshakes_in_progress", t->handshakes_in_progress},
+      {"max_connections_per_source", t->max_connections_per_source},
   });
-}
-
-// Every counter of `r`, by name, in the registry's order (the SIPRING_COUNTERS list).
-JsonValue counters_json(const ReactorStats& r) {
-  JsonValue out = JsonValue::object();
-#define SIPRING_JSON_MEMBER(name, help) out.set(#name, static_cast<int64_t>(r.name));
-  SIPRING_COUNTERS(SIPRING_JSON_MEMBER)
-#undef SIPRING_JSON_MEMBER
-  return out;
-}
-
-Result<JsonValue> engine_stats(Engine& engine) {
-  EngineStats stats = engine.stats();
-  JsonValue per = JsonValue::array();
-  for (const ReactorStats& r : stats.reactors) per.push_back(counters_json(r));
-  JsonValue out = JsonValue::object();
-  out.set("total", counters_json(stats.total()));
-  out.set("reactors", std::move(per));
-  return out;
 }
 
 }  // namespace
@@ -275,7 +273,7 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
                return JsonValue("sipring " SIPRING_VERSION "; " + e->features());
              });
   server.add("core.stats", "", "Every counter, in total and per reactor",
-             [e](const JsonValue&) { return engine_stats(*e); });
+             [e](const JsonValue&) -> Result<JsonValue> { return counters_json(e->stats()); });
 }
 
 }  // namespace sipring

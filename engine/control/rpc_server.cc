@@ -35,12 +35,13 @@ int rpc_error_code(Errc code) noexcept {
 namespace {
 
 JsonValue error_object(int code, std::string message) {
-  return JsonObject{{"code", code}, {"message", std::move(message)}};
+  return JsonValue::object({{"code", code}, {"message", std::move(message)}});
 }
 
 JsonValue error_response(JsonValue id, int code, std::string message) {
-  return JsonObject{
-      {"jsonrpc", "2.0"}, {"error", error_object(code, std::move(message))}, {"id", std::move(id)}};
+  return JsonValue::object({{"jsonrpc", "2.0"},
+                            {"error", error_object(code, std::move(message))},
+                            {"id", std::move(id)}});
 }
 
 std::string errno_text(int err) {
@@ -149,7 +150,7 @@ void RpcServer::add(std::string method, std::string signature, std::string help,
 }
 
 Result<JsonValue> RpcServer::list_methods(const JsonValue& params) {
-  if (params.size() != 0) {
+  if (!params.empty()) {
     return make_error(Errc::kInvalidArgument, "system.listMethods takes no parameters");
   }
   JsonValue names = JsonValue::array();
@@ -160,17 +161,17 @@ Result<JsonValue> RpcServer::list_methods(const JsonValue& params) {
 
 Result<JsonValue> RpcServer::help(const JsonValue& params) {
   const JsonValue* name = nullptr;
-  if (params.is_array() && params.size() == 1) name = &params.as_array()[0];
-  if (params.is_object() && params.size() == 1) name = params.find("method");
+  if (params.is_array() && params.size() == 1) name = &params[0];
+  if (params.is_object() && params.size() == 1) name = json_member(params, "method");
   if (name == nullptr || !name->is_string()) {
     return make_error(Errc::kInvalidArgument, "usage: system.help METHOD (a method name)");
   }
+  const std::string& wanted = name->get_ref<const std::string&>();
   std::lock_guard<std::mutex> lock(methods_mu_);
-  auto it = methods_.find(name->as_string());
+  auto it = methods_.find(wanted);
   if (it == methods_.end()) {
     return make_error(Errc::kInvalidArgument,
-                      "no method '%s'; system.listMethods lists the methods",
-                      name->as_string().c_str());
+                      "no method '%s'; system.listMethods lists the methods", wanted.c_str());
   }
   std::string text = it->first;
   if (!it->second.signature.empty()) text += " " + it->second.signature;
@@ -178,30 +179,34 @@ Result<JsonValue> RpcServer::help(const JsonValue& params) {
   return JsonValue(std::move(text));
 }
 
-// Runs the handler; returns the response's "result" or "error" member.
-JsonMember RpcServer::call(const std::string& name, const JsonValue& params) {
+void RpcServer::call(const std::string& name, const JsonValue& params, JsonValue* response) {
   Handler handler;
   {
     std::lock_guard<std::mutex> lock(methods_mu_);
     auto it = methods_.find(name);
     if (it == methods_.end()) {
-      return {"error", error_object(kRpcMethodNotFound,
-                                    "method '" + name +
-                                        "' not found; system.listMethods lists the methods")};
+      (*response)["error"] =
+          error_object(kRpcMethodNotFound,
+                       "method '" + name + "' not found; system.listMethods lists the methods");
+      return;
     }
     handler = it->second.handler;  // a copy: the handler runs without the lock
   }
+  // Handlers check what they read, so a bad request is an Error, never an exception. The catch
+  // is for handler bugs (nlohmann's type_error from a wrong accessor, bad_alloc): they must not
+  // kill the control thread and with it the daemon.
   try {
     Result<JsonValue> r = handler(params);
-    if (r.is_ok()) return {"result", std::move(r).value()};
-    return {"error", error_object(rpc_error_code(r.error().code), r.error().message)};
+    if (r.is_ok()) {
+      (*response)["result"] = std::move(r).value();
+    } else {
+      (*response)["error"] = error_object(rpc_error_code(r.error().code), r.error().message);
+    }
   } catch (const std::exception& e) {
-    // A handler bug (bad_variant_access from a wrong accessor, bad_alloc) must not kill the
-    // control thread and with it the daemon.
-    return {"error",
-            error_object(kRpcInternalError, "internal error in " + name + ": " + e.what())};
+    (*response)["error"] =
+        error_object(kRpcInternalError, "internal error in " + name + ": " + e.what());
   } catch (...) {
-    return {"error", error_object(kRpcInternalError, "internal error in " + name)};
+    (*response)["error"] = error_object(kRpcInternalError, "internal error in " + name);
   }
 }
 
@@ -210,7 +215,7 @@ JsonValue RpcServer::answer_one(const JsonValue& request, bool* respond) {
   if (!request.is_object()) {
     return error_response(nullptr, kRpcInvalidRequest, "invalid request: not a JSON object");
   }
-  const JsonValue* id = request.find("id");
+  const JsonValue* id = json_member(request, "id");
   JsonValue reply_id;  // null unless a valid id was given
   if (id != nullptr) {
     if (!id->is_null() && !id->is_string() && !id->is_number()) {
@@ -219,12 +224,13 @@ JsonValue RpcServer::answer_one(const JsonValue& request, bool* respond) {
     }
     reply_id = *id;
   }
-  const JsonValue* version = request.find("jsonrpc");
-  if (version == nullptr || !version->is_string() || version->as_string() != "2.0") {
+  const JsonValue* version = json_member(request, "jsonrpc");
+  if (version == nullptr || !version->is_string() ||
+      version->get_ref<const std::string&>() != "2.0") {
     return error_response(std::move(reply_id), kRpcInvalidRequest,
                           "invalid request: \"jsonrpc\" must be \"2.0\"");
   }
-  const JsonValue* method = request.find("method");
+  const JsonValue* method = json_member(request, "method");
   if (method == nullptr || !method->is_string()) {
     return error_response(std::move(reply_id), kRpcInvalidRequest,
                           "invalid request: \"method\" must be a string");
@@ -232,42 +238,41 @@ JsonValue RpcServer::answer_one(const JsonValue& request, bool* respond) {
   // From here on the request is valid, so a notification gets no answer, even an error.
   *respond = id != nullptr;
   static const JsonValue kNoParams = JsonValue::array();
-  const JsonValue* params = request.find("params");
+  const JsonValue* params = json_member(request, "params");
   if (params == nullptr) params = &kNoParams;
   if (!params->is_array() && !params->is_object()) {
     return error_response(std::move(reply_id), kRpcInvalidParams,
                           "invalid params: \"params\" must be an array or an object");
   }
-  JsonObject response;
-  response.reserve(3);
-  response.emplace_back("jsonrpc", "2.0");
-  response.push_back(call(method->as_string(), *params));
-  response.emplace_back("id", std::move(reply_id));
-  return JsonValue(std::move(response));
+  JsonValue response = JsonValue::object();
+  response["jsonrpc"] = "2.0";
+  call(method->get_ref<const std::string&>(), *params, &response);
+  response["id"] = std::move(reply_id);
+  return response;
 }
 
 std::string RpcServer::handle_request(std::string_view text) {
   Result<JsonValue> parsed = parse_json(text, options_.max_request_bytes);
   if (!parsed.is_ok()) {
-    return to_json(
+    return json_text(
         error_response(nullptr, kRpcParseError, "parse error: " + parsed.error().message));
   }
   const JsonValue& request = parsed.value();
   bool respond = false;
   if (!request.is_array()) {
     JsonValue response = answer_one(request, &respond);
-    return respond ? to_json(response) : std::string();
+    return respond ? json_text(response) : std::string();
   }
-  if (request.size() == 0) {
-    return to_json(error_response(nullptr, kRpcInvalidRequest, "invalid request: empty batch"));
+  if (request.empty()) {
+    return json_text(error_response(nullptr, kRpcInvalidRequest, "invalid request: empty batch"));
   }
   JsonValue responses = JsonValue::array();
-  for (const JsonValue& element : request.as_array()) {
+  for (const JsonValue& element : request) {
     JsonValue response = answer_one(element, &respond);
     if (respond) responses.push_back(std::move(response));
   }
   // A batch of notifications gets no answer at all, not an empty array (JSON-RPC 2.0, 6).
-  return responses.size() == 0 ? std::string() : to_json(responses);
+  return responses.empty() ? std::string() : json_text(responses);
 }
 
 // --- RpcServer: lifecycle ------------------------------------------------------------------
@@ -377,9 +382,9 @@ void RpcServer::serve() {
     }
     c.in.erase(0, start);
     if (c.in.size() > options_.max_request_bytes) {
-      c.out += to_json(error_response(nullptr, kRpcParseError,
-                                      "parse error: request larger than " +
-                                          std::to_string(options_.max_request_bytes) + " bytes"));
+      c.out += json_text(error_response(nullptr, kRpcParseError,
+                                        "parse error: request larger than " +
+                                            std::to_string(options_.max_request_bytes) + " bytes"));
       c.out.push_back('\n');
       c.in.clear();
       c.closing = true;

@@ -14,6 +14,10 @@
 // (kUnknownConnection) or 500 (anything else) with the handler's message, as jsonrpcs does.
 // Built-in methods: system.listMethods and system.help METHOD.
 //
+// Requests are parsed by parse_json() (sipring/json.h), without exceptions: a key given twice or
+// nesting deeper than kJsonMaxDepth is a parse error like any malformed text, and replies keep
+// the order in which handlers built their objects.
+//
 // Robustness: a request may be at most RpcServerOptions::max_request_bytes; connections are
 // multiplexed with poll(), so a slow client delays nobody, and a client that neither completes a
 // request nor reads its response within io_timeout_ms is disconnected.
@@ -29,7 +33,7 @@
 #include <string_view>
 #include <thread>
 
-#include "engine/control/json.h"
+#include "sipring/json.h"
 #include "sipring/result.h"
 
 namespace sipring {
@@ -99,7 +103,8 @@ class RpcServer {
   };
 
   JsonValue answer_one(const JsonValue& request, bool* respond);
-  JsonMember call(const std::string& name, const JsonValue& params);
+  // Runs the handler of `name`; sets the "result" or "error" member of `response`.
+  void call(const std::string& name, const JsonValue& params, JsonValue* response);
   Result<JsonValue> list_methods(const JsonValue& params);
   Result<JsonValue> help(const JsonValue& params);
   void serve();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sipring/engine.h"
+#include "sipring/json.h"
 #include "tools/sipring-load/load_args.h"
 #include "tools/sipring-load/load_core.h"
 #include "tools/sipring-load/load_plan.h"
@@ -148,41 +149,53 @@ int main(int argc, char** argv) {
   uint64_t last = totals.last_done_ns.load();
   double elapsed = (first != UINT64_MAX && last > first) ? (last - first) / 1e9 : seconds_since(t0);
   uint64_t ops = 0;
-  char extra[512] = "";
+  JsonValue handshakes;  // null unless in handshake mode
   if (plan.mode == Mode::kHandshake) {
     uint64_t full = totals.handshakes_full.load(), resumed = totals.handshakes_resumed.load();
     ops = full + resumed;
-    snprintf(extra, sizeof(extra),
-             ",\"handshakes\":{\"full\":%llu,\"resumed\":%llu,\"per_s\":%.1f}",
-             (unsigned long long)full, (unsigned long long)resumed, ops / elapsed);
+    handshakes =
+        JsonValue::object({{"full", full}, {"resumed", resumed}, {"per_s", ops / elapsed}});
   } else if (plan.mode != Mode::kIdle) {
     ops = received;
   } else {
     ops = totals.opened.load();
   }
   (void)end_ns;
-  std::string server = server_cpu.json(ops);
-  std::string reasons;
+  JsonValue closes = JsonValue::object();
   for (int i = 0; i < 16; i++) {
     uint64_t n = totals.close_reasons[i].load();
-    if (n == 0) continue;
-    reasons += (reasons.empty() ? "" : ",") + std::string("\"") +
-               close_reason_name(static_cast<CloseReason>(i)) + "\":" + std::to_string(n);
+    if (n != 0) closes[close_reason_name(static_cast<CloseReason>(i))] = n;
   }
-  server = ",\"failed_or_unexpected_closes\":{" + reasons + "}" + server;
-  printf(
-      "{\"mode\":\"%s\",\"target\":\"%s\",\"tls\":\"%s\",\"reactors\":%u,\"connections\":%u,"
-      "\"pipeline\":%u,\"rate_target\":%.0f,\"opened\":%llu,\"sent\":%llu,\"received\":%llu,"
-      "\"lost\":%llu,\"mismatched\":%llu,\"unexpected_closes\":%llu,\"connect_failures\":%llu,"
-      "\"elapsed_s\":%.3f,\"per_s\":%.1f,\"latency_us\":{\"samples\":%zu,\"p50\":%.1f,\"p90\":%.1f,"
-      "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}%s,\"client_cpu_s\":%.3f%s}\n",
-      mode_name(plan.mode), target.c_str(), tls.c_str(), plan.reactors, plan.connections,
-      plan.pipeline, plan.rate, (unsigned long long)totals.opened.load(), (unsigned long long)sent,
-      (unsigned long long)received, (unsigned long long)lost, (unsigned long long)mismatched,
-      (unsigned long long)totals.unexpected_closes.load(),
-      (unsigned long long)totals.connect_failures.load(), elapsed, ops / elapsed, all.size(),
-      percentile(all, 50), percentile(all, 90), percentile(all, 99), percentile(all, 99.9),
-      all.empty() ? 0.0 : all.back() / 1000.0, extra, cpu(ru1) - cpu(ru0), server.c_str());
+  JsonValue result = JsonValue::object({
+      {"mode", mode_name(plan.mode)},
+      {"target", target},
+      {"tls", tls},
+      {"reactors", plan.reactors},
+      {"connections", plan.connections},
+      {"pipeline", plan.pipeline},
+      {"rate_target", plan.rate},
+      {"opened", totals.opened.load()},
+      {"sent", sent},
+      {"received", received},
+      {"lost", lost},
+      {"mismatched", mismatched},
+      {"unexpected_closes", totals.unexpected_closes.load()},
+      {"connect_failures", totals.connect_failures.load()},
+      {"elapsed_s", elapsed},
+      {"per_s", ops / elapsed},
+      {"latency_us", JsonValue::object({{"samples", all.size()},
+                                        {"p50", percentile(all, 50)},
+                                        {"p90", percentile(all, 90)},
+                                        {"p99", percentile(all, 99)},
+                                        {"p999", percentile(all, 99.9)},
+                                        {"max", all.empty() ? 0.0 : all.back() / 1000.0}})},
+  });
+  if (!handshakes.is_null()) result["handshakes"] = std::move(handshakes);
+  result["client_cpu_s"] = cpu(ru1) - cpu(ru0);
+  result["failed_or_unexpected_closes"] = std::move(closes);
+  if (JsonValue server = server_cpu.json(ops); !server.is_null()) result["server"] = server;
+  const std::string line = json_text(result) + "\n";
+  fwrite(line.data(), 1, line.size(), stdout);
   fflush(stdout);
   bool ok = lost == 0 && mismatched == 0 && totals.connect_failures.load() == 0;
   return ok ? 0 : 3;

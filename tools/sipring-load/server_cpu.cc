@@ -86,15 +86,13 @@ void ServerCpu::end() {
   }
 }
 
-std::string ServerCpu::json(uint64_t ops) const {
-  if (pids_.empty()) return "";
-  double cpu = end_s_ - begin_s_;
-  char buf[256];
-  snprintf(buf, sizeof(buf),
-           ",\"server\":{\"pids\":\"%s\",\"cpu_s\":%.4f,\"cpu_us_per_op\":%.3f,\"pss_kib\":%llu}",
-           text_.c_str(), cpu, ops ? cpu * 1e6 / double(ops) : 0.0,
-           static_cast<unsigned long long>(pss_kib_));
-  return buf;
+JsonValue ServerCpu::json(uint64_t ops) const {
+  if (pids_.empty()) return JsonValue();
+  const double cpu = end_s_ - begin_s_;
+  return JsonValue::object({{"pids", text_},
+                            {"cpu_s", cpu},
+                            {"cpu_us_per_op", ops ? cpu * 1e6 / double(ops) : 0.0},
+                            {"pss_kib", pss_kib_}});
 }
 
 }  // namespace sipring::load

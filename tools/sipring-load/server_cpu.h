@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sipring/json.h"
+
 namespace sipring::load {
 
 class ServerCpu {
@@ -15,8 +17,8 @@ class ServerCpu {
   explicit ServerCpu(const std::string& pids);
   void begin();
   void end();
-  // ,"server":{"pids":"...","cpu_s":..,"cpu_us_per_op":..,"pss_kib":..}  or "" when disabled.
-  std::string json(uint64_t ops) const;
+  // {"pids":"...","cpu_s":..,"cpu_us_per_op":..,"pss_kib":..}, or null when disabled.
+  JsonValue json(uint64_t ops) const;
 
  private:
   std::vector<int> pids_;

@@ -16,6 +16,7 @@
 
 #include "sipring/config.h"
 #include "sipring/engine.h"
+#include "sipring/json.h"
 #include "tools/common/cli.h"
 #include "tools/sipring/demo_core.h"
 
@@ -61,23 +62,18 @@ std::optional<int> parse_args(int argc, const char* const* argv, DaemonArgs* a) 
   return std::nullopt;
 }
 
+// One JSON line: {"engine": every counter in total, "reactors": [every counter of each reactor],
+// "core": the demo core's counts}.
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
-  sipring::EngineStats stats = engine.stats();
-  sipring::ReactorStats t = stats.total();
-  // Per reactor, the figures that show how load is spread.
-  std::string per = "[";
-  for (const auto& r : stats.reactors) {
-    per += (per.size() > 1 ? "," : "") + std::string("{\"accepted\":") + std::to_string(r.accepted) +
-           ",\"connections_open\":" + std::to_string(r.connections_open) +
-           ",\"messages_in\":" + std::to_string(r.messages_in) + "}";
-  }
-  per += "]";
-  fprintf(stdout,
-          "{\"engine\":%s,\"reactors\":%s,\"core\":{\"requests\":%llu,\"replies\":%llu,"
-          "\"unanswerable\":%llu}}\n",
-          t.to_json().c_str(), per.c_str(), static_cast<unsigned long long>(core.requests.load()),
-          static_cast<unsigned long long>(core.replies.load()),
-          static_cast<unsigned long long>(core.unanswerable.load()));
+  sipring::JsonValue counters = sipring::counters_json(engine.stats());
+  sipring::JsonValue line = sipring::JsonValue::object();
+  line["engine"] = std::move(counters["total"]);
+  line["reactors"] = std::move(counters["reactors"]);
+  line["core"] = sipring::JsonValue::object({{"requests", core.requests.load()},
+                                             {"replies", core.replies.load()},
+                                             {"unanswerable", core.unanswerable.load()}});
+  const std::string text = sipring::json_text(line) + "\n";
+  fwrite(text.data(), 1, text.size(), stdout);
   fflush(stdout);
 }
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/control/json.h"
+#include "sipring/json.h"
 #include "sipring/result.h"
 
 namespace sipring::ctl {

@@ -69,7 +69,7 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
                       std::strerror(err), hint);
   }
 
-  std::string out = to_json(request);
+  std::string out = json_text(request);
   out.push_back('\n');
   for (size_t sent = 0; sent < out.size();) {
     const ssize_t n = ::send(sock.fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/control/json.h"
+#include "sipring/json.h"
 #include "sipring/result.h"
 
 namespace sipring::ctl {

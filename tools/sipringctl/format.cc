@@ -13,8 +13,8 @@ bool is_scalar(const JsonValue& v) {
   return !v.is_array() && !v.is_object();
 }
 
-bool all_of(const JsonArray& a, bool (*pred)(const JsonValue&)) {
-  return std::all_of(a.begin(), a.end(), pred);
+bool all_of(const JsonValue& array, bool (*pred)(const JsonValue&)) {
+  return std::all_of(array.begin(), array.end(), pred);
 }
 
 bool is_record(const JsonValue& v) {
@@ -32,12 +32,12 @@ size_t width(std::string_view s) {
 // break the layout, so they are shown escaped), everything else as compact JSON.
 std::string scalar_text(const JsonValue& v) {
   if (v.is_string()) {
-    const std::string& s = v.as_string();
+    const std::string& s = v.get_ref<const std::string&>();
     const bool plain = std::none_of(s.begin(), s.end(),
                                     [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-    return plain ? s : to_json(v);
+    return plain ? s : json_text(v);
   }
-  return to_json(v);
+  return json_text(v);
 }
 
 std::string cell_text(const JsonValue* v) {
@@ -45,12 +45,13 @@ std::string cell_text(const JsonValue* v) {
   return scalar_text(*v);
 }
 
-void append_table(const JsonArray& rows, size_t indent, std::string* out) {
+// `rows`: an array of objects.
+void append_table(const JsonValue& rows, size_t indent, std::string* out) {
   std::vector<std::string> columns;
   for (const JsonValue& row : rows) {
-    for (const JsonMember& m : row.as_object()) {
-      if (std::find(columns.begin(), columns.end(), m.first) == columns.end()) {
-        columns.push_back(m.first);
+    for (const auto& m : row.items()) {
+      if (std::find(columns.begin(), columns.end(), m.key()) == columns.end()) {
+        columns.push_back(m.key());
       }
     }
   }
@@ -63,7 +64,7 @@ void append_table(const JsonArray& rows, size_t indent, std::string* out) {
     widths[c] = width(columns[c]);
     bool any = false;
     for (size_t r = 0; r < rows.size(); ++r) {
-      const JsonValue* v = rows[r].find(columns[c]);
+      const JsonValue* v = json_member(rows[r], columns[c]);
       if (v != nullptr && !v->is_null()) {
         any = true;
         numeric[c] = numeric[c] && v->is_number();
@@ -95,29 +96,30 @@ void append_line_value(const std::string& value, std::string* out) {
   out->push_back('\n');
 }
 
-void append_object(const JsonObject& obj, size_t indent, std::string* out) {
-  for (const JsonMember& m : obj) {
-    const JsonValue& v = m.second;
+// `obj`: an object.
+void append_object(const JsonValue& obj, size_t indent, std::string* out) {
+  for (const auto& m : obj.items()) {
+    const JsonValue& v = m.value();
     out->append(indent, ' ');
-    *out += m.first;
+    *out += m.key();
     out->push_back(':');
-    if (v.size() == 0 && (v.is_array() || v.is_object())) {
+    if (v.empty() && (v.is_array() || v.is_object())) {
       *out += v.is_array() ? " []\n" : " {}\n";
     } else if (v.is_object()) {
       out->push_back('\n');
-      append_object(v.as_object(), indent + 2, out);
-    } else if (v.is_array() && all_of(v.as_array(), is_scalar)) {
+      append_object(v, indent + 2, out);
+    } else if (v.is_array() && all_of(v, is_scalar)) {
       std::string joined;
-      for (const JsonValue& e : v.as_array()) {
+      for (const JsonValue& e : v) {
         if (!joined.empty()) joined += ", ";
         joined += scalar_text(e);
       }
       append_line_value(joined, out);
-    } else if (v.is_array() && all_of(v.as_array(), is_record)) {
+    } else if (v.is_array() && all_of(v, is_record)) {
       out->push_back('\n');
-      append_table(v.as_array(), indent + 2, out);
+      append_table(v, indent + 2, out);
     } else if (v.is_array()) {
-      append_line_value(to_json(v), out);
+      append_line_value(json_text(v), out);
     } else {
       append_line_value(scalar_text(v), out);
     }
@@ -130,23 +132,22 @@ std::string format_result(const JsonValue& result) {
   std::string out;
   if (result.is_null()) return out;
   if (result.is_string()) {
-    out = result.as_string();
+    out = result.get_ref<const std::string&>();
     if (out.empty() || out.back() != '\n') out.push_back('\n');
     return out;
   }
-  if (is_scalar(result)) return to_json(result) + "\n";
+  if (is_scalar(result)) return json_text(result) + "\n";
   if (result.is_object()) {
-    append_object(result.as_object(), 0, &out);
+    append_object(result, 0, &out);
     return out;
   }
-  const JsonArray& arr = result.as_array();
-  if (arr.empty()) return out;
-  if (all_of(arr, is_record)) {
-    append_table(arr, 0, &out);
-  } else if (all_of(arr, is_scalar)) {
-    for (const JsonValue& e : arr) out += scalar_text(e) + "\n";
+  if (result.empty()) return out;
+  if (all_of(result, is_record)) {
+    append_table(result, 0, &out);
+  } else if (all_of(result, is_scalar)) {
+    for (const JsonValue& e : result) out += scalar_text(e) + "\n";
   } else {
-    out = to_json_pretty(result) + "\n";
+    out = json_text_pretty(result) + "\n";
   }
   return out;
 }

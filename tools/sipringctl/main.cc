@@ -23,25 +23,25 @@ constexpr int kExitUsage = cli::kExitUsage;  // also: nobody to talk to
 int report(const JsonValue& response, bool json) {
   if (!response.is_object()) {
     std::fprintf(stderr, "sipringctl: bad reply (not a JSON-RPC response): %s\n",
-                 to_json(response).c_str());
+                 json_text(response).c_str());
     return kExitFailure;
   }
-  if (const JsonValue* error = response.find("error")) {
-    const JsonValue* code = error->find("code");
-    const JsonValue* message = error->find("message");
-    std::fprintf(stderr, "error: %s: %s\n", code ? to_json(*code).c_str() : "?",
-                 message && message->is_string() ? message->as_string().c_str()
-                 : message                       ? to_json(*message).c_str()
+  if (const JsonValue* error = json_member(response, "error")) {
+    const JsonValue* code = json_member(*error, "code");
+    const JsonValue* message = json_member(*error, "message");
+    std::fprintf(stderr, "error: %s: %s\n", code ? json_text(*code).c_str() : "?",
+                 message && message->is_string() ? message->get_ref<const std::string&>().c_str()
+                 : message                       ? json_text(*message).c_str()
                                                  : "(no message)");
     return kExitFailure;
   }
-  const JsonValue* result = response.find("result");
+  const JsonValue* result = json_member(response, "result");
   if (result == nullptr) {
     std::fprintf(stderr, "sipringctl: bad reply (neither result nor error): %s\n",
-                 to_json(response).c_str());
+                 json_text(response).c_str());
     return kExitFailure;
   }
-  const std::string text = json ? to_json_pretty(*result) + "\n" : format_result(*result);
+  const std::string text = json ? json_text_pretty(*result) + "\n" : format_result(*result);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
 }
@@ -54,14 +54,13 @@ int run(int argc, const char* const* argv) {
   std::string method = o.command;
   std::vector<std::string> args = o.args;
   if (method == "help") method = args.empty() ? "system.listMethods" : "system.help";
-  JsonValue params = method == "system.help" ? JsonValue(JsonArray(args.begin(), args.end()))
-                                             : typed_params(method, args);
+  JsonValue params = method == "system.help" ? JsonValue(args) : typed_params(method, args);
 
   JsonValue request = JsonValue::object();
-  request.set("jsonrpc", "2.0");
-  request.set("method", method);
-  request.set("params", std::move(params));
-  request.set("id", 1);
+  request["jsonrpc"] = "2.0";
+  request["method"] = method;
+  request["params"] = std::move(params);
+  request["id"] = 1;
   Result<JsonValue> response = call(o.socket, request, o.timeout_s);
   if (!response.is_ok()) {
     std::fprintf(stderr, "sipringctl: %s\n", response.error().message.c_str());

@@ -73,7 +73,8 @@ struct ReactorStats {
 #undef SIPRING_DECLARE_COUNTER
 
   ReactorStats& operator+=(const ReactorStats& o);
-  // {"connections_open":1,...}
+  // {"connections_open":1,...}: counters_json() (sipring/json.h) as compact text, for callers
+  // that do not use nlohmann-json themselves (log lines, test messages).
   std::string to_json() const;
 };
 
