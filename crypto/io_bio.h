@@ -16,8 +16,8 @@ namespace sipring {
 struct IoBioState {
   const uint8_t* in = nullptr;  // bytes BoringSSL may read
   size_t in_len = 0;
-  size_t in_pos = 0;            // how many of them it has read
-  ByteSink* out = nullptr;      // where its writes go; nullptr makes writes fail
+  size_t in_pos = 0;        // how many of them it has read
+  ByteSink* out = nullptr;  // where its writes go; nullptr makes writes fail
 
   void set_input(std::span<const uint8_t> bytes) {
     in = bytes.data();

@@ -49,8 +49,8 @@ Status load_private_key(SSL_CTX* ctx, const char* what, const std::string& path,
                         what, path.c_str());
     }
     if (pass.asked) {
-      return make_error(Errc::kConfig, "%s %s: wrong private_key_password (%s)", what,
-                        path.c_str(), detail.c_str());
+      return make_error(Errc::kConfig, "%s %s: wrong private_key_password (%s)", what, path.c_str(),
+                        detail.c_str());
     }
     return make_error(Errc::kConfig, "%s %s: no usable PEM private key (%s)", what, path.c_str(),
                       detail.c_str());

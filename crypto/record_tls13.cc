@@ -212,8 +212,7 @@ Tls13RecordLayer::Open Tls13RecordLayer::open(uint8_t* rec, size_t len,
       // NewSessionTicket, and sipring asks for no post-handshake authentication).
       if (n == 0) return fail(alert, kAlertDecodeError, "empty handshake record");
       if (p[0] != kHandshakeKeyUpdate) {
-        return fail(alert, kAlertUnexpectedMessage,
-                    "post-handshake message other than KeyUpdate");
+        return fail(alert, kAlertUnexpectedMessage, "post-handshake message other than KeyUpdate");
       }
       // A KeyUpdate body is one byte, and the message must end its record because the key
       // changes right after it (§5.1).

@@ -15,6 +15,8 @@ std::string take_tls_errors() {
   return out.empty() ? "no further detail" : out;
 }
 
-void clear_tls_errors() noexcept { ERR_clear_error(); }
+void clear_tls_errors() noexcept {
+  ERR_clear_error();
+}
 
 }  // namespace sipring

@@ -9,7 +9,8 @@ namespace sipring {
 // (e.g. "PEM routines:OPENSSL_internal:NO_START_LINE"), or "no further detail" when empty.
 std::string take_tls_errors();
 
-// Drops whatever is queued; used after an expected failure so it does not leak into a later message.
+// Drops whatever is queued; used after an expected failure so it does not leak into a later
+// message.
 void clear_tls_errors() noexcept;
 
 }  // namespace sipring

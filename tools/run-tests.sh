@@ -55,6 +55,9 @@ count_lines() {
     esac
   done
 }
+# The tree's one format (.clang-format), as one test.
+echo "== format"
+count_lines < <(tools/check-format.sh 2>&1)
 echo "== sipring-certs"
 count_lines < <(timeout 900 tests/integration/test_sipring_certs.sh build/tools/sipring-certs 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
 echo "== integration"

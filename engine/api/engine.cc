@@ -10,19 +10,19 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
 #include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/base/log.h"
 #include "engine/config/config_store.h"
 #include "engine/control/engine_rpcs.h"
 #include "engine/control/rpc_server.h"
 #include "engine/io/listener.h"
-#include "engine/base/log.h"
 #include "engine/io/mem_watch.h"
 #include "engine/reactor/reactor.h"
 #include "engine/tls/tls_contexts.h"
@@ -243,8 +243,7 @@ Status Engine::start() {
   warn_about_params(cfg.tls);
   std::shared_ptr<const TlsContextSet> contexts;
   if (m.options.listen) {
-    auto set =
-        TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, Reactor::tls_hooks());
+    auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, Reactor::tls_hooks());
     if (!set) return set.status();
     if (!set.value()->has_server()) {
       return make_error(Errc::kConfig, "%s: no TLS server domain: add [server:default] to %s",
@@ -266,9 +265,10 @@ Status Engine::start() {
   if (m.options.listen) {
     for (ListenSpec spec : cfg.listen) {
       for (uint32_t r = 0; r < n; r++) {
-        Result<int> fd = (!cfg.engine.reuseport && r > 0)
-                             ? Result<int>(::dup(listeners[0].back().fd))
-                             : open_listener(spec, cfg.engine.reuseport, cfg.engine.send_timeout_ms);
+        Result<int> fd =
+            (!cfg.engine.reuseport && r > 0)
+                ? Result<int>(::dup(listeners[0].back().fd))
+                : open_listener(spec, cfg.engine.reuseport, cfg.engine.send_timeout_ms);
         if (fd && fd.value() < 0)
           fd = make_error(Errc::kIo, "dup of a listener: %s", strerror(errno));
         if (!fd) {
@@ -334,11 +334,11 @@ Status Engine::start() {
               human_bytes(cfg.engine.conn_wq_hard_max).c_str(), human_bytes(wq).c_str(),
               cfg.engine.wq_max ? "" : " (auto, 1/8)", human_bytes(rx).c_str(),
               cfg.engine.rx_partial_max ? "" : " (auto, 1/16)", human_bytes(memory).c_str(),
-              m.shared.max_per_source, cfg.engine.max_connections_per_source ? "" : " (auto, 1/4 of the tables)",
+              m.shared.max_per_source,
+              cfg.engine.max_connections_per_source ? "" : " (auto, 1/4 of the tables)",
               m.shared.max_handshakes_per_source,
               cfg.engine.max_handshakes_per_source ? "" : " (auto, 1/2 of max_handshakes)",
-              cfg.engine.max_handshakes,
-              cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
+              cfg.engine.max_handshakes, cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
 
   // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).
   std::mutex mu;

@@ -23,7 +23,8 @@ class LazyArray {
   bool reset(size_t n) {
     release();
     if (n == 0) return true;
-    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p =
+        mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return false;
     data_ = static_cast<T*>(p);
     n_ = n;

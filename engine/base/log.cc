@@ -58,20 +58,32 @@ void vlog(uint64_t suppressed, int level, const char* component, const char* fmt
 
 const char* log_level_name(int level) noexcept {
   switch (level) {
-    case kLogAlert: return "ALERT";
-    case kLogBug: return "BUG";
-    case kLogCrit: return "CRITICAL";
-    case kLogErr: return "ERROR";
-    case kLogWarn: return "WARNING";
-    case kLogNotice: return "NOTICE";
-    case kLogInfo: return "INFO";
-    default: return "DEBUG";
+    case kLogAlert:
+      return "ALERT";
+    case kLogBug:
+      return "BUG";
+    case kLogCrit:
+      return "CRITICAL";
+    case kLogErr:
+      return "ERROR";
+    case kLogWarn:
+      return "WARNING";
+    case kLogNotice:
+      return "NOTICE";
+    case kLogInfo:
+      return "INFO";
+    default:
+      return "DEBUG";
   }
 }
 
 // Relaxed: the level is an independent knob; a thread seeing the change a bit late is fine.
-void set_log_level(int level) noexcept { g_level.store(level, std::memory_order_relaxed); }
-int log_level() noexcept { return g_level.load(std::memory_order_relaxed); }
+void set_log_level(int level) noexcept {
+  g_level.store(level, std::memory_order_relaxed);
+}
+int log_level() noexcept {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 void set_log_sink(LogSink sink, void* ctx) noexcept {
   g_sink_ctx.store(sink != nullptr ? ctx : nullptr, std::memory_order_relaxed);

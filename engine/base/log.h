@@ -19,15 +19,17 @@
 
 namespace sipring {
 
-inline bool log_enabled(int level) noexcept { return level <= log_level(); }
+inline bool log_enabled(int level) noexcept {
+  return level <= log_level();
+}
 
 // Writes one line "[component] message" at `level` to the sink, whatever the threshold (callers
 // check log_enabled first; SIPRING_LOG does). Messages longer than the buffer are cut.
 void log_line(int level, const char* component, const char* fmt, ...) noexcept
     __attribute__((format(printf, 3, 4)));
 
-#define SIPRING_LOG(level, component, ...)                                  \
-  do {                                                                      \
+#define SIPRING_LOG(level, component, ...)                                                 \
+  do {                                                                                     \
     if (::sipring::log_enabled(level)) ::sipring::log_line(level, component, __VA_ARGS__); \
   } while (0)
 

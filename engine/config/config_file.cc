@@ -230,9 +230,8 @@ class Parser {
     uint64_t reactor = 0;
     std::string_view digits = name.substr(1, dot - 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), reactor);
-    o.reactor = ec == std::errc() && reactor < ConnId::kMaxReactors
-                    ? static_cast<uint32_t>(reactor)
-                    : ConnId::kMaxReactors;
+    o.reactor = ec == std::errc() && reactor < ConnId::kMaxReactors ? static_cast<uint32_t>(reactor)
+                                                                    : ConnId::kMaxReactors;
     o.name = std::string(name.substr(dot + 1));
     o.value = value.is_number ? std::to_string(value.number) : value.text;
     o.is_number = value.is_number;

@@ -78,8 +78,8 @@ class ConfigStore {
   std::unique_ptr<ReaderSlot[]> readers_;
   uint32_t reader_count_;
   alignas(64) std::atomic<ConfigSnapshot*> current_{nullptr};
-  std::mutex mu_;                          // writers only
-  std::vector<ConfigSnapshot*> retired_;   // published before current_, maybe still in use
+  std::mutex mu_;                         // writers only
+  std::vector<ConfigSnapshot*> retired_;  // published before current_, maybe still in use
 };
 
 }  // namespace sipring

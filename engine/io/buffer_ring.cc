@@ -55,7 +55,8 @@ Status BufferRing::init(io_uring* ring, uint16_t group, uint32_t count, uint32_t
     b.data = mem_ + size_t{i} * size;
     b.capacity = size;
     b.bid = static_cast<uint16_t>(i);
-    io_uring_buf_ring_add(br_, b.data, size, static_cast<unsigned short>(i), mask, static_cast<int>(i));
+    io_uring_buf_ring_add(br_, b.data, size, static_cast<unsigned short>(i), mask,
+                          static_cast<int>(i));
   }
   io_uring_buf_ring_advance(br_, static_cast<int>(count));
   return Status::ok();

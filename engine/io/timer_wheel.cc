@@ -3,7 +3,11 @@
 namespace sipring {
 
 TimerWheel::TimerWheel(uint32_t items, uint32_t slots, uint64_t tick_ns, uint64_t now_ns)
-    : links_(items), heads_(slots), slots_(slots), tick_ns_(tick_ns), current_tick_(now_ns / tick_ns) {
+    : links_(items),
+      heads_(slots),
+      slots_(slots),
+      tick_ns_(tick_ns),
+      current_tick_(now_ns / tick_ns) {
   for (uint32_t i = 0; i < slots; i++) heads_[i] = kNone;
 }
 
@@ -26,8 +30,10 @@ void TimerWheel::disarm(uint32_t item) noexcept {
   Link& l = links_[item];
   if (!l.armed) return;
   uint32_t slot = static_cast<uint32_t>(l.deadline_tick) & (slots_ - 1);
-  if (l.prev != kNone) links_[l.prev].next = l.next;
-  else heads_[slot] = l.next;
+  if (l.prev != kNone)
+    links_[l.prev].next = l.next;
+  else
+    heads_[slot] = l.next;
   if (l.next != kNone) links_[l.next].prev = l.prev;
   l.armed = false;
   armed_count_--;

@@ -27,7 +27,8 @@ class TimerWheel {
   // Arms `item` for `deadline_ns` unless it is already armed to fire at or before it: a new,
   // nearer deadline (send or message timeout) must not wait behind a far one (idle timeout).
   void arm_no_later(uint32_t item, uint64_t deadline_ns) noexcept {
-    if (!links_[item].armed || links_[item].deadline_tick > (deadline_ns + tick_ns_ - 1) / tick_ns_) {
+    if (!links_[item].armed ||
+        links_[item].deadline_tick > (deadline_ns + tick_ns_ - 1) / tick_ns_) {
       arm(item, deadline_ns);
     }
   }

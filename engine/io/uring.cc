@@ -36,7 +36,8 @@ bool probe_multishot_recv(io_uring* ring) {
       io_uring_cqe* cqe;
       __kernel_timespec ts = {1, 0};
       if (io_uring_wait_cqe_timeout(ring, &cqe, &ts) == 0) {
-        ok = cqe->res == 1 && (cqe->flags & IORING_CQE_F_MORE) && (cqe->flags & IORING_CQE_F_BUFFER);
+        ok =
+            cqe->res == 1 && (cqe->flags & IORING_CQE_F_MORE) && (cqe->flags & IORING_CQE_F_BUFFER);
         io_uring_cqe_seen(ring, cqe);
       }
     }
@@ -85,7 +86,9 @@ UringFeatures do_probe() {
 }  // namespace
 
 std::string UringFeatures::describe() const {
-  std::string s = defer_taskrun ? "SINGLE_ISSUER|DEFER_TASKRUN" : coop_taskrun ? "COOP_TASKRUN" : "no taskrun flags";
+  std::string s = defer_taskrun  ? "SINGLE_ISSUER|DEFER_TASKRUN"
+                  : coop_taskrun ? "COOP_TASKRUN"
+                                 : "no taskrun flags";
   s += multishot_accept ? ", multishot accept" : ", single-shot accept";
   // The probe proves provided-buffer rings work; sipring arms one recv per buffer (see
   // Reactor::submit_recv for why not multishot).
@@ -118,8 +121,10 @@ Status Uring::init(uint32_t entries, uint32_t files) {
   io_uring_params p = {};
   p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
   p.cq_entries = entries * 4;  // multishot recv and accept post many CQEs per SQE
-  if (k.defer_taskrun) p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  else if (k.coop_taskrun) p.flags |= IORING_SETUP_COOP_TASKRUN;
+  if (k.defer_taskrun)
+    p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  else if (k.coop_taskrun)
+    p.flags |= IORING_SETUP_COOP_TASKRUN;
   int r = io_uring_queue_init_params(entries, &ring_, &p);
   if (r != 0) return make_error(Errc::kIo, "io_uring_queue_init failed: %s", strerror(-r));
   initialized_ = true;

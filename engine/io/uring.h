@@ -12,16 +12,16 @@
 namespace sipring {
 
 struct UringFeatures {
-  bool single_issuer = false;   // IORING_SETUP_SINGLE_ISSUER
-  bool defer_taskrun = false;   // IORING_SETUP_DEFER_TASKRUN: completions run only when we ask
-  bool coop_taskrun = false;    // fallback when DEFER_TASKRUN is missing
+  bool single_issuer = false;  // IORING_SETUP_SINGLE_ISSUER
+  bool defer_taskrun = false;  // IORING_SETUP_DEFER_TASKRUN: completions run only when we ask
+  bool coop_taskrun = false;   // fallback when DEFER_TASKRUN is missing
   bool registered_ring_fd = false;
   bool multishot_accept = false;
   bool multishot_recv = false;  // multishot recv with a provided-buffer ring
   bool send_zc = false;
   bool msg_ring = false;
-  uint32_t direct_files = 0;    // size of the registered (direct) file table
-  std::string describe() const; // "SINGLE_ISSUER|DEFER_TASKRUN, multishot accept, ..."
+  uint32_t direct_files = 0;     // size of the registered (direct) file table
+  std::string describe() const;  // "SINGLE_ISSUER|DEFER_TASKRUN, multishot accept, ..."
 };
 
 class Uring {

@@ -5,8 +5,12 @@
 namespace sipring {
 
 ConnTable::ConnTable(uint32_t reactor, uint32_t capacity)
-    : reactor_(reactor), capacity_(capacity), slots_(capacity), generations_(capacity),
-      free_(capacity), live_(capacity) {}
+    : reactor_(reactor),
+      capacity_(capacity),
+      slots_(capacity),
+      generations_(capacity),
+      free_(capacity),
+      live_(capacity) {}
 
 ConnTable::~ConnTable() {
   for (uint32_t i = 0; i < next_fresh_; i++) {

@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "engine/reactor/connection.h"
 #include "engine/base/lazy_array.h"
+#include "engine/reactor/connection.h"
 #include "sipring/conn_id.h"
 
 namespace sipring {
@@ -57,8 +57,8 @@ class ConnTable {
   uint32_t reactor_;
   uint32_t capacity_;
   uint32_t in_use_ = 0;
-  uint32_t free_top_ = 0;   // free_[0..free_top_) are free slots; the rest never used yet
-  uint32_t next_fresh_ = 0; // slots below this have been used at least once
+  uint32_t free_top_ = 0;    // free_[0..free_top_) are free slots; the rest never used yet
+  uint32_t next_fresh_ = 0;  // slots below this have been used at least once
   LazyArray<Connection> slots_;
   LazyArray<uint32_t> generations_;  // last generation per slot (survives release)
   LazyArray<uint32_t> free_;

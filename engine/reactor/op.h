@@ -17,14 +17,21 @@ enum class Op : uint8_t {
   kCancel,
   kClose,
   kConnect,
-  kWake,     // the doorbell's eventfd read
+  kWake,  // the doorbell's eventfd read
 };
 
 constexpr uint64_t op_data(Op op, uint32_t slot, uint32_t generation) {
-  return (uint64_t{static_cast<uint8_t>(op)} << 56) | (uint64_t{slot & 0xffffff} << 32) | generation;
+  return (uint64_t{static_cast<uint8_t>(op)} << 56) | (uint64_t{slot & 0xffffff} << 32) |
+         generation;
 }
-constexpr Op op_of(uint64_t data) { return static_cast<Op>(data >> 56); }
-constexpr uint32_t op_slot(uint64_t data) { return static_cast<uint32_t>(data >> 32) & 0xffffff; }
-constexpr uint32_t op_generation(uint64_t data) { return static_cast<uint32_t>(data); }
+constexpr Op op_of(uint64_t data) {
+  return static_cast<Op>(data >> 56);
+}
+constexpr uint32_t op_slot(uint64_t data) {
+  return static_cast<uint32_t>(data >> 32) & 0xffffff;
+}
+constexpr uint32_t op_generation(uint64_t data) {
+  return static_cast<uint32_t>(data);
+}
 
 }  // namespace sipring

@@ -27,7 +27,10 @@ uint64_t monotonic_ns() {
 
 Reactor::Reactor(uint32_t index, int cpu, EngineParams engine, ReactorShared* shared,
                  std::vector<ReactorListener> listeners)
-    : index_(index), cpu_(cpu), engine_(std::move(engine)), shared_(shared),
+    : index_(index),
+      cpu_(cpu),
+      engine_(std::move(engine)),
+      shared_(shared),
       listeners_(std::move(listeners)) {
   // The engine-wide parameters (ring sizes, ...) never change at runtime; this first snapshot
   // serves set-up until the loop refreshes it.
@@ -157,8 +160,8 @@ bool Reactor::step_shutdown() {
     // First the core finishes what it was handed: connections stay open for its replies until
     // the handoff ring is empty and no reply came for a moment (or half the grace time passed).
     // Nothing new is delivered meanwhile (see begin_shutdown), so this converges.
-    bool core_idle = handoff_->size_approx() == 0 && overflow_.empty() &&
-                     now_ns_ - last_reply_ns_ >= kQuietNs;
+    bool core_idle =
+        handoff_->size_approx() == 0 && overflow_.empty() && now_ns_ - last_reply_ns_ >= kQuietNs;
     if (!core_idle && now_ns_ < drain_deadline_ns_) return true;
     closing_all_ = true;
     for (uint32_t s = 0; s < conns_->high_water(); s++) {
@@ -223,8 +226,7 @@ void Reactor::loop_once(bool may_sleep) {
   // Busy polling: right after activity, more is likely; polling (a non-blocking enter) avoids
   // the wake-up latency of sleeping, at the price of CPU time.
   if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
-  if (may_sleep && !has_pending_work() &&
-      doorbell_.prepare_sleep([this] {
+  if (may_sleep && !has_pending_work() && doorbell_.prepare_sleep([this] {
         // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
         // longer news: sleeping (with the shutdown's short timeout) is right.
         return !inbox_->empty() || shared_->store->newer_than(snap_) ||
@@ -311,17 +313,30 @@ void Reactor::dispatch(io_uring_cqe* cqe) {
     return;
   }
   switch (op) {
-    case Op::kInstall: on_install(c, cqe->res); break;
-    case Op::kCloseFd: c->ops--; break;
-    case Op::kRecv: on_recv(c, cqe); break;
-    case Op::kSend: on_send(c, cqe->res); break;
-    case Op::kConnect: on_connect(c, cqe->res); break;
-    case Op::kCancel: c->ops--; break;
+    case Op::kInstall:
+      on_install(c, cqe->res);
+      break;
+    case Op::kCloseFd:
+      c->ops--;
+      break;
+    case Op::kRecv:
+      on_recv(c, cqe);
+      break;
+    case Op::kSend:
+      on_send(c, cqe->res);
+      break;
+    case Op::kConnect:
+      on_connect(c, cqe->res);
+      break;
+    case Op::kCancel:
+      c->ops--;
+      break;
     case Op::kClose:
       c->ops--;
       c->fd = -1;
       break;
-    default: break;
+    default:
+      break;
   }
   maybe_finish_close(c);
 }
@@ -369,9 +384,13 @@ void Reactor::reclaim_frames() {
   }
 }
 
-const Frame* Reactor::front() noexcept { return handoff_->front(); }
+const Frame* Reactor::front() noexcept {
+  return handoff_->front();
+}
 
-void Reactor::pop() noexcept { handoff_->pop(); }
+void Reactor::pop() noexcept {
+  handoff_->pop();
+}
 
 SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
   if (id.reactor() != index_) {

@@ -43,23 +43,23 @@
 #include <vector>
 
 #include "crypto/byte_sink.h"
-#include "engine/io/block_pool.h"
-#include "engine/sync/budget.h"
-#include "engine/io/buffer_ring.h"
+#include "engine/base/log.h"
 #include "engine/config/config_store.h"
+#include "engine/io/block_pool.h"
+#include "engine/io/buffer_ring.h"
+#include "engine/io/mem_watch.h"
+#include "engine/io/timer_wheel.h"
+#include "engine/io/uring.h"
 #include "engine/reactor/conn_table.h"
+#include "engine/reactor/source_limits.h"
+#include "engine/sip/sip_framer.h"
+#include "engine/sync/budget.h"
 #include "engine/sync/control_call.h"
 #include "engine/sync/counters.h"
 #include "engine/sync/doorbell.h"
 #include "engine/sync/frame_queue.h"
-#include "engine/base/log.h"
-#include "engine/io/mem_watch.h"
 #include "engine/sync/reply_inbox.h"
-#include "engine/sip/sip_framer.h"
-#include "engine/reactor/source_limits.h"
 #include "engine/sync/spsc_ring.h"
-#include "engine/io/timer_wheel.h"
-#include "engine/io/uring.h"
 #include "sipring/engine.h"
 
 namespace sipring {
@@ -94,10 +94,10 @@ struct ReactorShared {
   const MemWatch* mem = nullptr;   // tls.low_mem_threshold1/2 flags (null: never low)
   CoreFactory core;                // inline core, or empty
   // Defences shared by every reactor (README "Limits and defences"); limits resolved at start.
-  SharedBudget tx_budget;          // sipring.wq_max: unsent bytes of all connections
-  SharedBudget rx_budget;          // sipring.rx_partial_max: partial records and messages
-  SourceLimits sources;            // connections and handshakes per source address
-  uint32_t max_per_source = 0;     // sipring.max_connections_per_source, resolved
+  SharedBudget tx_budget;                  // sipring.wq_max: unsent bytes of all connections
+  SharedBudget rx_budget;                  // sipring.rx_partial_max: partial records and messages
+  SourceLimits sources;                    // connections and handshakes per source address
+  uint32_t max_per_source = 0;             // sipring.max_connections_per_source, resolved
   uint32_t max_handshakes_per_source = 0;  // sipring.max_handshakes_per_source, resolved
   // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
   // Last and on its own cache line: every reactor writes it while connecting, while the fields
@@ -349,11 +349,11 @@ class Reactor final : public ReactorPort {
   bool delivering_ = true;  // false once shutdown began: input is discarded
   bool closed_hard_ = false;
   bool accepting_ = true;
-  bool accept_paused_ = false;       // sipring.max_handshakes in flight: accepts wait
+  bool accept_paused_ = false;         // sipring.max_handshakes in flight: accepts wait
   uint32_t handshakes_in_flight_ = 0;  // server handshakes counted by kConnHandshakeCounted
-  BudgetShare tx_share_;             // this reactor's part of shared_->tx_budget
-  BudgetShare rx_share_;             // and of shared_->rx_budget
-  bool over_budget_ = false;         // a share did not fit: shed at the end of the iteration
+  BudgetShare tx_share_;               // this reactor's part of shared_->tx_budget
+  BudgetShare rx_share_;               // and of shared_->rx_budget
+  bool over_budget_ = false;           // a share did not fit: shed at the end of the iteration
   uint32_t handoff_pause_threshold_ = 0;
 };
 

@@ -85,8 +85,8 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
   // The reserve: the last source_reserve_percent of the table only takes sources holding fewer
   // than kSmallHolder connections, so a newcomer still gets in while the big holders wait.
   constexpr uint32_t kSmallHolder = 8;
-  const uint32_t reserve =
-      static_cast<uint32_t>(uint64_t{conns_->capacity()} * cfg_->engine.source_reserve_percent / 100);
+  const uint32_t reserve = static_cast<uint32_t>(uint64_t{conns_->capacity()} *
+                                                 cfg_->engine.source_reserve_percent / 100);
   const uint32_t max_handshakes = cfg_->engine.max_handshakes;
   if (held >= shared_->max_per_source) {
     counters_.source_refused.add();
@@ -101,8 +101,9 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
   } else if (held >= kSmallHolder && conns_->in_use() + reserve >= conns_->capacity()) {
     counters_.reserve_refused.add();
     what = "refusing a connection: the table is in its reserve and this source holds many";
-    snprintf(detail, sizeof(detail), "%u connections; %u of %u slots used (sipring.source_reserve_percent %u)",
-             held, conns_->in_use(), conns_->capacity(), cfg_->engine.source_reserve_percent);
+    snprintf(detail, sizeof(detail),
+             "%u connections; %u of %u slots used (sipring.source_reserve_percent %u)", held,
+             conns_->in_use(), conns_->capacity(), cfg_->engine.source_reserve_percent);
   } else if (shaking >= kSmallHolder &&
              handshakes_in_flight_ + max_handshakes * cfg_->engine.source_reserve_percent / 100 >=
                  max_handshakes) {
@@ -110,8 +111,9 @@ bool Reactor::admit(const SockAddr& peer, SourceLimits::Slots slots) {
     // must not keep every newcomer out until their handshake timeouts.
     counters_.reserve_refused.add();
     what = "refusing a connection: handshake slots are in their reserve and this source holds many";
-    snprintf(detail, sizeof(detail), "%u handshakes; %u of %u in progress (sipring.source_reserve_percent %u)",
-             shaking, handshakes_in_flight_, max_handshakes, cfg_->engine.source_reserve_percent);
+    snprintf(detail, sizeof(detail),
+             "%u handshakes; %u of %u in progress (sipring.source_reserve_percent %u)", shaking,
+             handshakes_in_flight_, max_handshakes, cfg_->engine.source_reserve_percent);
   } else {
     return true;
   }
@@ -310,7 +312,8 @@ int Reactor::on_server_name(SSL* ssl, int*, void* set) {
   const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   auto* c = static_cast<Connection*>(TlsConn::user_of(ssl));
   if (sni == nullptr || c == nullptr) return SSL_TLSEXT_ERR_OK;
-  if (const TlsDomain* d = static_cast<const TlsContextSet*>(set)->on_server_name(ssl, c->local, sni)) {
+  if (const TlsDomain* d =
+          static_cast<const TlsContextSet*>(set)->on_server_name(ssl, c->local, sni)) {
     c->domain = d;
   }
   if (c->sni == nullptr) {

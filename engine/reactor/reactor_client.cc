@@ -15,10 +15,10 @@
 #include <cstring>
 
 #include "crypto/name_check.h"
-#include "engine/config/config_registry.h"
 #include "engine/base/log.h"
-#include "engine/reactor/op.h"
+#include "engine/config/config_registry.h"
 #include "engine/io/listener.h"
+#include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
 
 namespace sipring {

@@ -192,10 +192,12 @@ uint64_t Reactor::open_deadline(const Connection* c) const noexcept {
     }
   }
   if (c->tx_since_ns != 0) {
-    d = std::min<uint64_t>(d, c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * 1'000'000ull);
+    d = std::min<uint64_t>(d,
+                           c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * 1'000'000ull);
   }
   if (c->rx_since_ns != 0 && !reading_held_by_us(c)) {
-    d = std::min<uint64_t>(d, c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
+    d = std::min<uint64_t>(
+        d, c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
   }
   return d;
 }
@@ -234,8 +236,9 @@ void Reactor::shed_over_budget() {
     }
     counters_.budget_closed.add();
     char detail[128];
-    snprintf(detail, sizeof(detail), "%u bytes %s, the largest here; sipring.%s is %llu", worst_bytes,
-             tx_over ? "unsent" : "of partial input", tx_over ? "wq_max" : "rx_partial_max",
+    snprintf(detail, sizeof(detail), "%u bytes %s, the largest here; sipring.%s is %llu",
+             worst_bytes, tx_over ? "unsent" : "of partial input",
+             tx_over ? "wq_max" : "rx_partial_max",
              static_cast<unsigned long long>(tx_over ? shared_->tx_budget.limit()
                                                      : shared_->rx_budget.limit()));
     log_peer(kLogWarn, worst, "memory budget exceeded, closing", detail);
@@ -248,7 +251,8 @@ void Reactor::shed_over_budget() {
 void Reactor::on_timer(uint32_t slot) {
   Connection* c = conns_->at(slot);
   switch (c->state) {
-    case ConnState::kFree: return;
+    case ConnState::kFree:
+      return;
     case ConnState::kInstalling:
     case ConnState::kConnecting:
     case ConnState::kHandshake:
@@ -259,7 +263,8 @@ void Reactor::on_timer(uint32_t slot) {
       return;
     case ConnState::kOpen: {
       const uint64_t ms = 1'000'000ull;
-      if (c->tx_since_ns != 0 && now_ns_ >= c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * ms) {
+      if (c->tx_since_ns != 0 &&
+          now_ns_ >= c->tx_since_ns + uint64_t(cfg_->engine.send_timeout_ms) * ms) {
         counters_.send_timeouts.add();
         char detail[96];
         snprintf(detail, sizeof(detail), "%u bytes unsent for %d ms (sipring.send_timeout_ms)",

@@ -13,12 +13,17 @@ namespace {
 
 const char* state_name(ConnState s) {
   switch (s) {
-    case ConnState::kFree: return "free";
+    case ConnState::kFree:
+      return "free";
     case ConnState::kInstalling:
-    case ConnState::kConnecting: return "connecting";
-    case ConnState::kHandshake: return "handshake";
-    case ConnState::kOpen: return "established";
-    case ConnState::kClosing: return "closing";
+    case ConnState::kConnecting:
+      return "connecting";
+    case ConnState::kHandshake:
+      return "handshake";
+    case ConnState::kOpen:
+      return "established";
+    case ConnState::kClosing:
+      return "closing";
   }
   return "?";
 }
@@ -86,7 +91,8 @@ void Reactor::describe_connections(std::vector<ConnectionInfo>* out) {
     i.started_unix_s = static_cast<int64_t>((wall - (mono - c->created_ns)) / 1'000'000'000ull);
     if (c->state == ConnState::kOpen && cfg_->tls.connection_timeout >= 0) {
       uint64_t deadline = c->last_io_ns + uint64_t(cfg_->tls.connection_timeout) * 1'000'000'000ull;
-      i.timeout_s = deadline > mono ? static_cast<int64_t>((deadline - mono) / 1'000'000'000ull) : 0;
+      i.timeout_s =
+          deadline > mono ? static_cast<int64_t>((deadline - mono) / 1'000'000'000ull) : 0;
     }
     i.peer = c->peer;
     i.local = c->local;

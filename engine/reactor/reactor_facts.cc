@@ -23,11 +23,16 @@ std::optional<CertFacts> facts_of_x509(X509* x) {
 
 const char* version_text(uint16_t v) {
   switch (v) {
-    case TLS1_VERSION: return "TLSv1";
-    case TLS1_1_VERSION: return "TLSv1.1";
-    case TLS1_2_VERSION: return "TLSv1.2";
-    case TLS1_3_VERSION: return "TLSv1.3";
-    default: return "";
+    case TLS1_VERSION:
+      return "TLSv1";
+    case TLS1_1_VERSION:
+      return "TLSv1.1";
+    case TLS1_2_VERSION:
+      return "TLSv1.2";
+    case TLS1_3_VERSION:
+      return "TLSv1.3";
+    default:
+      return "";
   }
 }
 

@@ -550,8 +550,9 @@ void Reactor::rearm_stopped_recvs() {
       // at the latest: move it on by that time. (A routine re-arm, in the iteration of the read
       // itself, moves it by nothing, so a trickling peer gains nothing.)
       c->rx_since_ns += now_ns_ - c->last_io_ns;
-      timers_->arm_no_later(conns_->slot_of(c),
-                            c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
+      timers_->arm_no_later(
+          conns_->slot_of(c),
+          c->rx_since_ns + uint64_t(cfg_->engine.message_timeout_ms) * 1'000'000ull);
     }
   }
   stopped_recv_.resize(keep);

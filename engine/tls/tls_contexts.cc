@@ -53,9 +53,11 @@ void warn_weak_ciphers(const TlsDomain& d, const SSL_CTX* ctx) {
 
 TlsContextSet::~TlsContextSet() = default;
 
-Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(
-    const TlsParams& params, const std::string& config_dir, TicketKeys* tickets,
-    uint64_t generation, const TlsHooks& hooks) {
+Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParams& params,
+                                                                  const std::string& config_dir,
+                                                                  TicketKeys* tickets,
+                                                                  uint64_t generation,
+                                                                  const TlsHooks& hooks) {
   std::shared_ptr<TlsContextSet> set(new TlsContextSet());
   set->generation_ = generation;
   if (params.config.empty()) {

@@ -170,7 +170,8 @@ class ClientServerTest : public ::testing::Test {
     port_ = free_port();
     Config c = server_config(port_, reactors);
     c.ctl.socket = "";
-    c.tls.profile.certificate = pki_.files.cert_and_key("server-" + std::to_string(port_) + ".pem", cert);
+    c.tls.profile.certificate =
+        pki_.files.cert_and_key("server-" + std::to_string(port_) + ".pem", cert);
     if (adjust) adjust(c);
     Engine::Options o;
     o.core = server_core_.factory();

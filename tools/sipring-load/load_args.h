@@ -14,8 +14,8 @@ namespace sipring::load {
 
 struct LoadArgs {
   Plan plan;
-  TlsProfile client;  // TLS method (default TLSv1.3), verification, client certificate
-  std::string target;    // --target as given, for the result line
+  TlsProfile client;   // TLS method (default TLSv1.3), verification, client certificate
+  std::string target;  // --target as given, for the result line
   std::vector<int> cpus;
   std::string server_pids;  // --server-pid: comma-separated process ids, or empty
   double max_seconds = 0;   // 0: the duration (idle: the hold time) + 30

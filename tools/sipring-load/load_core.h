@@ -56,17 +56,17 @@ class LoadCore final : public Core {
   bool started_ = false;
   bool done_ = false;
   uint64_t handshakes_started_ = 0;
-  uint64_t handshakes_total_ = 0;   // this reactor's share (handshake mode)
-  uint32_t in_flight_ = 0;          // handshake mode: connections not yet closed
+  uint64_t handshakes_total_ = 0;  // this reactor's share (handshake mode)
+  uint32_t in_flight_ = 0;         // handshake mode: connections not yet closed
   uint32_t opened_ = 0;
-  uint32_t started_conns_ = 0;      // long-lived modes: connections asked for so far
-  uint32_t connecting_ = 0;         // ... and not yet open or failed
-  uint64_t next_send_ns_ = 0;       // rate mode
+  uint32_t started_conns_ = 0;  // long-lived modes: connections asked for so far
+  uint32_t connecting_ = 0;     // ... and not yet open or failed
+  uint64_t next_send_ns_ = 0;   // rate mode
   uint64_t interval_ns_ = 0;
-  uint64_t measure_from_ns_ = 0;    // rate mode: samples before this are warm-up
-  uint64_t idle_until_ns_ = 0;      // idle mode
-  uint32_t rr_ = 0;                 // rate mode: round-robin cursor
-  bool primed_ = false;             // handshake --resume: a ticket is in hand
+  uint64_t measure_from_ns_ = 0;  // rate mode: samples before this are warm-up
+  uint64_t idle_until_ns_ = 0;    // idle mode
+  uint32_t rr_ = 0;               // rate mode: round-robin cursor
+  bool primed_ = false;           // handshake --resume: a ticket is in hand
 };
 
 }  // namespace sipring::load

@@ -4,10 +4,14 @@ namespace sipring::load {
 
 const char* mode_name(Mode m) {
   switch (m) {
-    case Mode::kHandshake: return "handshake";
-    case Mode::kRps: return "rps";
-    case Mode::kRate: return "rate";
-    case Mode::kIdle: return "idle";
+    case Mode::kHandshake:
+      return "handshake";
+    case Mode::kRps:
+      return "rps";
+    case Mode::kRate:
+      return "rate";
+    case Mode::kIdle:
+      return "idle";
   }
   return "?";
 }

@@ -38,16 +38,16 @@ struct Totals {
   std::atomic<uint64_t> lost{0};
   std::atomic<uint64_t> mismatched{0};
   std::atomic<uint64_t> opened{0};
-  std::atomic<uint64_t> handshakes_full{0};     // measured handshakes (not the priming one)
+  std::atomic<uint64_t> handshakes_full{0};  // measured handshakes (not the priming one)
   std::atomic<uint64_t> handshakes_resumed{0};
   std::atomic<uint64_t> connect_failures{0};
   std::atomic<uint64_t> unexpected_closes{0};
   std::atomic<uint64_t> first_send_ns{UINT64_MAX};
   std::atomic<uint64_t> measure_start_ns{UINT64_MAX};  // handshake mode: first measured connect
   std::atomic<uint64_t> last_done_ns{0};
-  std::atomic<uint64_t> close_reasons[16] = {};    // by CloseReason, for unexpected closes
+  std::atomic<uint64_t> close_reasons[16] = {};  // by CloseReason, for unexpected closes
   std::atomic<uint32_t> reactors_done{0};
-  std::atomic<bool> stop_sending{false};   // set by main when the time is up
+  std::atomic<bool> stop_sending{false};  // set by main when the time is up
 };
 
 }  // namespace sipring::load

@@ -19,7 +19,7 @@ struct ParsedResponse {
   uint32_t reactor = 0, conn = 0, seq = 0;  // from Call-ID
   uint32_t cseq = 0;
   bool to_tag = false;
-  bool ok = false;                           // all fields present and well-formed
+  bool ok = false;  // all fields present and well-formed
 };
 // Parses the fields build_options() made the server echo back.
 ParsedResponse parse_response(std::string_view msg);

@@ -10,7 +10,9 @@ namespace sipring {
 namespace {
 
 // Relaxed: these are statistics, read for reporting only.
-void bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+void bump(std::atomic<uint64_t>& c) {
+  c.fetch_add(1, std::memory_order_relaxed);
+}
 
 class InlineDemoCore final : public Core {
  public:

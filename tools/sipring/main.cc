@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
   sipring::DemoCoreCounters core_counters;
   sipring::Engine::Options options;
   if (core_mode == "inline") {
-    options.core = [&core_counters](uint32_t) { return sipring::make_inline_demo_core(&core_counters); };
+    options.core = [&core_counters](uint32_t) {
+      return sipring::make_inline_demo_core(&core_counters);
+    };
   }
   auto engine = sipring::Engine::create(config.value(), options);
   if (!engine) {

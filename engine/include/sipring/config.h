@@ -38,20 +38,20 @@ struct TlsProfile {
   std::string crl;                      // revocation list (PEM)
   bool verify_certificate = false;      // verify the peer's chain (clients: and its name)
   int verify_depth = 9;
-  bool require_certificate = false;     // servers: a client certificate is required
-  std::string verify_client;            // servers, Kamailio: off|on|optional|optional_no_ca;
-                                        // "" = from verify_/require_certificate
-  std::string verify_hostname;          // clients: "" check the destination, "no" never, or a name
-  std::string cipher_list;              // TLS 1.2 cipher list; empty = RFC 9325 default
-  bool tickets = true;                  // clients: offer and store session tickets (servers
-                                        // always issue them, sealed with the shared TicketKeys)
+  bool require_certificate = false;  // servers: a client certificate is required
+  std::string verify_client;         // servers, Kamailio: off|on|optional|optional_no_ca;
+                                     // "" = from verify_/require_certificate
+  std::string verify_hostname;       // clients: "" check the destination, "no" never, or a name
+  std::string cipher_list;           // TLS 1.2 cipher list; empty = RFC 9325 default
+  bool tickets = true;               // clients: offer and store session tickets (servers
+                                     // always issue them, sealed with the shared TicketKeys)
   // tls.cfg only (domain selection, engine/tls/tls_domains.h): server: the SNI this domain
   // answers, client: the SNI to send.
   std::string server_name;
   // How server_name matches a requested name (Kamailio's values): 0 = that name only,
   // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive; no wildcards.
   int server_name_mode = 0;
-  std::string server_id;                // client: chosen by id instead of address (Kamailio)
+  std::string server_id;  // client: chosen by id instead of address (Kamailio)
 };
 
 // Parameters of the "tls" module (the TLS module manual's names): the default profile, used
@@ -65,15 +65,15 @@ struct TlsParams {
   int ssl_max_send_fragment = -1;       // plaintext bytes per record; -1 = 16384
   int ssl_read_ahead = 0;               // no effect: records are opened from whole receives
   bool send_close_notify = false;
-  int con_ct_wq_max = 65536;            // clear-text queue per connection, bytes
-  int ct_wq_max = 10485760;             // clear-text queues in all, bytes
-  int ct_wq_blk_size = 4096;            // clear-text queue block size
-  int tls_log = 3;                      // level of TLS messages (Kamailio levels)
-  int tls_debug = 3;                    // level of TLS debug messages
-  int low_mem_threshold1 = -1;          // KB free below which new connections are refused
-  int low_mem_threshold2 = -1;          // KB free below which TLS operations fail
-  bool tls_force_run = false;           // start even if the library sanity check fails
-  std::string config;                   // tls.cfg with per-domain settings (replaces `profile`)
+  int con_ct_wq_max = 65536;    // clear-text queue per connection, bytes
+  int ct_wq_max = 10485760;     // clear-text queues in all, bytes
+  int ct_wq_blk_size = 4096;    // clear-text queue block size
+  int tls_log = 3;              // level of TLS messages (Kamailio levels)
+  int tls_debug = 3;            // level of TLS debug messages
+  int low_mem_threshold1 = -1;  // KB free below which new connections are refused
+  int low_mem_threshold2 = -1;  // KB free below which TLS operations fail
+  bool tls_force_run = false;   // start even if the library sanity check fails
+  std::string config;           // tls.cfg with per-domain settings (replaces `profile`)
 };
 
 // A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.
@@ -86,42 +86,42 @@ struct ReactorOverride {
 
 // Engine tuning ("sipring" module).
 struct EngineParams {
-  int reactors = 0;                       // 0 = one per online CPU
-  std::vector<int> cpus;                  // CPU per reactor; empty = reactor i on CPU i
-  uint32_t ring_entries = 4096;           // io_uring SQ entries per reactor
-  uint32_t recv_buffers = 512;            // provided buffers per reactor (power of two)
-  uint32_t recv_buffer_size = 16384;      // bytes per provided buffer
-  uint32_t handoff_entries = 8192;        // frames in each reactor's handoff ring (power of two)
-  uint32_t reply_ring_bytes = 1u << 20;   // bytes in each producer->reactor reply ring
-  uint32_t max_connections = 16384;       // per reactor (io_uring direct descriptors)
-  uint32_t max_message_size = 65535;      // largest SIP message (head and body) accepted
-  int handshake_timeout_ms = 10000;       // a TLS handshake must finish within this
-  bool reuseport = true;                  // SO_REUSEPORT listener per reactor
-  uint32_t busy_poll_us = 0;              // keep polling this long after the last event
+  int reactors = 0;                      // 0 = one per online CPU
+  std::vector<int> cpus;                 // CPU per reactor; empty = reactor i on CPU i
+  uint32_t ring_entries = 4096;          // io_uring SQ entries per reactor
+  uint32_t recv_buffers = 512;           // provided buffers per reactor (power of two)
+  uint32_t recv_buffer_size = 16384;     // bytes per provided buffer
+  uint32_t handoff_entries = 8192;       // frames in each reactor's handoff ring (power of two)
+  uint32_t reply_ring_bytes = 1u << 20;  // bytes in each producer->reactor reply ring
+  uint32_t max_connections = 16384;      // per reactor (io_uring direct descriptors)
+  uint32_t max_message_size = 65535;     // largest SIP message (head and body) accepted
+  int handshake_timeout_ms = 10000;      // a TLS handshake must finish within this
+  bool reuseport = true;                 // SO_REUSEPORT listener per reactor
+  uint32_t busy_poll_us = 0;             // keep polling this long after the last event
   // Defences (README "Limits and defences"). 0 in an "auto" field: derived at start-up from the
   // machine (memory, connection tables) and logged.
-  uint32_t conn_wq_max = 32768;           // unsent bytes per connection above which reading pauses
-  uint32_t conn_wq_hard_max = 1u << 20;   // unsent bytes per connection above which it is closed
-  uint32_t wq_max = 0;                    // unsent bytes over all connections; 0 = auto
-  int send_timeout_ms = 10000;            // a queue with no send progress this long: closed
-  int message_timeout_ms = 20000;         // a message (or record) must complete within this
-  uint32_t rx_partial_max = 0;            // bytes of partial messages/records in all; 0 = auto
+  uint32_t conn_wq_max = 32768;          // unsent bytes per connection above which reading pauses
+  uint32_t conn_wq_hard_max = 1u << 20;  // unsent bytes per connection above which it is closed
+  uint32_t wq_max = 0;                   // unsent bytes over all connections; 0 = auto
+  int send_timeout_ms = 10000;           // a queue with no send progress this long: closed
+  int message_timeout_ms = 20000;        // a message (or record) must complete within this
+  uint32_t rx_partial_max = 0;           // bytes of partial messages/records in all; 0 = auto
   uint32_t max_connections_per_source = 0;  // per IPv4 address or IPv6 /64; 0 = auto
-  uint32_t max_handshakes_per_source = 0;  // handshakes in flight per source; 0 = auto
-  uint32_t max_handshakes = 1024;         // handshakes in flight per reactor; more wait
-  uint32_t source_reserve_percent = 10;   // table share kept for sources holding few connections
-  std::vector<ReactorOverride> overrides; // per-reactor values, applied by params_for()
+  uint32_t max_handshakes_per_source = 0;   // handshakes in flight per source; 0 = auto
+  uint32_t max_handshakes = 1024;           // handshakes in flight per reactor; more wait
+  uint32_t source_reserve_percent = 10;     // table share kept for sources holding few connections
+  std::vector<ReactorOverride> overrides;   // per-reactor values, applied by params_for()
 };
 
 // The control socket ("ctl" module; Kamailio's ctl/jsonrpcs habits).
 struct CtlParams {
   std::string socket = "unix:/run/sipring/sipring_ctl";  // "" = no control socket
-  std::string socket_mode = "0600";                        // permissions of the socket file
+  std::string socket_mode = "0600";                      // permissions of the socket file
 };
 
 struct Config {
-  std::string source;                     // config file path, for messages
-  std::string config_dir;                 // directory of the main config file
+  std::string source;      // config file path, for messages
+  std::string config_dir;  // directory of the main config file
   bool enable_tls = false;
   std::vector<ListenSpec> listen;
   TlsParams tls;

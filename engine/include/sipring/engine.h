@@ -123,23 +123,23 @@ struct TlsSummary {
   uint64_t opened_connections = 0;
   uint64_t clear_text_queued_bytes = 0;  // waiting for handshakes to finish (client role)
   // Defences (README "Limits and defences"): what is held now, and the limits in force.
-  uint64_t send_queued_bytes = 0;        // unsent bytes of all connections
-  uint64_t send_queue_budget = 0;        // sipring.wq_max as resolved
-  uint64_t partial_bytes = 0;            // partial records and messages held
-  uint64_t partial_budget = 0;           // sipring.rx_partial_max as resolved
-  uint64_t handshakes_in_progress = 0;   // server handshakes
+  uint64_t send_queued_bytes = 0;           // unsent bytes of all connections
+  uint64_t send_queue_budget = 0;           // sipring.wq_max as resolved
+  uint64_t partial_bytes = 0;               // partial records and messages held
+  uint64_t partial_budget = 0;              // sipring.rx_partial_max as resolved
+  uint64_t handshakes_in_progress = 0;      // server handshakes
   uint64_t max_connections_per_source = 0;  // as resolved
 };
 
 class Engine {
  public:
   struct Options {
-    CoreFactory core;      // inline core; leave empty to consume with inbox() threads
+    CoreFactory core;  // inline core; leave empty to consume with inbox() threads
     // For connect(): the client role's TLS profile. Verification of the server (its chain
     // against ca_list/ca_path, its name as verify_hostname says) is on with verify_certificate;
     // tickets: offer the last session ticket received from the same address.
     TlsProfile client;
-    bool listen = true;    // false: a pure client (load generator)
+    bool listen = true;  // false: a pure client (load generator)
   };
 
   // Validates `config` (certificates, keys, sockets are checked at start()).

@@ -47,18 +47,18 @@ enum class CloseReason : uint16_t {
 const char* close_reason_name(CloseReason r) noexcept;
 
 struct Frame {
-  ConnId conn;              // where replies go: Engine::send(conn, ...)
-  const uint8_t* data;      // the whole message, head and body
-  uint32_t size;            // bytes at data
-  uint16_t reactor;         // index of the owning reactor
-  uint16_t tls_version;     // TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304)
-  uint16_t cipher;          // IANA cipher suite number, e.g. 0x1301
-  uint8_t flags;            // FrameFlags
-  FrameKind kind;           // a message or a connection event
-  CloseReason reason;       // kClosed only
-  void* block;              // internal: the reactor buffer holding data (do not touch)
-  SockAddr peer;            // remote address
-  SockAddr local;           // local address of the connection
+  ConnId conn;           // where replies go: Engine::send(conn, ...)
+  const uint8_t* data;   // the whole message, head and body
+  uint32_t size;         // bytes at data
+  uint16_t reactor;      // index of the owning reactor
+  uint16_t tls_version;  // TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304)
+  uint16_t cipher;       // IANA cipher suite number, e.g. 0x1301
+  uint8_t flags;         // FrameFlags
+  FrameKind kind;        // a message or a connection event
+  CloseReason reason;    // kClosed only
+  void* block;           // internal: the reactor buffer holding data (do not touch)
+  SockAddr peer;         // remote address
+  SockAddr local;        // local address of the connection
 
   std::span<const uint8_t> bytes() const { return {data, size}; }
   std::string_view text() const { return {reinterpret_cast<const char*>(data), size}; }

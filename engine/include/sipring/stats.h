@@ -11,60 +11,60 @@
 namespace sipring {
 
 // X-macro: name, meaning. Order is the JSON order.
-#define SIPRING_COUNTERS(X)                                                             \
-  X(connections_open, "connections currently open (gauge)")                            \
-  X(accepted, "connections accepted")                                                   \
-  X(connected, "client connections opened by sipring")                                  \
-  X(closed, "connections closed")                                                       \
-  X(handshakes_full, "completed full TLS handshakes")                                   \
-  X(handshakes_resumed, "completed resumed TLS handshakes")                             \
-  X(handshake_failures, "TLS handshakes that failed")                                   \
-  X(handshake_timeouts, "TLS handshakes that did not finish in time")                   \
-  X(idle_timeouts, "connections closed by tls.connection_timeout")                      \
-  X(tls13_direct, "TLS 1.3 connections on sipring's in-place record layer")             \
-  X(tls12_direct, "TLS 1.2 connections on BoringSSL's in-place record API")             \
-  X(records_in, "TLS records opened")                                                   \
-  X(records_out, "TLS records sealed")                                                  \
-  X(bytes_in, "bytes received from sockets")                                            \
-  X(bytes_out, "bytes sent to sockets")                                                 \
-  X(messages_in, "SIP messages handed to the core")                                     \
-  X(messages_out, "SIP messages queued by the core")                                    \
-  X(pings, "RFC 5626 CRLFCRLF keep-alives answered")                                    \
-  X(bad_messages, "connections closed for malformed SIP framing")                       \
-  X(bad_missing_content_length, "... of which: missing Content-Length")                 \
-  X(bad_content_length, "... of which: non-numeric Content-Length")                     \
-  X(bad_negative_content_length, "... of which: negative Content-Length")               \
-  X(bad_conflicting_content_length, "... of which: conflicting Content-Length")         \
-  X(bad_content_length_too_large, "... of which: message over max_message_size")        \
-  X(bad_head_too_long, "... of which: head over max_message_size")                      \
-  X(bad_start_line, "... of which: malformed start line")                               \
-  X(replies_400, "400 Bad Request answers sent before closing")                         \
-  X(rx_copied_bytes, "plaintext bytes copied to reassemble messages split over records") \
-  X(rx_partial_record_bytes, "ciphertext bytes copied because a record spanned two recvs") \
-  X(tx_copied_bytes, "plaintext bytes copied into TLS record buffers")                  \
-  X(key_updates, "TLS 1.3 KeyUpdate messages received")                                 \
-  X(send_unknown_connection, "replies for connections that had closed")                 \
-  X(shutdown_discarded_bytes, "bytes received after shutdown began, not processed")     \
-  X(send_queue_full, "replies refused: connection send queue over its limit")           \
+#define SIPRING_COUNTERS(X)                                                                       \
+  X(connections_open, "connections currently open (gauge)")                                       \
+  X(accepted, "connections accepted")                                                             \
+  X(connected, "client connections opened by sipring")                                            \
+  X(closed, "connections closed")                                                                 \
+  X(handshakes_full, "completed full TLS handshakes")                                             \
+  X(handshakes_resumed, "completed resumed TLS handshakes")                                       \
+  X(handshake_failures, "TLS handshakes that failed")                                             \
+  X(handshake_timeouts, "TLS handshakes that did not finish in time")                             \
+  X(idle_timeouts, "connections closed by tls.connection_timeout")                                \
+  X(tls13_direct, "TLS 1.3 connections on sipring's in-place record layer")                       \
+  X(tls12_direct, "TLS 1.2 connections on BoringSSL's in-place record API")                       \
+  X(records_in, "TLS records opened")                                                             \
+  X(records_out, "TLS records sealed")                                                            \
+  X(bytes_in, "bytes received from sockets")                                                      \
+  X(bytes_out, "bytes sent to sockets")                                                           \
+  X(messages_in, "SIP messages handed to the core")                                               \
+  X(messages_out, "SIP messages queued by the core")                                              \
+  X(pings, "RFC 5626 CRLFCRLF keep-alives answered")                                              \
+  X(bad_messages, "connections closed for malformed SIP framing")                                 \
+  X(bad_missing_content_length, "... of which: missing Content-Length")                           \
+  X(bad_content_length, "... of which: non-numeric Content-Length")                               \
+  X(bad_negative_content_length, "... of which: negative Content-Length")                         \
+  X(bad_conflicting_content_length, "... of which: conflicting Content-Length")                   \
+  X(bad_content_length_too_large, "... of which: message over max_message_size")                  \
+  X(bad_head_too_long, "... of which: head over max_message_size")                                \
+  X(bad_start_line, "... of which: malformed start line")                                         \
+  X(replies_400, "400 Bad Request answers sent before closing")                                   \
+  X(rx_copied_bytes, "plaintext bytes copied to reassemble messages split over records")          \
+  X(rx_partial_record_bytes, "ciphertext bytes copied because a record spanned two recvs")        \
+  X(tx_copied_bytes, "plaintext bytes copied into TLS record buffers")                            \
+  X(key_updates, "TLS 1.3 KeyUpdate messages received")                                           \
+  X(send_unknown_connection, "replies for connections that had closed")                           \
+  X(shutdown_discarded_bytes, "bytes received after shutdown began, not processed")               \
+  X(send_queue_full, "replies refused: connection send queue over its limit")                     \
   X(send_paused, "times reading paused because a connection's unsent replies passed conn_wq_max") \
-  X(send_timeouts, "connections closed by sipring.send_timeout_ms (queue made no progress)") \
-  X(message_timeouts, "connections closed by sipring.message_timeout_ms (message incomplete)") \
-  X(budget_closed, "connections closed to keep sipring.wq_max or sipring.rx_partial_max")  \
-  X(source_refused, "connections refused: source over its connection or handshake limit") \
-  X(reserve_refused, "connections refused: table in its reserve and the source holds many") \
-  X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")           \
-  X(handshake_refused, "accepted sockets closed: sipring.max_handshakes already in flight") \
-  X(tx_queued_bytes, "bytes queued for sending (gauge)")                                   \
-  X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")        \
-  X(handshakes_in_flight, "server handshakes in progress (gauge)")                         \
-  X(recv_enobufs, "recvs stopped because every receive buffer was in use")              \
-  X(handoff_full, "frames parked because the handoff ring was full")                    \
-  X(recv_paused, "connections whose reading was paused by backpressure")                \
-  X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")            \
-  X(pool_allocs, "heap allocations by the block pool (flat under steady load)")         \
-  X(sends, "send operations submitted")                                                 \
-  X(uring_enters, "io_uring_enter system calls")                                        \
-  X(loops, "reactor loop iterations")                                                   \
+  X(send_timeouts, "connections closed by sipring.send_timeout_ms (queue made no progress)")      \
+  X(message_timeouts, "connections closed by sipring.message_timeout_ms (message incomplete)")    \
+  X(budget_closed, "connections closed to keep sipring.wq_max or sipring.rx_partial_max")         \
+  X(source_refused, "connections refused: source over its connection or handshake limit")         \
+  X(reserve_refused, "connections refused: table in its reserve and the source holds many")       \
+  X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")                  \
+  X(handshake_refused, "accepted sockets closed: sipring.max_handshakes already in flight")       \
+  X(tx_queued_bytes, "bytes queued for sending (gauge)")                                          \
+  X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")               \
+  X(handshakes_in_flight, "server handshakes in progress (gauge)")                                \
+  X(recv_enobufs, "recvs stopped because every receive buffer was in use")                        \
+  X(handoff_full, "frames parked because the handoff ring was full")                              \
+  X(recv_paused, "connections whose reading was paused by backpressure")                          \
+  X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")                      \
+  X(pool_allocs, "heap allocations by the block pool (flat under steady load)")                   \
+  X(sends, "send operations submitted")                                                           \
+  X(uring_enters, "io_uring_enter system calls")                                                  \
+  X(loops, "reactor loop iterations")                                                             \
   X(wakeups, "times another thread woke this reactor")
 
 struct ReactorStats {

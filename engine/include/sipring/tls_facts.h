@@ -36,15 +36,14 @@ struct CertFacts {
   std::string pem;  // the input DER as one PEM "CERTIFICATE" block, 64 columns, trailing newline
 };
 
-
 struct TlsFacts {
-  uint16_t version = 0;           // 0x0303 (TLS 1.2), 0x0304 (TLS 1.3)
-  std::string version_text;       // "TLSv1.3"
-  std::string cipher;             // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
-  int cipher_bits = 0;            // symmetric key bits
-  std::string sni;                // server name: what the client asked for (server role) or sent
-  std::string domain;             // the TLS domain in use, e.g. "server:default"
-  bool client_role = false;       // sipring opened the connection
+  uint16_t version = 0;      // 0x0303 (TLS 1.2), 0x0304 (TLS 1.3)
+  std::string version_text;  // "TLSv1.3"
+  std::string cipher;        // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
+  int cipher_bits = 0;       // symmetric key bits
+  std::string sni;           // server name: what the client asked for (server role) or sent
+  std::string domain;        // the TLS domain in use, e.g. "server:default"
+  bool client_role = false;  // sipring opened the connection
   // The peer's certificate: presented at all, chain verified (is_peer_verified()), and why not.
   bool peer_presented = false;
   bool peer_verified = false;

@@ -1,8 +1,9 @@
 // Tests of SharedBudget and BudgetShare: the quantum and reserve sizing, claims that never pass
 // the limit whatever the number of shares, add() failing exactly when reserve and pool cannot
 // cover, a reactor within its reserve never over budget whatever another took, spare quanta
-// returned by sub() (one quantum of slack kept above what is used or the reserve) and claimable by another share,
-// an unattached share being unlimited, and claim() never over-granting under contention.
+// returned by sub() (one quantum of slack kept above what is used or the reserve) and claimable by
+// another share, an unattached share being unlimited, and claim() never over-granting under
+// contention.
 #include "engine/sync/budget.h"
 
 #include <gtest/gtest.h>
@@ -165,7 +166,7 @@ TEST(BudgetTest, SubReturnsSpareQuantaKeepingOneQuantumOfSlackAndTheReserve) {
   a.attach(&shared);
   b.attach(&shared);
   ASSERT_TRUE(a.add(r + 16 * kKiB));  // a holds its reserve and the whole pool
-  EXPECT_TRUE(b.add(r));               // b's reserve is still its own
+  EXPECT_TRUE(b.add(r));              // b's reserve is still its own
   EXPECT_FALSE(b.add(1));
   b.sub(1);
 
