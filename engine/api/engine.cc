@@ -29,60 +29,6 @@
 
 namespace sipring {
 
-const char* send_status_name(SendStatus s) noexcept {
-  switch (s) {
-    case SendStatus::kOk:
-      return "ok";
-    case SendStatus::kUnknownConnection:
-      return "unknown-connection";
-    case SendStatus::kQueueFull:
-      return "queue-full";
-    case SendStatus::kTooLarge:
-      return "too-large";
-    case SendStatus::kNotRunning:
-      return "not-running";
-    case SendStatus::kOverloaded:
-      return "overloaded";
-  }
-  return "?";
-}
-
-const char* close_reason_name(CloseReason r) noexcept {
-  switch (r) {
-    case CloseReason::kNone:
-      return "none";
-    case CloseReason::kPeerClosed:
-      return "peer-closed";
-    case CloseReason::kIoError:
-      return "io-error";
-    case CloseReason::kHandshakeFailed:
-      return "handshake-failed";
-    case CloseReason::kHandshakeTimeout:
-      return "handshake-timeout";
-    case CloseReason::kTlsError:
-      return "tls-error";
-    case CloseReason::kIdleTimeout:
-      return "idle-timeout";
-    case CloseReason::kBadMessage:
-      return "bad-message";
-    case CloseReason::kLocalClose:
-      return "local-close";
-    case CloseReason::kShutdown:
-      return "shutdown";
-    case CloseReason::kConnectFailed:
-      return "connect-failed";
-    case CloseReason::kQueueFull:
-      return "queue-full";
-    case CloseReason::kSendTimeout:
-      return "send-timeout";
-    case CloseReason::kMessageTimeout:
-      return "message-timeout";
-    case CloseReason::kMemoryBudget:
-      return "memory-budget";
-  }
-  return "?";
-}
-
 namespace {
 
 // The consumer side of one reactor's handoff ring, for a core thread.

@@ -1,39 +1,11 @@
-// Names of error codes and the printf-style Error builder declared in sipring/result.h.
+// The printf-style Error builder declared in sipring/result.h (error code names are in
+// enum_names.cc).
 #include "sipring/result.h"
 
 #include <cstdarg>
 #include <cstdio>
 
 namespace sipring {
-
-const char* errc_name(Errc code) noexcept {
-  switch (code) {
-    case Errc::kOk:
-      return "ok";
-    case Errc::kInvalidArgument:
-      return "invalid-argument";
-    case Errc::kConfig:
-      return "config";
-    case Errc::kIo:
-      return "io";
-    case Errc::kTls:
-      return "tls";
-    case Errc::kUnsupported:
-      return "unsupported";
-    case Errc::kUnknownConnection:
-      return "unknown-connection";
-    case Errc::kQueueFull:
-      return "queue-full";
-    case Errc::kTooLarge:
-      return "too-large";
-    case Errc::kShuttingDown:
-      return "shutting-down";
-    case Errc::kNotRunning:
-      return "not-running";
-  }
-  // A value cast from an integer that names no code: say so rather than crash a log line.
-  return "unknown-error";
-}
 
 Error make_error(Errc code, const char* fmt, ...) {
   Error error;
