@@ -2,10 +2,12 @@
 #include "engine/io/mem_watch.h"
 
 #include <chrono>
-#include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "engine/base/ascii.h"
 #include "engine/base/log.h"
 
 namespace sipring {
@@ -13,49 +15,48 @@ namespace {
 
 constexpr auto kPeriod = std::chrono::milliseconds(100);
 
-// The first line of a small file, or "" if it cannot be read.
-std::string first_line(const std::string& path) {
-  FILE* f = fopen(path.c_str(), "re");
-  if (f == nullptr) return {};
-  char buf[4096];
-  std::string out = fgets(buf, sizeof(buf), f) != nullptr ? buf : "";
-  fclose(f);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+// The lines of a small file (/proc, cgroupfs), read whole; none if it cannot be read.
+std::vector<std::string_view> lines_of(const std::string& text) {
+  std::vector<std::string_view> out;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    out.push_back(strip_ascii_whitespace(rest.substr(0, nl)));
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
   return out;
 }
 
+// The first line of a small file, or "" if it cannot be read.
+std::string first_line(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text) return {};
+  std::vector<std::string_view> lines = lines_of(text.value());
+  return lines.empty() ? std::string() : std::string(lines.front());
+}
+
 // A "Name: N kB" field of /proc/meminfo, or 0.
-uint64_t meminfo_kb(const char* name) {
-  FILE* f = fopen("/proc/meminfo", "re");
-  if (f == nullptr) return 0;
-  char line[256];
-  const size_t len = strlen(name);
-  unsigned long long kb = 0;
-  while (fgets(line, sizeof(line), f) != nullptr) {
-    if (strncmp(line, name, len) == 0 && line[len] == ':' &&
-        sscanf(line + len + 1, " %llu kB", &kb) == 1) {
-      break;
+uint64_t meminfo_kb(std::string_view name) {
+  Result<std::string> text = read_file("/proc/meminfo");
+  if (!text) return 0;
+  for (std::string_view line : lines_of(text.value())) {
+    if (line.size() > name.size() && line.substr(0, name.size()) == name &&
+        line[name.size()] == ':') {
+      return strtoull(std::string(line.substr(name.size() + 1)).c_str(), nullptr, 10);
     }
   }
-  fclose(f);
-  return kb;
+  return 0;
 }
 
 // This process's cgroup v2 directory under /sys/fs/cgroup, or "" when there is none.
 std::string cgroup_dir() {
-  FILE* f = fopen("/proc/self/cgroup", "re");
-  if (f == nullptr) return {};
-  char line[1024];
-  std::string path;
-  while (fgets(line, sizeof(line), f) != nullptr) {
-    if (strncmp(line, "0::", 3) == 0) {
-      path = line + 3;
-      while (!path.empty() && path.back() == '\n') path.pop_back();
-      break;
-    }
+  Result<std::string> text = read_file("/proc/self/cgroup");
+  if (!text) return {};
+  for (std::string_view line : lines_of(text.value())) {
+    if (line.substr(0, 3) == "0::") return "/sys/fs/cgroup" + std::string(line.substr(3));
   }
-  fclose(f);
-  return path.empty() ? std::string() : "/sys/fs/cgroup" + path;
+  return {};
 }
 
 // The cgroup's memory.max in bytes, or UINT64_MAX when it has no limit.
