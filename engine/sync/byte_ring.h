@@ -1,5 +1,6 @@
 // Single-producer single-consumer ring of variable-length records: the reply path from one
 // sending thread to one reactor (ReplyInbox holds one per sending thread).
+// Our own: library queues hold fixed-size elements; replies are written in place, any length.
 //
 // Each record is a 16-byte header {uint32 length; uint32 flags; uint64 tag} followed by the
 // payload, padded so the next record starts 8-byte aligned. A payload is always contiguous:

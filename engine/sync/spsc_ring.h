@@ -1,4 +1,5 @@
 // Single-producer single-consumer ring of fixed-size slots: the reactor -> SIP core handoff.
+// Our own: no Debian queue lets the producer reclaim a slot the consumer released (see below).
 //
 // A reactor claims slots, fills them and publishes a whole batch with one release store; the core
 // reads the slots in place and releases a batch of pops with one release store. Unlike a plain
