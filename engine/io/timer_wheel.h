@@ -1,5 +1,5 @@
 // A hashed timing wheel for connection deadlines (handshake and idle timeouts).
-// Our own: its nodes live in the connection table, so arming allocates nothing.
+// Our own: its links are one array indexed by connection slot, so arming allocates nothing.
 //
 // Arming, re-arming and disarming are O(1) list operations; advancing touches only the slots
 // whose time has come. Deadlines further away than one turn of the wheel simply stay in their
