@@ -227,6 +227,18 @@ class ClientServerTest : public ::testing::Test {
     });
   }
 
+  // The connection the client core's first reply arrived on, once one has (invalid on timeout).
+  ConnId wait_first_reply_conn() {
+    ConnId id;
+    client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {
+      for (const SeenFrame& f : fs) {
+        if (f.frame.kind == FrameKind::kMessage) id = f.frame.conn;
+      }
+      return id.valid();
+    });
+    return id;
+  }
+
   // The first connection event (kOpened or kClosed) the client core saw for `id`, or "".
   std::string first_event(ConnId id) {
     std::string out;

@@ -150,13 +150,8 @@ TEST_F(ClientSendToTest, EngineSendToFromATestThreadIsDeliveredByTheOwningReacto
   const uint32_t owner = destination_owner(d.addr, 2);
   ASSERT_EQ(client_->send_to(d, bytes(options_request(1))), SendStatus::kOk);
 
-  ConnId id;
-  ASSERT_TRUE(client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {
-    for (const SeenFrame& f : fs) {
-      if (f.frame.kind == FrameKind::kMessage) id = f.frame.conn;
-    }
-    return id.valid();
-  })) << events_of(client_core_->frames());
+  const ConnId id = wait_first_reply_conn();
+  ASSERT_TRUE(id.valid()) << events_of(client_core_->frames());
   std::vector<SeenFrame> fs = client_core_->frames_of(id);
   ASSERT_EQ(fs.size(), 2u) << events_of(fs);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
@@ -186,13 +181,8 @@ TEST_F(ClientSendToTest, PortSendToForAnotherReactorsDestinationIsHandedToItsOwn
   ASSERT_TRUE(handed) << handed.error().message;
   EXPECT_FALSE(handed->valid()) << "the id is the owner's to choose";
 
-  ConnId id;
-  ASSERT_TRUE(client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {
-    for (const SeenFrame& f : fs) {
-      if (f.frame.kind == FrameKind::kMessage) id = f.frame.conn;
-    }
-    return id.valid();
-  })) << events_of(client_core_->frames());
+  const ConnId id = wait_first_reply_conn();
+  ASSERT_TRUE(id.valid()) << events_of(client_core_->frames());
   std::vector<SeenFrame> fs = client_core_->frames_of(id);
   ASSERT_EQ(fs.size(), 2u) << events_of(fs);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
