@@ -37,19 +37,20 @@ extern "C" {
 
 enum {
   SIPRING_OK = 0,
-  SIPRING_ERR_INVALID_ARGUMENT = 1, /* a value passed is malformed or out of range */
-  SIPRING_ERR_CONFIG = 2,           /* a configuration file or parameter is wrong */
-  SIPRING_ERR_IO = 3,               /* a system call failed */
-  SIPRING_ERR_TLS = 4,              /* BoringSSL refused something (certificate, key, ...) */
-  SIPRING_ERR_UNSUPPORTED = 5,      /* the kernel or library lacks a needed feature */
+  SIPRING_ERR_INVALID_ARGUMENT = 1,   /* a value passed is malformed or out of range */
+  SIPRING_ERR_CONFIG = 2,             /* a configuration file or parameter is wrong */
+  SIPRING_ERR_IO = 3,                 /* a system call failed */
+  SIPRING_ERR_TLS = 4,                /* BoringSSL refused something (certificate, key, ...) */
+  SIPRING_ERR_UNSUPPORTED = 5,        /* the kernel or library lacks a needed feature */
   SIPRING_ERR_UNKNOWN_CONNECTION = 6, /* the connection id is stale, closed or never existed */
-  SIPRING_ERR_QUEUE_FULL = 7,       /* a bounded queue is full: retry later, nothing was taken */
-  SIPRING_ERR_TOO_LARGE = 8,        /* the message exceeds a configured limit */
-  SIPRING_ERR_SHUTTING_DOWN = 9,    /* the engine is stopping */
-  SIPRING_ERR_NOT_RUNNING = 10,     /* the engine is not running */
-  SIPRING_ERR_OVERLOADED = 11,      /* the connection's send queue passed sipring.conn_wq_hard_max:
-                                       it is being closed; a retry cannot succeed */
-  SIPRING_ERR_INTERNAL = 12         /* a bug in sipring: please report it with the message */
+  SIPRING_ERR_QUEUE_FULL = 7,         /* a bounded queue is full: retry later, nothing was taken */
+  SIPRING_ERR_TOO_LARGE = 8,          /* the message exceeds a configured limit */
+  SIPRING_ERR_SHUTTING_DOWN = 9,      /* the engine is stopping */
+  SIPRING_ERR_NOT_RUNNING = 10,       /* the engine is not running */
+  /* the connection's send queue passed sipring.conn_wq_hard_max: it is being closed; a retry
+   * cannot succeed */
+  SIPRING_ERR_OVERLOADED = 11,
+  SIPRING_ERR_INTERNAL = 12 /* a bug in sipring: please report it with the message */
 };
 
 /* Stable short name of a status code, e.g. "unknown-connection". A static string. */
@@ -148,11 +149,11 @@ sipring_config* sipring_config_load(const char* path, char* err, size_t err_size
 /* Sets module.name (e.g. "tls", "certificate") from text, validated exactly as a config file
  * value is; integer and boolean parameters accept text too ("60", "yes"). "listen" in module
  * "core" appends a listener ("tls:127.0.0.1:5061"); "enable_tls" in module "core" too. */
-int sipring_config_set(sipring_config* cfg, const char* module, const char* name,
-                       const char* value, char* err, size_t err_size);
+int sipring_config_set(sipring_config* cfg, const char* module, const char* name, const char* value,
+                       char* err, size_t err_size);
 /* Same for an integer or boolean parameter given as a number (modparam(..., 60)). */
-int sipring_config_set_int(sipring_config* cfg, const char* module, const char* name,
-                           int64_t value, char* err, size_t err_size);
+int sipring_config_set_int(sipring_config* cfg, const char* module, const char* name, int64_t value,
+                           char* err, size_t err_size);
 void sipring_config_free(sipring_config* cfg);
 
 /* ---- The engine ----------------------------------------------------------------------------- */
@@ -198,7 +199,7 @@ void sipring_engine_free(sipring_engine* e);
  * 0 before it. */
 uint32_t sipring_engine_reactors(const sipring_engine* e);
 
-/* ---- Consumer threads: one per reactor -------------------------------------------------------- */
+/* ---- Consumer threads: one per reactor ------------------------------------------------------ */
 
 /* Call these only after sipring_engine_start returned SIPRING_OK, and for each reactor from one
  * thread at a time. Every reactor needs its consumer: frames of a reactor nobody consumes wait
@@ -237,8 +238,8 @@ typedef struct sipring_destination {
  * Returns SIPRING_OK or an error as sipring_send does (SIPRING_ERR_INVALID_ARGUMENT for a bad
  * address). *out_conn (may be NULL) gets the connection when it is already known to the caller's
  * side, else 0; failures after queueing arrive as a CLOSED frame. */
-int sipring_send_to(sipring_engine* e, const sipring_destination* to, const void* data,
-                    size_t size, sipring_conn* out_conn);
+int sipring_send_to(sipring_engine* e, const sipring_destination* to, const void* data, size_t size,
+                    sipring_conn* out_conn);
 /* Opens a new client connection to `to` now and gives its id (usable at once: messages sent
  * before the handshake is done wait in the clear-text queue); an OPENED frame follows when the
  * handshake completes, a CLOSED frame if it fails. Any thread; waits for the reactor that owns
@@ -274,44 +275,44 @@ void sipring_port_close(sipring_port* port, sipring_conn conn);
 
 /* Text fields are NUL-terminated and cut to fit (`truncated` says some was). */
 typedef struct sipring_tls_info {
-  uint16_t version;          /* 0x0303 = TLS 1.2, 0x0304 = TLS 1.3 */
-  uint16_t cipher_bits;      /* symmetric key bits */
-  int32_t verify_result;     /* X.509 verification code, 0 = ok or not verified */
-  uint8_t client_role;       /* sipring opened the connection */
-  uint8_t peer_presented;    /* the peer sent a certificate */
-  uint8_t peer_verified;     /* ... and its chain verified */
-  uint8_t peer_revoked;      /* ... and a CRL revoked it */
-  uint8_t peer_expired;      /* ... and it has expired */
-  uint8_t peer_self_signed;  /* ... and it is self-signed */
-  uint8_t truncated;         /* a text field below was cut */
+  uint16_t version;         /* 0x0303 = TLS 1.2, 0x0304 = TLS 1.3 */
+  uint16_t cipher_bits;     /* symmetric key bits */
+  int32_t verify_result;    /* X.509 verification code, 0 = ok or not verified */
+  uint8_t client_role;      /* sipring opened the connection */
+  uint8_t peer_presented;   /* the peer sent a certificate */
+  uint8_t peer_verified;    /* ... and its chain verified */
+  uint8_t peer_revoked;     /* ... and a CRL revoked it */
+  uint8_t peer_expired;     /* ... and it has expired */
+  uint8_t peer_self_signed; /* ... and it is self-signed */
+  uint8_t truncated;        /* a text field below was cut */
   uint8_t reserved;
-  int64_t peer_not_before;   /* unix seconds; 0 when no certificate */
+  int64_t peer_not_before; /* unix seconds; 0 when no certificate */
   int64_t peer_not_after;
-  char version_text[16];     /* "TLSv1.3" */
-  char cipher[64];           /* IANA name, e.g. "TLS_AES_128_GCM_SHA256" */
-  char sni[256];             /* asked for (server role) or sent (client role) */
-  char domain[128];          /* the TLS domain in use, e.g. "server:default" */
-  char verify_error[128];    /* the text of verify_result, "" when 0 */
-  char peer_subject[512];    /* RFC 2253, e.g. "CN=sip.example.com,O=Example" */
+  char version_text[16];  /* "TLSv1.3" */
+  char cipher[64];        /* IANA name, e.g. "TLS_AES_128_GCM_SHA256" */
+  char sni[256];          /* asked for (server role) or sent (client role) */
+  char domain[128];       /* the TLS domain in use, e.g. "server:default" */
+  char verify_error[128]; /* the text of verify_result, "" when 0 */
+  char peer_subject[512]; /* RFC 2253, e.g. "CN=sip.example.com,O=Example" */
   char peer_issuer[512];
   char peer_cn[256];
-  char peer_serial[96];      /* hex, as `openssl x509 -serial` prints it */
-  char peer_san_dns[512];    /* subjectAltName DNS entries, comma-separated */
-  char peer_san_uri[512];    /* ... URI entries */
-  char peer_san_ip[256];     /* ... IP entries */
+  char peer_serial[96];   /* hex, as `openssl x509 -serial` prints it */
+  char peer_san_dns[512]; /* subjectAltName DNS entries, comma-separated */
+  char peer_san_uri[512]; /* ... URI entries */
+  char peer_san_ip[256];  /* ... IP entries */
 } sipring_tls_info;
 
 /* Fills *out for connection `conn` (any thread; asks the owning reactor). */
-int sipring_tls_info_get(sipring_engine* e, sipring_conn conn, sipring_tls_info* out,
-                         char* err, size_t err_size);
+int sipring_tls_info_get(sipring_engine* e, sipring_conn conn, sipring_tls_info* out, char* err,
+                         size_t err_size);
 
 /* ---- Runtime parameters, TLS reload, counters --------------------------------------------- */
 
 /* Changes a runtime parameter (what `sipringctl cfg.set` does); validated as a config value. */
-int sipring_param_set(sipring_engine* e, const char* module, const char* name,
-                      const char* value, char* err, size_t err_size);
-int sipring_param_set_int(sipring_engine* e, const char* module, const char* name,
-                          int64_t value, char* err, size_t err_size);
+int sipring_param_set(sipring_engine* e, const char* module, const char* name, const char* value,
+                      char* err, size_t err_size);
+int sipring_param_set_int(sipring_engine* e, const char* module, const char* name, int64_t value,
+                          char* err, size_t err_size);
 /* Writes the current value's text into out (NUL-terminated). SIPRING_ERR_TOO_LARGE when it
  * does not fit. */
 int sipring_param_get(sipring_engine* e, const char* module, const char* name, char* out,
@@ -351,7 +352,8 @@ void sipring_set_log_level(int level);
 typedef void (*sipring_log_fn)(void* ctx, int level, const char* line, size_t len);
 void sipring_set_log_sink(sipring_log_fn sink, void* ctx);
 
-/* ---- Stateless responses ---------------------------------------------------------------------- */
+/* ---- Stateless responses ----------------------------------------------------------------------
+ */
 
 /* Builds "SIP/2.0 <code> <reason>" to the request at request[0..size) into out: every Via as
  * sent, From, To (a deterministic tag added when it has none), Call-ID, CSeq, Content-Length: 0.
