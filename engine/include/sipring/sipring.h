@@ -208,7 +208,8 @@ uint32_t sipring_engine_reactors(const sipring_engine* e);
  * (sipring_options.core set) the core is the consumer and these return 0. */
 
 /* Blocks until reactor `reactor` has a frame or the engine stops; returns 1 when a frame is
- * there, 0 when the engine stopped (or `reactor` is out of range). */
+ * there, 0 when the engine stopped and its frames are consumed (the CLOSED frames of the stop
+ * come first), or when `reactor` is out of range. */
 int sipring_inbox_wait(sipring_engine* e, uint32_t reactor);
 /* Copies the next frame of `reactor` into *out without removing it; returns 1, or 0 when there
  * is none. Its bytes stay valid until sipring_inbox_pop. */
