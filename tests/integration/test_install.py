@@ -5,7 +5,8 @@
   four tools, and no test or benchmark binary; the installed tools find the library by their
   rpath alone and still bring jemalloc themselves.
 * sipring.pc alone (no other .pc file visible) gives what a consumer needs: -I and -lsipring for
-  the shared library, and BoringSSL, liburing and the C++ runtime only under --static.
+  the shared library, and BoringSSL, liburing and the C++ runtime only under --static. Each
+  installed header compiles on its own with those flags (C++20; sipring.h also as strict C11).
 * The examples build with a plain cc/c++ command line and $(pkg-config --cflags --libs sipring)
   against the installed tree, run against the demo certificates on 127.0.0.1, and answer an
   OPTIONS over TLS (Python ssl = OpenSSL 3) with 200 OK; linked to the shared library, the process
@@ -150,6 +151,19 @@ class InstalledTree(unittest.TestCase):
                      "/usr/lib/x86_64-linux-gnu/android/libcrypto.so", "-luring", "-lstdc++"):
             self.assertIn(flag, static)
         self.assertNotIn("jemalloc", static)
+
+    def test_each_installed_header_compiles_alone(self):
+        # C++20 for every header; sipring.h (the C ABI) also as strict C11.
+        cflags = " ".join(shlex.quote(f) for f in self.pkg_config("--cflags"))
+        for name in sorted(os.listdir(os.path.join(self.includedir, "sipring"))):
+            compilers = ["c++ -std=c++20 -x c++"]
+            if name == "sipring.h":
+                compilers.append("cc -std=c11 -pedantic-errors -x c")
+            for compiler in compilers:
+                cmd = ("echo '#include <sipring/%s>' | %s -Wall -Wextra -Werror -fsyntax-only %s -"
+                       % (name, compiler, cflags))
+                r = run(cmd, shell=True)
+                self.assertEqual(r.returncode, 0, "%s\n%s" % (cmd, r.stderr))
 
     # -- consumers outside the tree
 
