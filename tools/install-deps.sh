@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ meson ninja-build pkg-config            # build
+  gcc binutils                                # cc for the C example, nm/readelf for the ABI check
   liburing-dev android-libboringssl-dev libjemalloc-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev  # command lines, JSON, message formatting
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and microbenchmarks

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
-# unit tests (GoogleTest), the certificate tool's tests, the integration/interop tests
-# against real peers (Python ssl, openssl s_client, Kamailio) and the attack tests
-# (tests/attack/). Ends with "N passed, N failed".
+# unit tests (GoogleTest), the ABI check, the certificate tool's tests, the integration/interop
+# tests against real peers (Python ssl, openssl s_client, Kamailio; `meson install` and the
+# examples built against the installed tree among them) and the attack tests (tests/attack/).
+# Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh || exit 1
@@ -58,6 +59,9 @@ count_lines() {
 # The tree's one format (.clang-format), as one test.
 echo "== format"
 count_lines < <(tools/check-format.sh 2>&1)
+# libsipring.so's exported symbols against engine/abi/libsipring.symbols, and what it links.
+echo "== abi"
+count_lines < <(tools/check-abi.sh build 2>&1)
 echo "== sipring-certs"
 count_lines < <(timeout 900 tests/integration/test_sipring_certs.sh build/tools/sipring-certs 2>&1 | grep -E '^(PASS|FAIL|SKIP) ')
 echo "== integration"
