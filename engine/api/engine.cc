@@ -34,11 +34,14 @@ namespace {
 // The consumer side of one reactor's handoff ring, for a core thread.
 class ThreadInbox final : public Engine::Inbox {
  public:
-  ThreadInbox(SpscRing<Frame>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  ThreadInbox(SpscRing<HandoffEntry>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
   const Frame* front() noexcept override {
-    const Frame* f = ring_->front();
-    if (f == nullptr) ring_->release();  // hand popped slots back before reporting "empty"
-    return f;
+    const HandoffEntry* e = ring_->front();
+    if (e == nullptr) {
+      ring_->release();  // hand popped slots back before reporting "empty"
+      return nullptr;
+    }
+    return &e->frame;
   }
   void pop() noexcept override {
     ring_->pop();
@@ -51,7 +54,7 @@ class ThreadInbox final : public Engine::Inbox {
   }
 
  private:
-  SpscRing<Frame>* ring_;
+  SpscRing<HandoffEntry>* ring_;
   std::atomic<bool>* stop_;
   uint32_t pops_ = 0;
 };

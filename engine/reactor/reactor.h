@@ -58,6 +58,7 @@
 #include "engine/sync/counters.h"
 #include "engine/sync/doorbell.h"
 #include "engine/sync/frame_queue.h"
+#include "engine/sync/handoff_entry.h"
 #include "engine/sync/reply_inbox.h"
 #include "engine/sync/spsc_ring.h"
 #include "sipring/engine.h"
@@ -145,7 +146,7 @@ class Reactor final : public ReactorPort {
   void summarize(TlsSummary* out);
   bool kill(ConnId id);
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
-  SpscRing<Frame>& handoff() { return *handoff_; }
+  SpscRing<HandoffEntry>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
   uint32_t capacity() const { return engine_.max_connections; }  // its connection table
   const UringFeatures& features() const { return uring_.features(); }
@@ -317,7 +318,7 @@ class Reactor final : public ReactorPort {
   BlockPool pool_;
   std::unique_ptr<ConnTable> conns_;
   std::unique_ptr<TimerWheel> timers_;
-  std::unique_ptr<SpscRing<Frame>> handoff_;
+  std::unique_ptr<SpscRing<HandoffEntry>> handoff_;
   FrameQueue overflow_;  // frames waiting for room in handoff_
   std::unique_ptr<ReplyInbox> inbox_;
   Doorbell doorbell_;

@@ -145,7 +145,7 @@ void LoadCore::on_opened(ReactorPort& port, uint32_t i, const Frame& f) {
   ramp(port);
   add(totals_->opened);
   if (plan_.mode == Mode::kHandshake && primed_) {
-    add((f.flags & kFrameResumed) ? totals_->handshakes_resumed : totals_->handshakes_full);
+    add(f.resumed() ? totals_->handshakes_resumed : totals_->handshakes_full);
   }
   switch (plan_.mode) {
     case Mode::kRps:

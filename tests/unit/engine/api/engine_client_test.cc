@@ -55,10 +55,10 @@ TEST_F(ClientSendToTest, FirstSendToOpensTheConnectionAndTheReplyArrivesOnIt) {
   std::vector<SeenFrame> fs = client_core_->frames_of(*id);
   ASSERT_EQ(fs.size(), 2u) << events_of(fs);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
-  EXPECT_TRUE(fs[0].frame.flags & kFrameClientRole);
+  EXPECT_TRUE(fs[0].frame.client_role());
   EXPECT_EQ(fs[0].frame.peer, loopback(port_));
   EXPECT_EQ(fs[1].frame.kind, FrameKind::kMessage);
-  EXPECT_TRUE(fs[1].frame.flags & kFrameClientRole);
+  EXPECT_TRUE(fs[1].frame.client_role());
   EXPECT_EQ(fs[1].text.rfind("SIP/2.0 200 OK\r\n", 0), 0u) << fs[1].text;
   EXPECT_EQ(call_id_of(fs[1].text), "call-1@test");
 
@@ -290,7 +290,7 @@ TEST_F(ClearTextQueueTest, UnfinishedHandshakeEndsInHandshakeTimeoutAndTheCoreHe
     EXPECT_EQ(fs[0].frame.kind, FrameKind::kClosed);
     EXPECT_EQ(fs[0].frame.reason, CloseReason::kHandshakeTimeout)
         << close_reason_name(fs[0].frame.reason);
-    EXPECT_TRUE(fs[0].frame.flags & kFrameClientRole);
+    EXPECT_TRUE(fs[0].frame.client_role());
   }
   EXPECT_TRUE(wait_until([&] { return silent_.accepted() == 2; }));  // TCP did connect
   ReactorStats s = total(*client_);

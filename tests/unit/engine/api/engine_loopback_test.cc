@@ -117,8 +117,8 @@ TEST_F(EngineInlineTest, AnswersARequestAndCountsIt) {
     EXPECT_EQ(f.kind, FrameKind::kMessage);
     EXPECT_EQ(f.tls_version, TLS1_3_VERSION);
     EXPECT_EQ(f.cipher, 0x1301);
-    EXPECT_TRUE(f.flags & kFrameTls);
-    EXPECT_FALSE(f.flags & kFrameClientRole);
+    EXPECT_TRUE(f.tls());
+    EXPECT_FALSE(f.client_role());
     EXPECT_EQ(f.conn.reactor(), f.reactor);
     EXPECT_TRUE(f.conn.valid());
     EXPECT_EQ(f.peer.host(), "127.0.0.1");
@@ -422,7 +422,7 @@ class ClientCore final : public Core {
       log_->frames.push_back(copy);
       switch (copy.kind) {
         case FrameKind::kOpened:
-          log_->events.push_back(copy.flags & kFrameResumed ? "opened-resumed" : "opened");
+          log_->events.push_back(copy.resumed() ? "opened-resumed" : "opened");
           if (connections_ == 2) log_->sends.push_back(port.send(copy.conn, bytes(request())));
           break;
         case FrameKind::kMessage:
@@ -511,7 +511,7 @@ TEST(EngineClientRoleTest, ConnectsSendsGetsTheReplyClosesAndResumes) {
   for (SendStatus s : log.sends) EXPECT_EQ(s, SendStatus::kOk);
   EXPECT_EQ(log.sends.size(), 2u);
   for (const Frame& f : log.frames) {
-    EXPECT_TRUE(f.flags & kFrameClientRole);
+    EXPECT_TRUE(f.client_role());
     EXPECT_EQ(f.peer, loopback(port));
   }
   EXPECT_EQ(log.frames[0].tls_version, TLS1_3_VERSION);

@@ -146,7 +146,7 @@ TEST_P(TlsFactsTest, ClientFramesSayPeerVerifiedLikeTlsFacts) {
   EXPECT_EQ(fs[1].frame.kind, FrameKind::kMessage);
   EXPECT_EQ(fs[1].frame.peer_verified(), f->peer_verified);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
-  // frame.h: kFramePeerVerified means the peer presented a certificate whose chain verified;
+  // frame.h: FrameFlag::kPeerVerified means the peer presented a certificate whose chain verified;
   // the kOpened frame is where a client core first learns it.
   EXPECT_EQ(fs[0].frame.peer_verified(), f->peer_verified)
       << "kOpened frame flags " << int(fs[0].frame.flags);

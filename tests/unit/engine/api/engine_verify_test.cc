@@ -139,8 +139,8 @@ TEST_F(ClientNameCheckTest, ASessionIsResumedForTheSameName) {
   EXPECT_EQ(total(*server_).handshakes_resumed, 1u);
   for (const SeenFrame& f : client_core_->frames_of(b.value())) {
     if (f.frame.kind != FrameKind::kOpened) continue;
-    EXPECT_TRUE(f.frame.flags & kFrameResumed);
-    EXPECT_TRUE(f.frame.flags & kFramePeerVerified);
+    EXPECT_TRUE(f.frame.resumed());
+    EXPECT_TRUE(f.frame.peer_verified());
   }
 }
 
