@@ -18,6 +18,7 @@
 #include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "engine/config/config_store.h"
 #include "engine/control/engine_rpcs.h"

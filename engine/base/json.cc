@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 namespace {
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
 
 namespace sipring {

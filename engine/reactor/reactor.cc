@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/base/error_format.h"
 #include "engine/reactor/op.h"
 
 namespace sipring {

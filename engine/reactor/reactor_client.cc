@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "crypto/name_check.h"
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "engine/config/config_registry.h"
 #include "engine/io/listener.h"

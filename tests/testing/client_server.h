@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/base/error_format.h"
 #include "sipring/engine.h"
 #include "tests/testing/cert_builder.h"
 #include "tests/testing/core_driver.h"

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/base/error_format.h"
 #include "engine/reactor/reactor.h"  // destination_owner(): which reactor a destination belongs to
 #include "tests/testing/client_server.h"
 
