@@ -133,7 +133,7 @@ struct Engine::Impl {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Engine::~Engine() {
-  stop(0);
+  stop(std::chrono::milliseconds(0));
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
@@ -318,11 +318,11 @@ Status Engine::start() {
     m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
   }
   if (!first_error) {
-    stop(0);
+    stop(std::chrono::milliseconds(0));
     return first_error;
   }
   if (Status s = start_control(); !s) {
-    stop(0);
+    stop(std::chrono::milliseconds(0));
     return s;
   }
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
@@ -366,7 +366,7 @@ std::string Engine::control_socket() const {
   return impl_->rpc ? impl_->rpc->path() : "";
 }
 
-void Engine::stop(int grace_ms) {
+void Engine::stop(std::chrono::milliseconds grace) {
   Impl& m = *impl_;
   if (!m.running.load(std::memory_order_acquire)) return;
   // The grace bounds the whole stop, counted from now: the reactors plan their shutdown
@@ -374,7 +374,8 @@ void Engine::stop(int grace_ms) {
   // it, which is what the joins below and the caller's teardown have left.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t grace_ns = uint64_t(std::max(grace_ms, 0)) * 1'000'000ull;
+  const uint64_t grace_ns =
+      uint64_t(std::max<int64_t>(grace.count(), 0)) * 1'000'000ull;
   const uint64_t deadline =
       uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor

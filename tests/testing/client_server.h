@@ -158,11 +158,11 @@ struct Pki {
 class ClientServerTest : public ::testing::Test {
  protected:
   // Warnings and errors only: every engine start logs an info line.
-  static void SetUpTestSuite() { set_log_level(0); }
+  static void SetUpTestSuite() { set_log_level(kLogWarn); }
 
   void TearDown() override {
     stop_client();
-    if (server_) server_->stop(0);
+    if (server_) server_->stop(std::chrono::milliseconds(0));
   }
 
   // Starts a server presenting `cert` (issued by the test CA); `adjust` may change its config.
@@ -196,7 +196,7 @@ class ClientServerTest : public ::testing::Test {
   }
 
   void stop_client() {
-    if (client_) client_->stop(0);
+    if (client_) client_->stop(std::chrono::milliseconds(0));
     client_.reset();  // the engine goes before the core driver it calls
     client_core_.reset();
   }

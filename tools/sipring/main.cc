@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     fputs(sipring::parameters_markdown().c_str(), stdout);
     return 0;
   }
-  sipring::set_log_level(args.log_level);
+  sipring::set_log_level(static_cast<sipring::LogLevel>(args.log_level));
   const std::string& file = args.file;
   const std::string& core_mode = args.core_mode;
 
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (args.check_only) {
-    (*engine)->stop(0);
+    (*engine)->stop(std::chrono::milliseconds(0));
     fprintf(stderr, "sipring: %s: configuration OK\n", file.c_str());
     return 0;
   }
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     }
   }
   fprintf(stderr, "sipring: stopping (grace %d ms)\n", args.grace_ms);
-  (*engine)->stop(args.grace_ms);
+  (*engine)->stop(std::chrono::milliseconds(args.grace_ms));
   for (auto& t : core_threads) t.join();
   print_stats(**engine, core_counters);
   return 0;

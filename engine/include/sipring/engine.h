@@ -10,6 +10,7 @@
 //     with Engine::send() from any thread (lock-free per-thread rings to the owning reactor).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,7 +56,7 @@ class ReactorPort {
   virtual ~ReactorPort() = default;
   // Index of this reactor.
   virtual uint32_t index() const noexcept = 0;
-  // Monotonic clock, nanoseconds (the value the reactor read for this iteration).
+  // CLOCK_MONOTONIC in nanoseconds, as the reactor read it for this iteration.
   virtual uint64_t now_ns() const noexcept = 0;
   // The next frame of this reactor's handoff ring, or nullptr. Valid until pop().
   virtual const Frame* front() noexcept = 0;
@@ -94,8 +95,9 @@ class ReactorPort {
 class Core {
  public:
   virtual ~Core() = default;
-  // Drains the frames available through `port` and does any due work. Returns the monotonic time
-  // (ns) at which it wants to run again even if no frame arrives, or 0 for "only on frames".
+  // Drains the frames available through `port` and does any due work. Returns the time at which
+  // it wants to run again even if no frame arrives, or 0 for "only on frames": nanoseconds of
+  // CLOCK_MONOTONIC, the clock of ReactorPort::now_ns().
   virtual uint64_t run(ReactorPort& port) noexcept = 0;
 };
 using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
@@ -105,8 +107,10 @@ struct ConnectionInfo {
   ConnId id;
   std::string domain;          // the TLS domain in use, e.g. "server:default"
   std::string sni;             // the server name the client asked for, or ""
-  int64_t started_unix_s = 0;  // when it was accepted or connected (wall clock)
-  int64_t timeout_s = -1;      // seconds until the idle timeout closes it; -1 = none
+  // When it was accepted or connected (wall clock, whole seconds).
+  std::chrono::system_clock::time_point started;
+  // Time left until the idle timeout closes it (whole seconds); negative = no idle timeout.
+  std::chrono::seconds timeout{-1};
   SockAddr peer;               // remote address
   SockAddr local;              // local address
   std::string cipher;          // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
@@ -150,10 +154,11 @@ class Engine {
   // kernel and library features are used.
   Status start();
   // Stops accepting, flushes queued replies, sends close_notify if configured, and closes all
-  // connections. Returns within `grace_ms` of the call (plus scheduling delays): what is still
+  // connections. Returns within `grace` of the call (plus scheduling delays): what is still
   // open shortly before that is closed hard, and a small margin is left for the caller's own
-  // teardown (Reactor::shutdown_margin_ns: 50 ms, less for a short grace). Idempotent.
-  void stop(int grace_ms = 2000);
+  // teardown (50 ms, less for a short grace). A negative grace counts as zero. Idempotent.
+  // Call it from one thread, not from a reactor thread (a Core) nor a sink.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
   bool running() const;
 
   uint32_t reactors() const;

@@ -101,7 +101,7 @@ void stall_and_resume(int idle_before) {
   EXPECT_EQ(s.messages_in, static_cast<uint64_t>(kRequests));
   EXPECT_EQ(s.messages_out, static_cast<uint64_t>(kRequests));
   EXPECT_EQ(s.send_unknown_connection, 0u);
-  engine->stop(500);
+  engine->stop(std::chrono::milliseconds(500));
   core.join();
 }
 

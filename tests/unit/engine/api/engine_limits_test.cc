@@ -74,7 +74,7 @@ class EngineLimitsTest : public ::testing::Test {
     signal(SIGPIPE, SIG_IGN);
   }
   void TearDown() override {
-    if (engine_) engine_->stop(0);
+    if (engine_) engine_->stop(std::chrono::milliseconds(0));
     engine_.reset();  // before the core driver it calls
   }
 
@@ -328,7 +328,7 @@ TEST(EngineLimitsStartTest, HardQueueLimitEqualToSoftLimitIsAccepted) {
   c.engine.conn_wq_hard_max = 65536;
   auto engine = start_engine(c, Engine::Options{});
   ASSERT_NE(engine, nullptr);
-  engine->stop(0);
+  engine->stop(std::chrono::milliseconds(0));
 }
 
 // Three connections from 127.0.0.1 are its limit (over both reactors); a fourth is closed at
@@ -421,7 +421,7 @@ TEST(EngineLimitsStallTest, StalledCoreDoesNotTimeOutMessagesSipringStoppedReadi
   ReactorStats s = total(*engine);
   EXPECT_EQ(s.message_timeouts, 0u) << s.to_json();
   EXPECT_EQ(s.messages_in, static_cast<uint64_t>(kRequests));
-  engine->stop(500);
+  engine->stop(std::chrono::milliseconds(500));
   core.join();
 }
 
@@ -462,7 +462,7 @@ void small_budget(const std::function<void(Config&)>& set, const char* name, boo
     ReactorStats s = total(*engine);
     EXPECT_EQ(s.budget_closed, 0u) << name << " smaller than one quantum sheds everything";
   }
-  engine->stop(0);
+  engine->stop(std::chrono::milliseconds(0));
   engine.reset();  // before the core driver it calls
 }
 
