@@ -546,12 +546,12 @@ Status Engine::close_connection(ConnId id) {
   });
 }
 
-SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+SendResult Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
   Impl& m = *impl_;
   // Acquire: pairs with start()/stop(); reactors exist while this reads true.
-  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  if (!m.running.load(std::memory_order_acquire)) return {SendStatus::kNotRunning, ConnId()};
   uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
-  return m.reactors[owner]->send_to_remote(to, message);
+  return {m.reactors[owner]->send_to_remote(to, message), ConnId()};
 }
 
 Result<TlsFacts> Engine::tls_facts(ConnId id) {

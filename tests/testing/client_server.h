@@ -214,11 +214,14 @@ class ClientServerTest : public ::testing::Test {
   }
 
   // ReactorPort::send_to on client reactor `r`'s thread.
+  // ReactorPort::send_to on client reactor `r`: the connection's id (ConnId() when another
+  // reactor owns `d`), or an error naming the SendStatus.
   Result<ConnId> port_send_to(uint32_t r, const Destination& d, const std::string& msg) {
-    auto res = client_core_->run_on<Result<ConnId>>(
+    auto res = client_core_->run_on<SendResult>(
         r, [d, msg](ReactorPort& p) { return p.send_to(d, bytes(msg)); });
     if (!res) return make_error(Errc::kIo, "reactor %u did not run the task", r);
-    return std::move(*res);
+    if (!res->ok()) return make_error(Errc::kIo, "send_to: %s", send_status_name(res->status));
+    return res->conn;
   }
 
   // Waits until the client core saw `n` messages (replies) on `id`.

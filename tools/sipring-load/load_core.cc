@@ -81,7 +81,7 @@ void LoadCore::start(ReactorPort& port) {
 }
 
 bool LoadCore::open_one(ReactorPort& port) {
-  Result<ConnId> id = port.connect(plan_.target, plan_.sni);
+  Result<ConnId> id = port.connect(Destination{plan_.target, plan_.sni, {}});
   if (!id) {
     add(totals_->connect_failures);
     return false;

@@ -450,7 +450,7 @@ class ClientCore final : public Core {
   static std::string request() { return options_request(42); }
   void open(ReactorPort& port, bool send_early) {
     connections_++;
-    Result<ConnId> id = port.connect(target_, "localhost");
+    Result<ConnId> id = port.connect(Destination{target_, "localhost", {}});
     if (!id) {
       std::lock_guard<std::mutex> l(log_->mu);
       log_->connect_error = id.error().message;

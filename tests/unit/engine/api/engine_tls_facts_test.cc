@@ -50,7 +50,7 @@ class TlsFactsTest : public ClientServerTest, public ::testing::WithParamInterfa
     o.tls_method = GetParam();
     o.certificate = pki_.files.cert_and_key("client.pem", client_cert_);
     start_client(1, o);
-    ASSERT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),
+    ASSERT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
               SendStatus::kOk);
     ASSERT_TRUE(client_core_->wait_for([](const std::vector<SeenFrame>& fs) {
       return !of_kind(fs, FrameKind::kMessage).empty();

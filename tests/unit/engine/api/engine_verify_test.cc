@@ -185,7 +185,7 @@ class ServerVerificationTest : public ClientServerTest,
           pki_.files.cert_and_key("client-" + std::to_string(clients_++) + ".pem", *cert);
     }
     start_client(1, o);
-    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),
+    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
               SendStatus::kOk);
     std::vector<SeenFrame> out;
     client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {
