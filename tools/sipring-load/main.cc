@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "sipring/engine.h"
-#include "sipring/json.h"
+#include "tools/common/json.h"
 #include "tools/sipring-load/load_args.h"
 #include "tools/sipring-load/load_core.h"
 #include "tools/sipring-load/load_plan.h"
@@ -27,6 +27,7 @@
 
 using namespace sipring;
 using namespace sipring::load;
+using sipring::tool::json_text;
 
 namespace {
 
