@@ -1,9 +1,9 @@
 // The engine's configuration as plain values: what the config file and the parameter registry
 // produce, and what Engine::start consumes.
 //
-// Every field here is a parameter of the registry (engine/config/config_registry_table.cc), which
-// holds its name, default, allowed range and description, except TlsProfile's tls.cfg-only
-// fields; these structs only carry the resolved values.
+// Every field here is a parameter of the registry, which holds its name, default, allowed range
+// and description (sipring::parameters() below lists them), except TlsProfile's tls.cfg-only
+// fields; these structs only carry the resolved values. Plain values: not synchronised.
 #pragma once
 
 #include <cstdint>
