@@ -11,10 +11,17 @@ Result<JsonValue> parse_json(std::string_view text, size_t max_bytes) {
                                              " bytes exceed the limit of " +
                                              std::to_string(max_bytes)};
   }
-  JsonValue v = JsonValue::parse(text, nullptr, /*allow_exceptions=*/false,
-                                 /*ignore_comments=*/false);
-  if (v.is_discarded()) return Error{Errc::kInvalidArgument, "invalid JSON"};
-  return v;
+  try {
+    return JsonValue::parse(text);
+  } catch (const JsonValue::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 1: syntax error ...":
+    // keep the reason, and say where as a 0-based byte offset (nlohmann counts from 1).
+    const std::string_view what = e.what();
+    const size_t reason = what.find("syntax error");
+    return Error{Errc::kInvalidArgument,
+                 "invalid JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + ": " +
+                     std::string(reason == std::string_view::npos ? what : what.substr(reason))};
+  }
 }
 
 const JsonValue* json_member(const JsonValue& object, std::string_view key) {
