@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 TlsLibraryInfo tls_library_info() {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "crypto/tls_error.h"
+#include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {

@@ -12,6 +12,7 @@
 #include "crypto/tls_error.h"
 #include "crypto/verify.h"
 #include "engine/base/ascii.h"
+#include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {

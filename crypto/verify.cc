@@ -13,6 +13,7 @@
 
 #include "crypto/name_check.h"
 #include "crypto/tls_error.h"
+#include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {

@@ -18,6 +18,7 @@
 #include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "engine/config/config_store.h"
 #include "engine/control/engine_rpcs.h"
@@ -34,11 +35,14 @@ namespace {
 // The consumer side of one reactor's handoff ring, for a core thread.
 class ThreadInbox final : public Engine::Inbox {
  public:
-  ThreadInbox(SpscRing<Frame>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  ThreadInbox(SpscRing<HandoffEntry>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
   const Frame* front() noexcept override {
-    const Frame* f = ring_->front();
-    if (f == nullptr) ring_->release();  // hand popped slots back before reporting "empty"
-    return f;
+    const HandoffEntry* e = ring_->front();
+    if (e == nullptr) {
+      ring_->release();  // hand popped slots back before reporting "empty"
+      return nullptr;
+    }
+    return &e->frame;
   }
   void pop() noexcept override {
     ring_->pop();
@@ -51,7 +55,7 @@ class ThreadInbox final : public Engine::Inbox {
   }
 
  private:
-  SpscRing<Frame>* ring_;
+  SpscRing<HandoffEntry>* ring_;
   std::atomic<bool>* stop_;
   uint32_t pops_ = 0;
 };
@@ -129,7 +133,7 @@ struct Engine::Impl {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Engine::~Engine() {
-  stop(0);
+  stop(std::chrono::milliseconds(0));
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
@@ -314,11 +318,11 @@ Status Engine::start() {
     m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
   }
   if (!first_error) {
-    stop(0);
+    stop(std::chrono::milliseconds(0));
     return first_error;
   }
   if (Status s = start_control(); !s) {
-    stop(0);
+    stop(std::chrono::milliseconds(0));
     return s;
   }
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
@@ -362,7 +366,7 @@ std::string Engine::control_socket() const {
   return impl_->rpc ? impl_->rpc->path() : "";
 }
 
-void Engine::stop(int grace_ms) {
+void Engine::stop(std::chrono::milliseconds grace) {
   Impl& m = *impl_;
   if (!m.running.load(std::memory_order_acquire)) return;
   // The grace bounds the whole stop, counted from now: the reactors plan their shutdown
@@ -370,7 +374,8 @@ void Engine::stop(int grace_ms) {
   // it, which is what the joins below and the caller's teardown have left.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t grace_ns = uint64_t(std::max(grace_ms, 0)) * 1'000'000ull;
+  const uint64_t grace_ns =
+      uint64_t(std::max<int64_t>(grace.count(), 0)) * 1'000'000ull;
   const uint64_t deadline =
       uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
@@ -550,12 +555,12 @@ Status Engine::close_connection(ConnId id) {
   });
 }
 
-SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+SendResult Engine::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
   Impl& m = *impl_;
   // Acquire: pairs with start()/stop(); reactors exist while this reads true.
-  if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
+  if (!m.running.load(std::memory_order_acquire)) return {SendStatus::kNotRunning, ConnId()};
   uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
-  return m.reactors[owner]->send_to_remote(to, message);
+  return {m.reactors[owner]->send_to_remote(to, message), ConnId()};
 }
 
 Result<ConnId> Engine::connect(const Destination& to) {

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 std::string ascii_str_tolower(std::string_view s) {

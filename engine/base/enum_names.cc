@@ -19,9 +19,10 @@ constexpr const char* kErrcNames[] = {
 static_assert(std::size(kErrcNames) == size_t(Errc::kNotRunning) + 1, "a name for every Errc");
 
 constexpr const char* kSendStatusNames[] = {
-    "ok", "unknown-connection", "queue-full", "too-large", "not-running", "overloaded",
+    "ok",         "unknown-connection", "queue-full",     "too-large",
+    "not-running", "overloaded",        "connect-failed", "clear-text-queue-full",
 };
-static_assert(std::size(kSendStatusNames) == size_t(SendStatus::kOverloaded) + 1,
+static_assert(std::size(kSendStatusNames) == size_t(SendStatus::kClearTextQueueFull) + 1,
               "a name for every SendStatus");
 
 constexpr const char* kCloseReasonNames[] = {

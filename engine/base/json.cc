@@ -1,6 +1,6 @@
 // The strict JSON parser (nlohmann's SAX parser under a handler that builds the value, refuses
-// duplicate keys and deep nesting) and the printers declared in sipring/json.h.
-#include "sipring/json.h"
+// duplicate keys and deep nesting) and the printer declared in engine/base/json.h.
+#include "engine/base/json.h"
 
 #include <cstdint>
 #include <iterator>
@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {
@@ -195,10 +197,6 @@ const JsonValue* json_member(const JsonValue& object, std::string_view key) {
 
 std::string json_text(const JsonValue& value) {
   return value.dump(-1, ' ', false, JsonValue::error_handler_t::replace);
-}
-
-std::string json_text_pretty(const JsonValue& value) {
-  return value.dump(2, ' ', false, JsonValue::error_handler_t::replace);
 }
 
 }  // namespace sipring

@@ -56,7 +56,7 @@ void vlog(uint64_t suppressed, int level, const char* component, const char* fmt
 
 }  // namespace
 
-const char* log_level_name(int level) noexcept {
+const char* log_level_name(LogLevel level) noexcept {
   switch (level) {
     case kLogAlert:
       return "ALERT";
@@ -78,11 +78,11 @@ const char* log_level_name(int level) noexcept {
 }
 
 // Relaxed: the level is an independent knob; a thread seeing the change a bit late is fine.
-void set_log_level(int level) noexcept {
+void set_log_level(LogLevel level) noexcept {
   g_level.store(level, std::memory_order_relaxed);
 }
-int log_level() noexcept {
-  return g_level.load(std::memory_order_relaxed);
+LogLevel log_level() noexcept {
+  return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed));
 }
 
 void set_log_sink(LogSink sink, void* ctx) noexcept {

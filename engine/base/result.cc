@@ -1,6 +1,6 @@
-// The printf-style Error builder declared in sipring/result.h (error code names are in
+// The printf-style Error builder of engine/base/error_format.h (error code names are in
 // enum_names.cc).
-#include "sipring/result.h"
+#include "engine/base/error_format.h"
 
 #include <cstdarg>
 #include <cstdio>

@@ -1,7 +1,7 @@
-// ReactorStats arithmetic and the counters' JSON (sipring/stats.h, sipring/json.h).
+// ReactorStats arithmetic (sipring/stats.h) and the counters' JSON (engine/base/json.h).
 #include "sipring/stats.h"
 
-#include "sipring/json.h"
+#include "engine/base/json.h"
 
 namespace sipring {
 
@@ -10,10 +10,6 @@ ReactorStats& ReactorStats::operator+=(const ReactorStats& o) {
   SIPRING_COUNTERS(SIPRING_ADD_COUNTER)
 #undef SIPRING_ADD_COUNTER
   return *this;
-}
-
-std::string ReactorStats::to_json() const {
-  return json_text(counters_json(*this));
 }
 
 ReactorStats EngineStats::total() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/base/ascii.h"
+#include "engine/base/error_format.h"
 #include "engine/config/config_lexer.h"
 #include "engine/config/config_registry.h"
 #include "engine/config/reactor_overrides.h"

@@ -2,6 +2,7 @@
 #include "engine/config/config_lexer.h"
 
 #include "engine/base/ascii.h"
+#include "engine/base/error_format.h"
 
 namespace sipring {
 

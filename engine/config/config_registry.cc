@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "engine/base/ascii.h"
+#include "engine/base/error_format.h"
 
 namespace sipring {
 

@@ -3,7 +3,8 @@
 // value lives in Config). The config file parser, the tls.cfg parser, the RPC layer and the
 // README generator are all driven from this table, so a parameter is added, documented or
 // enabled in exactly one place: the data in config_registry_table.cc, the generic code reading
-// it in config_registry.cc (lookup, set, format) and config_registry_markdown.cc (README).
+// it in config_registry.cc (lookup, set, format) and param_info.cc (sipring::parameters(), from
+// which the tools render the README table).
 #pragma once
 
 #include <cstdint>
@@ -121,9 +122,5 @@ size_t edit_distance(std::string_view a, std::string_view b);
 std::string qualified_name(const ParamDef& def);
 // "[min, max]": the inclusive range of a kInt or kIntList parameter.
 std::string range_text(const ParamDef& def);
-
-// Returns a markdown table of every parameter (name and aliases, type, default, allowed values,
-// runtime flag, description; unsupported and obsolete ones marked) for the README.
-std::string registry_markdown();
 
 }  // namespace sipring

@@ -2,8 +2,8 @@
 // aliases, type, default, allowed values, runtime flag, description, the Config field holding
 // it), in README order, and the small functions that refuse values BoringSSL cannot honour. The
 // code that reads it is generic: lookup, setting and formatting in config_registry.cc, the
-// README table in config_registry_markdown.cc. A parameter is added, documented or enabled here
-// and nowhere else.
+// public descriptions in param_info.cc (the tools render the README table from them). A
+// parameter is added, documented or enabled here and nowhere else.
 #include <climits>
 
 #include "engine/config/config_registry.h"

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 ConfigStore::ConfigStore(uint32_t readers)

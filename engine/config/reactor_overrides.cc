@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string>
 
+#include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
 
 namespace sipring {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
 
 namespace sipring {
@@ -127,8 +128,9 @@ Result<JsonValue> tls_list(Engine& engine) {
         {"id", std::to_string(c.id.raw())},
         {"domain", c.domain},
         {"sni", c.sni},
-        {"timestamp", c.started_unix_s},
-        {"timeout", c.timeout_s},
+        {"timestamp", std::chrono::duration_cast<std::chrono::seconds>(
+                          c.started.time_since_epoch()).count()},
+        {"timeout", c.timeout.count()},
         {"src", c.peer.to_string()},
         {"dst", c.local.to_string()},
         {"cipher", c.cipher},

@@ -18,6 +18,8 @@
 #include <exception>
 #include <vector>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 int rpc_error_code(Errc code) noexcept {

@@ -14,7 +14,7 @@
 // (kUnknownConnection) or 500 (anything else) with the handler's message, as jsonrpcs does.
 // Built-in methods: system.listMethods and system.help METHOD.
 //
-// Requests are parsed by parse_json() (sipring/json.h), without exceptions: a key given twice or
+// Requests are parsed by parse_json() (engine/base/json.h), without exceptions: a key given twice or
 // nesting deeper than kJsonMaxDepth is a parse error like any malformed text, and replies keep
 // the order in which handlers built their objects.
 //
@@ -33,7 +33,7 @@
 #include <string_view>
 #include <thread>
 
-#include "sipring/json.h"
+#include "engine/base/json.h"
 #include "sipring/result.h"
 
 namespace sipring {

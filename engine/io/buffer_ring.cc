@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 BufferRing::~BufferRing() {

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 Result<int> open_listener(const ListenSpec& spec, bool reuseport, int send_timeout_ms,

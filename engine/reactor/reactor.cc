@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/base/error_format.h"
 #include "engine/reactor/op.h"
 
 namespace sipring {
@@ -65,7 +66,7 @@ Status Reactor::setup() {
   if (Status s = doorbell_.open(); !s) return s;
   conns_ = std::make_unique<ConnTable>(index_, e.max_connections);
   timers_ = std::make_unique<TimerWheel>(e.max_connections, kTimerSlots, kTimerTickNs, now_ns_);
-  handoff_ = std::make_unique<SpscRing<Frame>>(e.handoff_entries);
+  handoff_ = std::make_unique<SpscRing<HandoffEntry>>(e.handoff_entries);
   handoff_pause_threshold_ = e.handoff_entries;
   busy_poll_ns_ = uint64_t(e.busy_poll_us) * 1000;
   tx_share_.attach(&shared_->tx_budget);
@@ -375,11 +376,11 @@ void Reactor::run_core() {
 }
 
 void Reactor::reclaim_frames() {
-  handoff_->reclaim([this](const Frame& f) {
-    if (f.block != nullptr) unref(static_cast<Block*>(f.block));
+  handoff_->reclaim([this](const HandoffEntry& e) {
+    if (e.block != nullptr) unref(e.block);
   });
   while (!overflow_.empty()) {
-    Frame* slot = handoff_->claim();
+    HandoffEntry* slot = handoff_->claim();
     if (slot == nullptr) break;
     *slot = overflow_.front();
     overflow_.pop();
@@ -387,7 +388,8 @@ void Reactor::reclaim_frames() {
 }
 
 const Frame* Reactor::front() noexcept {
-  return handoff_->front();
+  const HandoffEntry* e = handoff_->front();
+  return e != nullptr ? &e->frame : nullptr;
 }
 
 void Reactor::pop() noexcept {

@@ -58,6 +58,7 @@
 #include "engine/sync/counters.h"
 #include "engine/sync/doorbell.h"
 #include "engine/sync/frame_queue.h"
+#include "engine/sync/handoff_entry.h"
 #include "engine/sync/reply_inbox.h"
 #include "engine/sync/spsc_ring.h"
 #include "sipring/engine.h"
@@ -145,7 +146,7 @@ class Reactor final : public ReactorPort {
   void summarize(TlsSummary* out);
   bool kill(ConnId id);
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
-  SpscRing<Frame>& handoff() { return *handoff_; }
+  SpscRing<HandoffEntry>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
   uint32_t capacity() const { return engine_.max_connections; }  // its connection table
   const UringFeatures& features() const { return uring_.features(); }
@@ -171,9 +172,9 @@ class Reactor final : public ReactorPort {
   const Frame* front() noexcept override;
   void pop() noexcept override;
   SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept override;
-  Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept override;
+  Result<ConnId> connect(const Destination& to) noexcept override;
   void close(ConnId id) noexcept override;
-  Result<ConnId> send_to(const Destination& to, std::span<const uint8_t> message) noexcept override;
+  SendResult send_to(const Destination& to, std::span<const uint8_t> message) noexcept override;
   Result<TlsFacts> tls_facts(ConnId id) noexcept override;
   Status add_alias(ConnId id, const Destination& to) noexcept override;
 
@@ -224,8 +225,9 @@ class Reactor final : public ReactorPort {
   SSL_SESSION* session_for(const std::string& key);
 
   // reactor_client.cc
-  Result<ConnId> open_client(const Destination& to) noexcept;
-  Result<ConnId> deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  // send_to() on the owning reactor: reuses or opens the destination's connection and queues
+  // `message` on it. A refusal is logged here (rate-limited), since SendResult carries no text.
+  SendResult deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept;
   void deliver_queued_send_to(std::span<const uint8_t> record) noexcept;
   // The owner of `to`: makes `id` (a verified connection, maybe another reactor's) carry it.
   void register_alias(const Destination& to, ConnId id) noexcept;
@@ -317,7 +319,7 @@ class Reactor final : public ReactorPort {
   BlockPool pool_;
   std::unique_ptr<ConnTable> conns_;
   std::unique_ptr<TimerWheel> timers_;
-  std::unique_ptr<SpscRing<Frame>> handoff_;
+  std::unique_ptr<SpscRing<HandoffEntry>> handoff_;
   FrameQueue overflow_;  // frames waiting for room in handoff_
   std::unique_ptr<ReplyInbox> inbox_;
   Doorbell doorbell_;

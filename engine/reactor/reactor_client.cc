@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "crypto/name_check.h"
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "engine/config/config_registry.h"
 #include "engine/io/listener.h"
@@ -50,11 +51,7 @@ struct SendToHeader {
 
 }  // namespace
 
-Result<ConnId> Reactor::connect(const SockAddr& to, const std::string& sni) noexcept {
-  return open_client(Destination{to, sni, {}});
-}
-
-Result<ConnId> Reactor::open_client(const Destination& to) noexcept {
+Result<ConnId> Reactor::connect(const Destination& to) noexcept {
   if (shutting_down_) return make_error(Errc::kShuttingDown, "the engine is stopping");
   if (low_mem() & MemWatch::kRefuseNew) {
     counters_.low_mem_refused.add();
@@ -126,24 +123,24 @@ Result<ConnId> Reactor::open_client(const Destination& to) noexcept {
   return conns_->id_of(c);
 }
 
-Result<ConnId> Reactor::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+SendResult Reactor::send_to(const Destination& to, std::span<const uint8_t> message) noexcept {
   uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(shared_->reactors.size()));
   if (owner != index_) {
-    SendStatus s = shared_->reactors[owner]->send_to_remote(to, message);
-    if (s != SendStatus::kOk) {
-      return make_error(s == SendStatus::kQueueFull ? Errc::kQueueFull : Errc::kTooLarge,
-                        "send to %s: %s", to.addr.to_string().c_str(), send_status_name(s));
-    }
-    return ConnId();  // the owning reactor picks (or opens) the connection
+    // The owning reactor picks (or opens) the connection; the ring's refusals need no log line
+    // (the caller has the status, and nothing else is known yet).
+    return {shared_->reactors[owner]->send_to_remote(to, message), ConnId()};
   }
   return deliver_to(to, message);
 }
 
-Result<ConnId> Reactor::deliver_to(const Destination& to,
-                                   std::span<const uint8_t> message) noexcept {
+SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept {
   if (message.size() > cfg_->engine.max_message_size) {
-    return make_error(Errc::kTooLarge, "message of %zu bytes exceeds sipring.max_message_size",
-                      message.size());
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls",
+                        "reactor %u: send to %s refused: %zu bytes exceed "
+                        "sipring.max_message_size (%u)",
+                        index_, to.addr.to_string().c_str(), message.size(),
+                        cfg_->engine.max_message_size);
+    return {SendStatus::kTooLarge, ConnId()};
   }
   // Our own connection to this destination, open or still connecting, carries it: messages
   // to one destination stay in order on one connection.
@@ -155,11 +152,12 @@ Result<ConnId> Reactor::deliver_to(const Destination& to,
     if (mapped.reactor() != index_) {
       // An alias to another reactor's connection: that reactor seals and sends it.
       SendStatus s = shared_->reactors[mapped.reactor()]->send_remote(mapped, message);
-      if (s == SendStatus::kOk) return mapped;
+      if (s == SendStatus::kOk) return {s, mapped};
       if (s != SendStatus::kUnknownConnection) {
-        return make_error(s == SendStatus::kQueueFull ? Errc::kQueueFull : Errc::kTooLarge,
-                          "send to %s over its alias connection: %s", to.addr.to_string().c_str(),
-                          send_status_name(s));
+        SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls",
+                            "reactor %u: send to %s over its alias connection refused: %s",
+                            index_, to.addr.to_string().c_str(), send_status_name(s));
+        return {s, ConnId()};
       }
       client_by_dest_.erase(it);  // it closed: open our own below
     } else {
@@ -167,19 +165,30 @@ Result<ConnId> Reactor::deliver_to(const Destination& to,
     }
   }
   if (c == nullptr || c->state == ConnState::kClosing) {
-    auto id = open_client(to);
-    if (!id) return id;
+    Result<ConnId> id = connect(to);
+    if (!id) {
+      SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls", "reactor %u: send to %s: %s",
+                          index_, to.addr.to_string().c_str(), id.error().message.c_str());
+      return {id.error().code == Errc::kShuttingDown ? SendStatus::kNotRunning
+                                                     : SendStatus::kConnectFailed,
+              ConnId()};
+    }
     remember_destination(key, id.value());
     c = conns_->find(id.value());
   }
+  const bool open = c->state == ConnState::kOpen;
   if (!queue_plain(c, message)) {
-    return make_error(Errc::kQueueFull,
-                      "send to %s refused: the clear-text queue is over tls.con_ct_wq_max or "
-                      "tls.ct_wq_max (the connection is still being set up)",
-                      to.addr.to_string().c_str());
+    // Open: over sipring.conn_wq_hard_max, which queue_plain() logged and closed it for.
+    if (open) return {SendStatus::kOverloaded, ConnId()};
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls",
+                        "reactor %u: send to %s refused: the clear-text queue is over "
+                        "tls.con_ct_wq_max or tls.ct_wq_max (the connection is still being set "
+                        "up)",
+                        index_, to.addr.to_string().c_str());
+    return {SendStatus::kClearTextQueueFull, ConnId()};
   }
   counters_.messages_out.add();
-  return conns_->id_of(c);
+  return {SendStatus::kOk, conns_->id_of(c)};
 }
 
 SendStatus Reactor::send_to_remote(const Destination& to,
@@ -217,12 +226,9 @@ void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
     register_alias(to, ConnId(h.alias));
     return;
   }
-  auto id = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len));
-  if (!id) {
-    counters_.send_queue_full.add();
-    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls", "reactor %u: %s", index_,
-                        id.error().message.c_str());
-  }
+  // deliver_to() logs a refusal; nobody is left to tell, so it is counted too.
+  SendResult r = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len));
+  if (!r.ok()) counters_.send_queue_full.add();
 }
 
 Status Reactor::add_alias(ConnId id, const Destination& to) noexcept {

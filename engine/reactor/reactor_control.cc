@@ -88,11 +88,12 @@ void Reactor::describe_connections(std::vector<ConnectionInfo>* out) {
     i.id = conns_->id_of(c);
     i.domain = c->domain != nullptr ? c->domain->name() : "";
     i.sni = c->sni ? c->sni.get() : "";
-    i.started_unix_s = static_cast<int64_t>((wall - (mono - c->created_ns)) / 1'000'000'000ull);
+    i.started = std::chrono::system_clock::time_point(
+        std::chrono::seconds((wall - (mono - c->created_ns)) / 1'000'000'000ull));
     if (c->state == ConnState::kOpen && cfg_->tls.connection_timeout >= 0) {
       uint64_t deadline = c->last_io_ns + uint64_t(cfg_->tls.connection_timeout) * 1'000'000'000ull;
-      i.timeout_s =
-          deadline > mono ? static_cast<int64_t>((deadline - mono) / 1'000'000'000ull) : 0;
+      i.timeout = std::chrono::seconds(
+          deadline > mono ? static_cast<int64_t>((deadline - mono) / 1'000'000'000ull) : 0);
     }
     i.peer = c->peer;
     i.local = c->local;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "crypto/cert_facts.h"
+#include "engine/base/error_format.h"
 #include "engine/reactor/reactor.h"
 
 namespace sipring {

@@ -399,55 +399,60 @@ void Reactor::deliver(Connection* c, Block* blk, std::span<uint8_t> pt) {
 }
 
 void Reactor::emit_message(Connection* c, Block* blk, const uint8_t* data, uint32_t len) {
-  Frame f;
+  HandoffEntry e;
+  Frame& f = e.frame;
   f.conn = conns_->id_of(c);
   f.data = data;
   f.size = len;
   f.reactor = static_cast<uint16_t>(index_);
   f.tls_version = c->tls->version();
   f.cipher = c->tls->cipher();
-  f.flags = static_cast<uint8_t>(kFrameTls | (c->tls->peer_verified() ? kFramePeerVerified : 0) |
-                                 ((c->flags & kConnClient) ? kFrameClientRole : 0));
+  f.flags = 0;
+  f.set(FrameFlag::kTls);
+  if (c->tls->peer_verified()) f.set(FrameFlag::kPeerVerified);
+  if (c->flags & kConnClient) f.set(FrameFlag::kClientRole);
   f.kind = FrameKind::kMessage;
   f.reason = CloseReason::kNone;
-  f.block = blk;
+  e.block = blk;
   f.peer = c->peer;
   f.local = c->local;
   blk->refs++;
   c->flags |= kConnAnnounced;
   c->rx_since_ns = 0;  // a message completed: the message clock restarts with the next one
   counters_.messages_in.add();
-  Frame* slot = overflow_.empty() ? handoff_->claim() : nullptr;
+  HandoffEntry* slot = overflow_.empty() ? handoff_->claim() : nullptr;
   if (slot != nullptr) {
-    *slot = f;
+    *slot = e;
     return;
   }
-  overflow_.push(f);
+  overflow_.push(e);
   counters_.handoff_full.add();
   if (overflow_.size() >= handoff_pause_threshold_) pause_recv(c);
 }
 
 void Reactor::emit_event(Connection* c, FrameKind kind) {
-  Frame f;
+  HandoffEntry e;
+  Frame& f = e.frame;
   f.conn = conns_->id_of(c);
   f.data = nullptr;
   f.size = 0;
   f.reactor = static_cast<uint16_t>(index_);
   f.tls_version = c->tls ? c->tls->version() : 0;
   f.cipher = c->tls ? c->tls->cipher() : 0;
-  f.flags = static_cast<uint8_t>(kFrameTls | ((c->flags & kConnClient) ? kFrameClientRole : 0) |
-                                 (c->tls && c->tls->peer_verified() ? kFramePeerVerified : 0) |
-                                 (c->tls && c->tls->resumed() ? kFrameResumed : 0));
+  f.flags = 0;
+  f.set(FrameFlag::kTls);
+  if (c->flags & kConnClient) f.set(FrameFlag::kClientRole);
+  if (c->tls && c->tls->peer_verified()) f.set(FrameFlag::kPeerVerified);
+  if (c->tls && c->tls->resumed()) f.set(FrameFlag::kResumed);
   f.kind = kind;
   f.reason = static_cast<CloseReason>(c->close_reason);
-  f.block = nullptr;
   f.peer = c->peer;
   f.local = c->local;
-  Frame* slot = overflow_.empty() ? handoff_->claim() : nullptr;
+  HandoffEntry* slot = overflow_.empty() ? handoff_->claim() : nullptr;
   if (slot != nullptr) {
-    *slot = f;
+    *slot = e;
   } else {
-    overflow_.push(f);
+    overflow_.push(e);
   }
 }
 

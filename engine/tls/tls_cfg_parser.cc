@@ -57,6 +57,7 @@
 #include <system_error>
 
 #include "engine/base/ascii.h"
+#include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
 #include "engine/tls/tls_cfg_scanner.h"
 #include "engine/tls/tls_domains.h"

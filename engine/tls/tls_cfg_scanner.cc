@@ -1,6 +1,8 @@
 // tls.cfg's value syntax (tls_cfg_scanner.h).
 #include "engine/tls/tls_cfg_scanner.h"
 
+#include "engine/base/error_format.h"
+
 namespace sipring {
 
 Result<std::string> TlsCfgScanner::value() {

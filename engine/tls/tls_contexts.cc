@@ -6,6 +6,7 @@
 #include <new>
 
 #include "crypto/tls_context.h"
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 
 namespace sipring {

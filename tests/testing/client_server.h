@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/base/error_format.h"
 #include "sipring/engine.h"
 #include "tests/testing/cert_builder.h"
 #include "tests/testing/core_driver.h"
@@ -157,11 +158,11 @@ struct Pki {
 class ClientServerTest : public ::testing::Test {
  protected:
   // Warnings and errors only: every engine start logs an info line.
-  static void SetUpTestSuite() { set_log_level(0); }
+  static void SetUpTestSuite() { set_log_level(kLogWarn); }
 
   void TearDown() override {
     stop_client();
-    if (server_) server_->stop(0);
+    if (server_) server_->stop(std::chrono::milliseconds(0));
   }
 
   // Starts a server presenting `cert` (issued by the test CA); `adjust` may change its config.
@@ -195,7 +196,7 @@ class ClientServerTest : public ::testing::Test {
   }
 
   void stop_client() {
-    if (client_) client_->stop(0);
+    if (client_) client_->stop(std::chrono::milliseconds(0));
     client_.reset();  // the engine goes before the core driver it calls
     client_core_.reset();
   }
@@ -213,11 +214,14 @@ class ClientServerTest : public ::testing::Test {
   }
 
   // ReactorPort::send_to on client reactor `r`'s thread.
+  // ReactorPort::send_to on client reactor `r`: the connection's id (ConnId() when another
+  // reactor owns `d`), or an error naming the SendStatus.
   Result<ConnId> port_send_to(uint32_t r, const Destination& d, const std::string& msg) {
-    auto res = client_core_->run_on<Result<ConnId>>(
+    auto res = client_core_->run_on<SendResult>(
         r, [d, msg](ReactorPort& p) { return p.send_to(d, bytes(msg)); });
     if (!res) return make_error(Errc::kIo, "reactor %u did not run the task", r);
-    return std::move(*res);
+    if (!res->ok()) return make_error(Errc::kIo, "send_to: %s", send_status_name(res->status));
+    return res->conn;
   }
 
   // Waits until the client core saw `n` messages (replies) on `id`.

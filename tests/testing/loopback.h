@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/tls_context.h"
+#include "engine/base/json.h"
 #include "sipring/engine.h"
 #include "sipring/sip_response.h"
 #include "tests/testing/test_cert.h"
@@ -213,6 +214,11 @@ inline std::unique_ptr<Engine> start_engine(const Config& config, Engine::Option
 
 inline ReactorStats total(const Engine& e) {
   return e.stats().total();
+}
+
+// Every counter of `s` as compact JSON, for test failure messages.
+inline std::string counters_text(const ReactorStats& s) {
+  return json_text(counters_json(s));
 }
 
 }  // namespace sipring::test

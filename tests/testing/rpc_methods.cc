@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/base/error_format.h"
+
 namespace sipring::test {
 
 void add_test_methods(RpcServer& server, std::atomic<int>* calls) {

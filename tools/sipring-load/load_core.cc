@@ -81,7 +81,7 @@ void LoadCore::start(ReactorPort& port) {
 }
 
 bool LoadCore::open_one(ReactorPort& port) {
-  Result<ConnId> id = port.connect(plan_.target, plan_.sni);
+  Result<ConnId> id = port.connect(Destination{plan_.target, plan_.sni, {}});
   if (!id) {
     add(totals_->connect_failures);
     return false;
@@ -145,7 +145,7 @@ void LoadCore::on_opened(ReactorPort& port, uint32_t i, const Frame& f) {
   ramp(port);
   add(totals_->opened);
   if (plan_.mode == Mode::kHandshake && primed_) {
-    add((f.flags & kFrameResumed) ? totals_->handshakes_resumed : totals_->handshakes_full);
+    add(f.resumed() ? totals_->handshakes_resumed : totals_->handshakes_full);
   }
   switch (plan_.mode) {
     case Mode::kRps:

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "sipring/engine.h"
-#include "sipring/json.h"
+#include "tools/common/json.h"
 #include "tools/sipring-load/load_args.h"
 #include "tools/sipring-load/load_core.h"
 #include "tools/sipring-load/load_plan.h"
@@ -27,6 +27,7 @@
 
 using namespace sipring;
 using namespace sipring::load;
+using sipring::tool::json_text;
 
 namespace {
 
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   const std::string& tls = args.client.tls_method;
   const double max_seconds = args.max_seconds;
   ServerCpu server_cpu(args.server_pids);
-  set_log_level(0);  // warnings and errors only: the JSON line is the output
+  set_log_level(kLogWarn);  // warnings and errors only: the JSON line is the output
   // Open-loop pacing sleeps until the next send time; the default 50 us timer slack would make
   // every send late by up to that much (and show up as server latency). Threads inherit this.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
   uint64_t end_ns = monotonic_ns();
   server_cpu.end();
   if (tty) fprintf(stderr, "\n");
-  (*engine)->stop(2000);
+  (*engine)->stop(std::chrono::seconds(2));
   rusage ru1;
   getrusage(RUSAGE_SELF, &ru1);
   auto cpu = [](const rusage& r) {

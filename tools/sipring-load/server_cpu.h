@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "sipring/json.h"
+#include "tools/common/json.h"
 
 namespace sipring::load {
+
+using tool::JsonValue;
 
 class ServerCpu {
  public:

@@ -16,9 +16,10 @@
 
 #include "sipring/config.h"
 #include "sipring/engine.h"
-#include "sipring/json.h"
 #include "tools/common/cli.h"
+#include "tools/common/json.h"
 #include "tools/sipring/demo_core.h"
+#include "tools/sipring/params_markdown.h"
 
 namespace {
 
@@ -65,14 +66,14 @@ std::optional<int> parse_args(int argc, const char* const* argv, DaemonArgs* a) 
 // One JSON line: {"engine": every counter in total, "reactors": [every counter of each reactor],
 // "core": the demo core's counts}.
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
-  sipring::JsonValue counters = sipring::counters_json(engine.stats());
-  sipring::JsonValue line = sipring::JsonValue::object();
+  sipring::tool::JsonValue counters = sipring::tool::counters_json(engine.stats());
+  sipring::tool::JsonValue line = sipring::tool::JsonValue::object();
   line["engine"] = std::move(counters["total"]);
   line["reactors"] = std::move(counters["reactors"]);
-  line["core"] = sipring::JsonValue::object({{"requests", core.requests.load()},
+  line["core"] = sipring::tool::JsonValue::object({{"requests", core.requests.load()},
                                              {"replies", core.replies.load()},
                                              {"unanswerable", core.unanswerable.load()}});
-  const std::string text = sipring::json_text(line) + "\n";
+  const std::string text = sipring::tool::json_text(line) + "\n";
   fwrite(text.data(), 1, text.size(), stdout);
   fflush(stdout);
 }
@@ -83,10 +84,10 @@ int main(int argc, char** argv) {
   DaemonArgs args;
   if (std::optional<int> done = parse_args(argc, argv, &args)) return *done;
   if (args.list_params) {
-    fputs(sipring::parameters_markdown().c_str(), stdout);
+    fputs(sipring::daemon::params_markdown().c_str(), stdout);
     return 0;
   }
-  sipring::set_log_level(args.log_level);
+  sipring::set_log_level(static_cast<sipring::LogLevel>(args.log_level));
   const std::string& file = args.file;
   const std::string& core_mode = args.core_mode;
 
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (args.check_only) {
-    (*engine)->stop(0);
+    (*engine)->stop(std::chrono::milliseconds(0));
     fprintf(stderr, "sipring: %s: configuration OK\n", file.c_str());
     return 0;
   }
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
     }
   }
   fprintf(stderr, "sipring: stopping (grace %d ms)\n", args.grace_ms);
-  (*engine)->stop(args.grace_ms);
+  (*engine)->stop(std::chrono::milliseconds(args.grace_ms));
   for (auto& t : core_threads) t.join();
   print_stats(**engine, core_counters);
   return 0;

@@ -7,10 +7,12 @@
 #include <string_view>
 #include <vector>
 
-#include "sipring/json.h"
 #include "sipring/result.h"
+#include "tools/common/json.h"
 
 namespace sipring::ctl {
+
+using tool::JsonValue;
 
 inline constexpr const char* kDefaultSocket = "unix:/run/sipring/sipring_ctl";
 inline constexpr double kDefaultTimeoutS = 10.0;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace sipring::ctl {
 namespace {
@@ -34,8 +36,9 @@ int ms_left(Clock::time_point deadline) {
 }
 
 Error timed_out(const std::string& spec, double timeout_s) {
-  return make_error(Errc::kIo, "no reply from %s within %g s (raise it with -t)", spec.c_str(),
-                    timeout_s);
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%g", timeout_s);
+  return Error{Errc::kIo, "no reply from " + spec + " within " + seconds + " s (raise it with -t)"};
 }
 
 }  // namespace
@@ -47,13 +50,13 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) {
-    return make_error(Errc::kNotRunning, "control socket path too long: %s", path.c_str());
+    return Error{Errc::kNotRunning, "control socket path too long: " + path};
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
 
   Fd sock;
   sock.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock.fd < 0) return make_error(Errc::kIo, "socket(): %s", std::strerror(errno));
+  if (sock.fd < 0) return Error{Errc::kIo, std::string("socket(): ") + std::strerror(errno)};
   // A server whose backlog is full keeps connect() and send() waiting: bound them by the
   // deadline (for AF_UNIX, connect honours SO_SNDTIMEO).
   timeval tv{};
@@ -65,8 +68,8 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
     if (err == EAGAIN || err == EINPROGRESS) return timed_out(socket_spec, timeout_s);
     const char* hint = err == EACCES ? "run as a user who may open it, or pass -s"
                                      : "is sipring running? start it or pass -s";
-    return make_error(Errc::kNotRunning, "cannot connect to %s: %s (%s)", socket_spec.c_str(),
-                      std::strerror(err), hint);
+    return Error{Errc::kNotRunning, "cannot connect to " + socket_spec + ": " +
+                                        std::strerror(err) + " (" + hint + ")"};
   }
 
   std::string out = json_text(request);
@@ -76,7 +79,7 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return timed_out(socket_spec, timeout_s);
-      return make_error(Errc::kIo, "sending to %s: %s", socket_spec.c_str(), std::strerror(errno));
+      return Error{Errc::kIo, "sending to " + socket_spec + ": " + std::strerror(errno)};
     }
     sent += static_cast<size_t>(n);
   }
@@ -92,25 +95,23 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
     const ssize_t n = ::recv(sock.fd, buf, sizeof(buf), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return make_error(Errc::kIo, "reading from %s: %s", socket_spec.c_str(),
-                        std::strerror(errno));
+      return Error{Errc::kIo, "reading from " + socket_spec + ": " + std::strerror(errno)};
     }
     if (n == 0) eof = true;
     in.append(buf, static_cast<size_t>(n));
     if (in.size() > kMaxReplyBytes) {
-      return make_error(Errc::kIo, "reply from %s exceeds %zu bytes", socket_spec.c_str(),
-                        kMaxReplyBytes);
+      return Error{Errc::kIo, "reply from " + socket_spec + " exceeds " +
+                                  std::to_string(kMaxReplyBytes) + " bytes"};
     }
   }
   const size_t nl = in.find('\n');
   if (nl != std::string::npos) in.resize(nl);
   if (in.find_first_not_of(" \t\r") == std::string::npos) {
-    return make_error(Errc::kIo, "%s closed the connection without a reply", socket_spec.c_str());
+    return Error{Errc::kIo, socket_spec + " closed the connection without a reply"};
   }
   Result<JsonValue> reply = parse_json(in, kMaxReplyBytes);
   if (!reply.is_ok()) {
-    return make_error(Errc::kIo, "bad reply from %s: %s", socket_spec.c_str(),
-                      reply.error().message.c_str());
+    return Error{Errc::kIo, "bad reply from " + socket_spec + ": " + reply.error().message};
   }
   return reply;
 }

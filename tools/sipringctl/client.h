@@ -4,10 +4,15 @@
 
 #include <string>
 
-#include "sipring/json.h"
 #include "sipring/result.h"
+#include "tools/common/json.h"
 
 namespace sipring::ctl {
+
+using tool::json_member;
+using tool::json_text;
+using tool::JsonValue;
+using tool::parse_json;
 
 // Connects to `socket_spec` ("unix:PATH"), sends `request` as one line and returns the parsed
 // response (a JSON-RPC response object; not checked further). Fails with kNotRunning when nobody

@@ -4,9 +4,14 @@
 
 #include <string>
 
-#include "sipring/json.h"
+#include "tools/common/json.h"
 
 namespace sipring::ctl {
+
+using tool::json_member;
+using tool::json_text;
+using tool::json_text_pretty;
+using tool::JsonValue;
 
 // The text to print for `result`, each line ending in '\n':
 //  - null and an empty array: nothing;

@@ -1,9 +1,9 @@
 // The engine's configuration as plain values: what the config file and the parameter registry
 // produce, and what Engine::start consumes.
 //
-// Every field here is a parameter of the registry (engine/config/config_registry_table.cc), which
-// holds its name, default, allowed range and description, except TlsProfile's tls.cfg-only
-// fields; these structs only carry the resolved values.
+// Every field here is a parameter of the registry, which holds its name, default, allowed range
+// and description (sipring::parameters() below lists them), except TlsProfile's tls.cfg-only
+// fields; these structs only carry the resolved values. Plain values: not synchronised.
 #pragma once
 
 #include <cstdint>
@@ -143,8 +143,28 @@ Result<Config> load_config_file(const std::string& path);
 Result<Config> parse_config_text(const std::string& text, const std::string& name,
                                  const std::string& dir);
 
-// Every parameter of the registry as a Markdown table (name, type, default, allowed values,
-// whether it may change at runtime, description): the README's parameter reference.
-std::string parameters_markdown();
+// One parameter of the registry, described for people: what a tool lists, a manual shows or an
+// embedder's own configuration UI offers. Plain values, copied out of the registry.
+struct ParamInfo {
+  enum class Support : uint8_t {
+    kSupported,  // accepted and honoured
+    kNotYet,     // known (Kamailio has it), refused with a message: not implemented yet
+    kObsolete,   // known, refused with `note` saying what replaces it
+  };
+  std::string module;                // "tls", "sipring" or "ctl"
+  std::string name;                  // canonical name: modparam(module, name, value)
+  std::vector<std::string> aliases;  // other accepted spellings (Kamailio's, the manual's)
+  std::string type;           // "int", "bool", "string", "string (path)", "int list", "listen list"
+  std::string default_value;  // as a config file would write it; "" = unset
+  std::string allowed;        // the allowed values in words, e.g. "[-1, 2592000]"
+  bool runtime = false;       // may change while the engine runs (Engine::set_param)
+  Support support = Support::kSupported;
+  std::string description;  // one line
+  std::string note;         // kObsolete: what replaces it and what to do; "" otherwise
+};
+
+// Every parameter sipring knows, in the registry's order (the README table's). Builds
+// a new vector on each call (it allocates: setup and tools, not a hot path). Any thread.
+std::vector<ParamInfo> parameters();
 
 }  // namespace sipring

@@ -10,6 +10,7 @@
 //     with Engine::send() from any thread (lock-free per-thread rings to the owning reactor).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,17 +29,38 @@
 
 namespace sipring {
 
-// Outcome of a send; allocation-free so it can be returned on the per-message path.
+// Outcome of a send; allocation-free so it can be returned on the per-message path. It carries
+// no text: where a refusal has a reason worth reading (which limit, which setup step failed),
+// sipring logs it (rate-limited) and counts it.
 enum class SendStatus : uint8_t {
   kOk,                 // queued; it goes out in order after anything queued before it
   kUnknownConnection,  // the id is stale, closed or never existed
   kQueueFull,          // the per-thread ring to that reactor is full: retry later
   kTooLarge,           // larger than the ring or the configured maximum message size
-  kNotRunning,         // the engine is not running
+  kNotRunning,         // the engine is not running, or is stopping
   kOverloaded,         // the connection's send queue passed sipring.conn_wq_hard_max: sipring
                        // closes it (its kClosed frame says queue-full); a retry cannot succeed
+  kConnectFailed,      // send_to: no connection to the destination could be opened (connection
+                       // table full, below tls.low_mem_threshold1, no [client:...] domain, a
+                       // socket or TLS setup error); the reason is logged
+  kClearTextQueueFull,  // send_to: the connection is still being set up and its clear-text queue
+                        // is over tls.con_ct_wq_max, or all of them over tls.ct_wq_max: retry
+                        // once the handshake is done
 };
+// Stable short name of `s`, e.g. "clear-text-queue-full". A static string.
 const char* send_status_name(SendStatus s) noexcept;
+
+// Outcome of send_to(), allocation-free like SendStatus. `conn` is the connection that carries
+// the message when the calling reactor owns the destination (ReactorPort::send_to on the owning
+// reactor); otherwise (another reactor owns it, Engine::send_to, or a refusal) it is ConnId():
+// the owning reactor picks or opens the connection later, and reports failures then as a kClosed
+// frame.
+struct SendResult {
+  SendStatus status = SendStatus::kOk;
+  ConnId conn;
+
+  bool ok() const { return status == SendStatus::kOk; }
+};
 
 // Where send_to() delivers: a peer address, and optionally the SIP domain served there (sent as
 // SNI, and the name its certificate must carry when verification is on) and the id of the
@@ -55,7 +77,7 @@ class ReactorPort {
   virtual ~ReactorPort() = default;
   // Index of this reactor.
   virtual uint32_t index() const noexcept = 0;
-  // Monotonic clock, nanoseconds (the value the reactor read for this iteration).
+  // CLOCK_MONOTONIC in nanoseconds, as the reactor read it for this iteration.
   virtual uint64_t now_ns() const noexcept = 0;
   // The next frame of this reactor's handoff ring, or nullptr. Valid until pop().
   virtual const Frame* front() noexcept = 0;
@@ -64,20 +86,22 @@ class ReactorPort {
   // Queues a message to a connection of any reactor. Same thread as the owner: appended
   // straight to the connection's TLS record buffer.
   virtual SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept = 0;
-  // Opens a client connection (TLS client role) from this reactor; the id is usable at once,
-  // a kOpened frame follows when the handshake completes (or kClosed if it fails). Messages sent
-  // before then wait in the clear-text queue.
-  virtual Result<ConnId> connect(const SockAddr& to, const std::string& sni) noexcept = 0;
+  // Opens a new client connection (TLS client role) to `to` from this reactor, with the
+  // [client:...] domain that matches it and SNI to.server_name (or the domain's server_name); it
+  // does not reuse a connection sipring already has there (send_to does). The id is usable at
+  // once; a kOpened frame follows when the handshake completes (or kClosed if it fails).
+  // Messages sent before then wait in the clear-text queue. Errors (stopping, low memory, table
+  // full, no client domain, socket or TLS setup) say which.
+  virtual Result<ConnId> connect(const Destination& to) noexcept = 0;
   // Closes a connection after what is queued for it has been sent.
   virtual void close(ConnId id) noexcept = 0;
   // Sends `message` to `to`, over the connection sipring already has to that destination or a
   // new one (TLS client role, the matching [client:...] domain, SNI). Messages wait in the
   // clear-text queue until the handshake is done, in order; over tls.con_ct_wq_max (per
-  // connection) or tls.ct_wq_max (in all) the send is refused. Returns the connection's id; if
-  // the destination is another reactor's, the id is unknown yet (ConnId()) and the message is
-  // handed to that reactor.
-  virtual Result<ConnId> send_to(const Destination& to,
-                                 std::span<const uint8_t> message) noexcept = 0;
+  // connection) or tls.ct_wq_max (in all) the send is refused (kClearTextQueueFull). When this
+  // reactor owns the destination the result names the connection; when another reactor does,
+  // the message is handed to it and the result's conn is ConnId() (SendResult).
+  virtual SendResult send_to(const Destination& to, std::span<const uint8_t> message) noexcept = 0;
   // RFC 5923 connection reuse: lets connection `id` (of this reactor, opened by the peer) carry
   // later send_to(`to`) messages, as the core decides when a request's top Via has ";alias"
   // (Kamailio's force_tcp_alias()). Allowed only once the peer is authenticated: its
@@ -94,8 +118,9 @@ class ReactorPort {
 class Core {
  public:
   virtual ~Core() = default;
-  // Drains the frames available through `port` and does any due work. Returns the monotonic time
-  // (ns) at which it wants to run again even if no frame arrives, or 0 for "only on frames".
+  // Drains the frames available through `port` and does any due work. Returns the time at which
+  // it wants to run again even if no frame arrives, or 0 for "only on frames": nanoseconds of
+  // CLOCK_MONOTONIC, the clock of ReactorPort::now_ns().
   virtual uint64_t run(ReactorPort& port) noexcept = 0;
 };
 using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
@@ -105,8 +130,10 @@ struct ConnectionInfo {
   ConnId id;
   std::string domain;          // the TLS domain in use, e.g. "server:default"
   std::string sni;             // the server name the client asked for, or ""
-  int64_t started_unix_s = 0;  // when it was accepted or connected (wall clock)
-  int64_t timeout_s = -1;      // seconds until the idle timeout closes it; -1 = none
+  // When it was accepted or connected (wall clock, whole seconds).
+  std::chrono::system_clock::time_point started;
+  // Time left until the idle timeout closes it (whole seconds); negative = no idle timeout.
+  std::chrono::seconds timeout{-1};
   SockAddr peer;               // remote address
   SockAddr local;              // local address
   std::string cipher;          // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
@@ -150,10 +177,11 @@ class Engine {
   // kernel and library features are used.
   Status start();
   // Stops accepting, flushes queued replies, sends close_notify if configured, and closes all
-  // connections. Returns within `grace_ms` of the call (plus scheduling delays): what is still
+  // connections. Returns within `grace` of the call (plus scheduling delays): what is still
   // open shortly before that is closed hard, and a small margin is left for the caller's own
-  // teardown (Reactor::shutdown_margin_ns: 50 ms, less for a short grace). Idempotent.
-  void stop(int grace_ms = 2000);
+  // teardown (50 ms, less for a short grace). A negative grace counts as zero. Idempotent.
+  // Call it from one thread, not from a reactor thread (a Core) nor a sink.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
   bool running() const;
 
   uint32_t reactors() const;
@@ -163,9 +191,11 @@ class Engine {
   SendStatus send(ConnId id, std::span<const uint8_t> message) noexcept;
   // Sends to a destination from any thread: the reactor that owns the destination (chosen by a
   // hash of its address, so one destination always lands on the same reactor) reuses its
-  // connection there or opens one. Failures after queueing (connect, handshake, queue limits)
-  // reach the core as a kClosed frame with the reason, and are counted.
-  SendStatus send_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  // connection there or opens one. The result's conn is always ConnId() (the owning reactor
+  // picks the connection later). Failures after queueing (connect, handshake, queue limits)
+  // are logged and counted, and reach the core as a kClosed frame when a connection was opened.
+  // Thread-safe.
+  SendResult send_to(const Destination& to, std::span<const uint8_t> message) noexcept;
   // ReactorPort::connect from any thread, on the reactor that owns `to` (as send_to picks it),
   // waiting for it: a control call, not for the per-message path. The id is usable at once; a
   // kOpened frame follows when the handshake completes, a kClosed frame if it fails.

@@ -13,11 +13,13 @@
 
 namespace sipring {
 
-enum FrameFlags : uint8_t {
-  kFrameTls = 1 << 0,           // received over TLS (always, for now)
-  kFramePeerVerified = 1 << 1,  // the peer presented a certificate whose chain verified
-  kFrameClientRole = 1 << 2,    // sipring opened this connection (client role)
-  kFrameResumed = 1 << 3,       // the TLS session was resumed (kOpened)
+// What a Frame says of its connection: one bit each in Frame::flags, read with Frame::has() or
+// the named accessors.
+enum class FrameFlag : uint8_t {
+  kTls = 1 << 0,           // received over TLS (always, for now)
+  kPeerVerified = 1 << 1,  // the peer presented a certificate whose chain verified
+  kClientRole = 1 << 2,    // sipring opened this connection (client role)
+  kResumed = 1 << 3,       // the TLS session was resumed (kOpened and later frames)
 };
 
 enum class FrameKind : uint8_t {
@@ -46,26 +48,33 @@ enum class CloseReason : uint16_t {
 };
 const char* close_reason_name(CloseReason r) noexcept;
 
+// Plain data: the engine fills every field, the core only reads them.
 struct Frame {
   ConnId conn;           // where replies go: Engine::send(conn, ...)
-  const uint8_t* data;   // the whole message, head and body
+  const uint8_t* data;   // the whole message, head and body (kMessage; nullptr otherwise)
   uint32_t size;         // bytes at data
   uint16_t reactor;      // index of the owning reactor
-  uint16_t tls_version;  // TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304)
-  uint16_t cipher;       // IANA cipher suite number, e.g. 0x1301
-  uint8_t flags;         // FrameFlags
+  uint16_t tls_version;  // the TLS protocol version as on the wire: 0x0303 = TLS 1.2,
+                         // 0x0304 = TLS 1.3; 0 before a handshake completed
+  uint16_t cipher;       // IANA TLS cipher suite number, e.g. 0x1301 (TLS_AES_128_GCM_SHA256)
+  uint8_t flags;         // FrameFlag bits
   FrameKind kind;        // a message or a connection event
   CloseReason reason;    // kClosed only
-  void* block;           // internal: the reactor buffer holding data (do not touch)
   SockAddr peer;         // remote address
   SockAddr local;        // local address of the connection
 
   std::span<const uint8_t> bytes() const { return {data, size}; }
   std::string_view text() const { return {reinterpret_cast<const char*>(data), size}; }
-  bool peer_verified() const { return (flags & kFramePeerVerified) != 0; }
+  bool has(FrameFlag f) const { return (flags & static_cast<uint8_t>(f)) != 0; }
+  void set(FrameFlag f) { flags = static_cast<uint8_t>(flags | static_cast<uint8_t>(f)); }
+  bool tls() const { return has(FrameFlag::kTls); }
+  bool peer_verified() const { return has(FrameFlag::kPeerVerified); }
+  bool client_role() const { return has(FrameFlag::kClientRole); }
+  bool resumed() const { return has(FrameFlag::kResumed); }
 };
-// Frames are copied by value through the handoff ring, per message: growing one costs every
-// message ring memory and cache traffic, so it is a decision, not an accident.
-static_assert(sizeof(Frame) == 96, "Frame grew or shrank: update docs/architecture.md (Handoff)");
+// Frames are copied by value through the handoff ring, per message (inside the ring's entry,
+// engine/sync/handoff_entry.h, which adds the engine's buffer reference): growing one costs
+// every message ring memory and cache traffic, so it is a decision, not an accident.
+static_assert(sizeof(Frame) == 88, "Frame grew or shrank: update docs/architecture.md (Handoff)");
 
 }  // namespace sipring

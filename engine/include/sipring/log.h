@@ -10,8 +10,12 @@
 
 namespace sipring {
 
-// Kamailio's levels: lower is more important. Other values are allowed (a sink receives them
-// as they were logged); the default sink names everything above kLogInfo "DEBUG".
+// Kamailio's levels, with Kamailio's numbers: lower is more important. A distinct type whose
+// underlying type is int, unscoped so that a level compares with and converts to the int a
+// Kamailio `debug` setting holds (static_cast<LogLevel>(n) the other way). Values between and
+// beyond the named ones are allowed (Kamailio's L_DBG+n): the threshold compares them as
+// numbers, a sink receives them as they were logged, and the default sink names everything
+// above kLogInfo "DEBUG".
 enum LogLevel : int {
   kLogAlert = -5,
   kLogBug = -4,
@@ -25,12 +29,13 @@ enum LogLevel : int {
 
 // "ALERT", "BUG", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO" or "DEBUG" (anything above
 // kLogInfo). A static string.
-const char* log_level_name(int level) noexcept;
+const char* log_level_name(LogLevel level) noexcept;
 
 // Sets the threshold (Kamailio's `debug` global): lines above `level` are dropped before they
 // are formatted. Default kLogInfo. Any thread, any time; other threads see it soon (relaxed).
-void set_log_level(int level) noexcept;
-int log_level() noexcept;
+void set_log_level(LogLevel level) noexcept;
+// The threshold in force. Any thread.
+LogLevel log_level() noexcept;
 
 // Receives every line that passes the threshold: its level and its text, "[component] message"
 // (no time stamp, no level name, no newline). `line` is valid only during the call.

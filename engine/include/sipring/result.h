@@ -1,15 +1,16 @@
 // Error values for sipring's public API.
 //
 // Setup and control paths return Result<T>/Status carrying a message a person can act on.
-// The per-message path returns the allocation-free Errc alone (see SendStatus in engine.h).
+// The per-message path returns allocation-free codes instead (SendStatus in engine.h).
+// Values of these types are not synchronised: share one between threads only by copying it.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
-
-#include <fmt/format.h>
 
 namespace sipring {
 
@@ -53,13 +54,29 @@ class [[nodiscard]] Status {
   Error error_;
 };
 
+namespace result_detail {
+// Writes why to stderr and aborts: see Result(Error). Inline, so that result.h needs no library.
+[[noreturn]] inline void ok_status_as_error() noexcept {
+  std::fputs("sipring: a Result<T> was built from an OK Status or an Error with Errc::kOk; "
+             "a Result holds a value or a real error (a bug in the caller)\n",
+             stderr);
+  std::abort();
+}
+}  // namespace result_detail
+
 // A value of type T or an Error.
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(status.error()) {}  // NOLINT: only for errors
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  // An error. `error.code` must not be Errc::kOk, nor `status` OK: a Result holds a value or a
+  // real error, and one that is neither would read as failed with nothing to say why. That
+  // is a bug in the caller, which the type cannot refuse at compile time (a Status is OK or not
+  // at run time), so it aborts with a line on stderr instead of returning a silent failure.
+  Result(Error error) : v_(std::move(error)) {  // NOLINT: implicit by design
+    if (std::get<1>(v_).code == Errc::kOk) result_detail::ok_status_as_error();
+  }
+  Result(Status status) : Result(status.error()) {}  // NOLINT: only for errors, see above
 
   bool is_ok() const { return v_.index() == 0; }
   explicit operator bool() const { return is_ok(); }
@@ -75,19 +92,5 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Error> v_;
 };
-
-// Builds an Error whose message is fmt::format(format, args...). The format string is checked
-// against the arguments at compile time: a placeholder without an argument, an argument without
-// a placeholder or a spec that does not fit its type does not compile (printf-style formats
-// only warn, and pass std::string through .c_str()). std::string, std::string_view and numbers
-// format as themselves.
-template <class... Args>
-Error format_error(Errc code, fmt::format_string<Args...> format, Args&&... args) {
-  return Error{code, fmt::format(format, std::forward<Args>(args)...)};
-}
-
-// Builds an Error from a printf-style format. Kept only while layers outside config/ and tls/
-// still call it; new code uses format_error.
-Error make_error(Errc code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace sipring

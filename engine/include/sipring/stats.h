@@ -72,10 +72,8 @@ struct ReactorStats {
   SIPRING_COUNTERS(SIPRING_DECLARE_COUNTER)
 #undef SIPRING_DECLARE_COUNTER
 
+  // Adds every counter of `o` to this one (gauges too: a sum over reactors).
   ReactorStats& operator+=(const ReactorStats& o);
-  // {"connections_open":1,...}: counters_json() (sipring/json.h) as compact text, for callers
-  // that do not use nlohmann-json themselves (log lines, test messages).
-  std::string to_json() const;
 };
 
 struct EngineStats {

@@ -50,7 +50,9 @@ struct TlsFacts {
   bool peer_revoked = false;
   bool peer_expired = false;
   bool peer_self_signed = false;
-  int verify_result = 0;          // X509_V_* code (0 = ok or not verified)
+  // The X.509 verification result in the numbering OpenSSL and BoringSSL share (0 = ok or not
+  // verified, 10 = certificate has expired, 20 = unable to get local issuer certificate, ...).
+  int verify_result = 0;
   std::string verify_error;       // its text, "" when 0
   std::optional<CertFacts> peer;  // when presented
   std::optional<CertFacts> own;   // the certificate sipring presented, if any

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/base/error_format.h"
 #include "engine/reactor/reactor.h"  // destination_owner(): which reactor a destination belongs to
 #include "tests/testing/client_server.h"
 
@@ -40,7 +41,7 @@ class AliasTest : public ClientServerTest {
     TlsProfile o = verifying();
     if (cert != nullptr) o.certificate = pki_.files.cert_and_key("peer.pem", *cert);
     start_client(1, o);
-    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),
+    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
               SendStatus::kOk);
     EXPECT_TRUE(client_core_->wait_for([](const std::vector<SeenFrame>& fs) {
       return !of_kind(fs, FrameKind::kMessage).empty();
@@ -70,10 +71,11 @@ class AliasTest : public ClientServerTest {
   }
 
   Result<ConnId> server_send_to(uint32_t r, const Destination& d, const std::string& msg) {
-    auto res = server_core_.run_on<Result<ConnId>>(
+    auto res = server_core_.run_on<SendResult>(
         r, [d, msg](ReactorPort& p) { return p.send_to(d, bytes(msg)); });
     if (!res) return make_error(Errc::kIo, "reactor %u did not run the task", r);
-    return std::move(*res);
+    if (!res->ok()) return make_error(Errc::kIo, "send_to: %s", send_status_name(res->status));
+    return res->conn;
   }
 
   // The requests the peer received on its own (client) connection, by Call-ID, in order.
@@ -120,7 +122,7 @@ TEST_F(AliasTest, AliasToAnotherReactorsConnectionKeepsMessagesInOrder) {
   // The owner learns of the alias through its inbox; a send_to from the owner's own thread
   // after that runs behind it.
   ASSERT_TRUE(server_send_to(other, d, options_request(10)));
-  ASSERT_EQ(server_->send_to(d, bytes(options_request(11))), SendStatus::kOk);
+  ASSERT_EQ(server_->send_to(d, bytes(options_request(11))).status, SendStatus::kOk);
   Result<ConnId> third = server_send_to(other, d, options_request(12));
   ASSERT_TRUE(third) << third.error().message;
   EXPECT_EQ(third.value(), id);
@@ -138,7 +140,7 @@ TEST_F(AliasTest, EngineAddAliasWorksFromAnyThread) {
   ASSERT_TRUE(s) << s.error().message;
   // Engine::add_alias returned once the connection's reactor queued it for the owner; the
   // owner handles its inbox in order, so this send finds the alias.
-  ASSERT_EQ(server_->send_to(d, bytes(options_request(20))), SendStatus::kOk);
+  ASSERT_EQ(server_->send_to(d, bytes(options_request(20))).status, SendStatus::kOk);
   EXPECT_EQ(received_by_peer(1), std::vector<std::string>{"call-20@test"});
   EXPECT_EQ(total(*server_).connected, 0u);
 }

@@ -79,7 +79,7 @@ void stall_and_resume(int idle_before) {
 
   // While the core sleeps, the reactor must park frames and stop reading, not drop them.
   ASSERT_TRUE(wait_until([&] { return total(*engine).recv_paused > 0; }, 10s))
-      << total(*engine).to_json();
+      << counters_text(total(*engine));
   ReactorStats stalled = total(*engine);
   EXPECT_GT(stalled.handoff_full, 0u);
   EXPECT_LT(stalled.messages_in, static_cast<uint64_t>(kRequests));
@@ -90,7 +90,7 @@ void stall_and_resume(int idle_before) {
   writer.join();
   std::vector<int> order = call_numbers(got);
   // EXPECT, not ASSERT: returning early would leave the threads running.
-  EXPECT_EQ(order.size(), static_cast<size_t>(kRequests)) << total(*engine).to_json();
+  EXPECT_EQ(order.size(), static_cast<size_t>(kRequests)) << counters_text(total(*engine));
   for (size_t i = 0; i < order.size(); i++) {
     if (order[i] != static_cast<int>(i)) {
       ADD_FAILURE() << "reply out of order at " << i;
@@ -101,7 +101,7 @@ void stall_and_resume(int idle_before) {
   EXPECT_EQ(s.messages_in, static_cast<uint64_t>(kRequests));
   EXPECT_EQ(s.messages_out, static_cast<uint64_t>(kRequests));
   EXPECT_EQ(s.send_unknown_connection, 0u);
-  engine->stop(500);
+  engine->stop(std::chrono::milliseconds(500));
   core.join();
 }
 

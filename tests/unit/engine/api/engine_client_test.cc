@@ -55,10 +55,10 @@ TEST_F(ClientSendToTest, FirstSendToOpensTheConnectionAndTheReplyArrivesOnIt) {
   std::vector<SeenFrame> fs = client_core_->frames_of(*id);
   ASSERT_EQ(fs.size(), 2u) << events_of(fs);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
-  EXPECT_TRUE(fs[0].frame.flags & kFrameClientRole);
+  EXPECT_TRUE(fs[0].frame.client_role());
   EXPECT_EQ(fs[0].frame.peer, loopback(port_));
   EXPECT_EQ(fs[1].frame.kind, FrameKind::kMessage);
-  EXPECT_TRUE(fs[1].frame.flags & kFrameClientRole);
+  EXPECT_TRUE(fs[1].frame.client_role());
   EXPECT_EQ(fs[1].text.rfind("SIP/2.0 200 OK\r\n", 0), 0u) << fs[1].text;
   EXPECT_EQ(call_id_of(fs[1].text), "call-1@test");
 
@@ -102,26 +102,26 @@ TEST_F(ClientSendToTest, MessagesQueuedBeforeTheHandshakeAreDeliveredInOrder) {
   start_client(1, verifying());
   const Destination d = dest("sip.example.test");
   struct Sent {
-    std::vector<Result<ConnId>> ids;
+    std::vector<SendResult> ids;
     uint16_t version_while_queueing = 0xffff;
   };
   // Five sends in one core run: the first opens the connection, none can have been sent yet.
   auto sent = client_core_->run_on<Sent>(0, [d](ReactorPort& p) {
     Sent s;
     for (int i = 1; i <= 5; i++) s.ids.push_back(p.send_to(d, bytes(options_request(i))));
-    if (s.ids[0]) {
-      auto facts = p.tls_facts(s.ids[0].value());
+    if (s.ids[0].ok()) {
+      auto facts = p.tls_facts(s.ids[0].conn);
       if (facts) s.version_while_queueing = facts->version;
     }
     return s;
   });
   ASSERT_TRUE(sent);
   ASSERT_EQ(sent->ids.size(), 5u);
-  ASSERT_TRUE(sent->ids[0]) << sent->ids[0].error().message;
-  const ConnId id = sent->ids[0].value();
+  ASSERT_TRUE(sent->ids[0].ok()) << send_status_name(sent->ids[0].status);
+  const ConnId id = sent->ids[0].conn;
   for (auto& r : sent->ids) {
-    ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r.value(), id);
+    ASSERT_TRUE(r.ok()) << send_status_name(r.status);
+    EXPECT_EQ(r.conn, id);
   }
   EXPECT_EQ(sent->version_while_queueing, 0u) << "the handshake had not even started";
 
@@ -148,7 +148,7 @@ TEST_F(ClientSendToTest, EngineSendToFromATestThreadIsDeliveredByTheOwningReacto
   start_client(2, verifying());
   const Destination d = dest("sip.example.test");
   const uint32_t owner = destination_owner(d.addr, 2);
-  ASSERT_EQ(client_->send_to(d, bytes(options_request(1))), SendStatus::kOk);
+  ASSERT_EQ(client_->send_to(d, bytes(options_request(1))).status, SendStatus::kOk);
 
   const ConnId id = wait_first_reply_conn();
   ASSERT_TRUE(id.valid()) << events_of(client_core_->frames());
@@ -161,7 +161,7 @@ TEST_F(ClientSendToTest, EngineSendToFromATestThreadIsDeliveredByTheOwningReacto
   EXPECT_EQ(call_id_of(fs[1].text), "call-1@test");
 
   // A second message from the test thread takes the same connection.
-  ASSERT_EQ(client_->send_to(d, bytes(options_request(2))), SendStatus::kOk);
+  ASSERT_EQ(client_->send_to(d, bytes(options_request(2))).status, SendStatus::kOk);
   ASSERT_TRUE(wait_replies(id, 2)) << events_of(client_core_->frames());
   fs = client_core_->frames_of(id);
   ASSERT_EQ(fs.size(), 3u) << events_of(fs);
@@ -218,13 +218,13 @@ class ClearTextQueueTest : public ClientServerTest {
     return Destination{loopback(silent_.port()), name, ""};
   }
   // `n` send_to() calls to `d` in one core run.
-  std::vector<Result<ConnId>> send_many(const Destination& d, int n) {
-    auto out = client_core_->run_on<std::vector<Result<ConnId>>>(0, [d, n](ReactorPort& p) {
-      std::vector<Result<ConnId>> v;
+  std::vector<SendResult> send_many(const Destination& d, int n) {
+    auto out = client_core_->run_on<std::vector<SendResult>>(0, [d, n](ReactorPort& p) {
+      std::vector<SendResult> v;
       for (int i = 0; i < n; i++) v.push_back(p.send_to(d, bytes(options_request(i))));
       return v;
     });
-    return out ? std::move(*out) : std::vector<Result<ConnId>>{};
+    return out ? std::move(*out) : std::vector<SendResult>{};
   }
   uint64_t queued_bytes() {
     auto s = client_->tls_summary();
@@ -238,14 +238,14 @@ class ClearTextQueueTest : public ClientServerTest {
 
 TEST_F(ClearTextQueueTest, SendToBeyondConCtWqMaxIsRefusedAndCounted) {
   start(10000);
-  std::vector<Result<ConnId>> r = send_many(silent_dest("a.example.test"), 5);
+  std::vector<SendResult> r = send_many(silent_dest("a.example.test"), 5);
   ASSERT_EQ(r.size(), 5u);
   for (int i = 0; i < 4; i++) {
-    ASSERT_TRUE(r[i]) << i << ": " << r[i].error().message;
-    EXPECT_EQ(r[i].value(), r[0].value());
+    ASSERT_TRUE(r[i].ok()) << i << ": " << send_status_name(r[i].status);
+    EXPECT_EQ(r[i].conn, r[0].conn);
   }
-  ASSERT_FALSE(r[4]);
-  EXPECT_EQ(r[4].error().code, Errc::kQueueFull) << r[4].error().message;
+  ASSERT_FALSE(r[4].ok());
+  EXPECT_EQ(r[4].status, SendStatus::kClearTextQueueFull) << send_status_name(r[4].status);
   ReactorStats s = total(*client_);
   EXPECT_EQ(s.send_queue_full, 1u);
   EXPECT_EQ(s.messages_out, 4u);
@@ -254,30 +254,30 @@ TEST_F(ClearTextQueueTest, SendToBeyondConCtWqMaxIsRefusedAndCounted) {
 
 TEST_F(ClearTextQueueTest, SendToBeyondCtWqMaxAcrossConnectionsIsRefused) {
   start(10000);
-  std::vector<Result<ConnId>> a = send_many(silent_dest("a.example.test"), 4);
+  std::vector<SendResult> a = send_many(silent_dest("a.example.test"), 4);
   ASSERT_EQ(a.size(), 4u);
-  for (auto& r : a) ASSERT_TRUE(r) << r.error().message;
+  for (auto& r : a) ASSERT_TRUE(r.ok()) << send_status_name(r.status);
   // Another destination, another connection: its own queue has room, the total does not.
-  std::vector<Result<ConnId>> b = send_many(silent_dest("b.example.test"), 3);
+  std::vector<SendResult> b = send_many(silent_dest("b.example.test"), 3);
   ASSERT_EQ(b.size(), 3u);
-  ASSERT_TRUE(b[0]) << b[0].error().message;
-  ASSERT_TRUE(b[1]) << b[1].error().message;
-  EXPECT_EQ(b[1].value(), b[0].value());
-  EXPECT_NE(b[0].value(), a[0].value());
-  ASSERT_FALSE(b[2]) << "6 messages queued in all: the 7th is over tls.ct_wq_max";
-  EXPECT_EQ(b[2].error().code, Errc::kQueueFull) << b[2].error().message;
+  ASSERT_TRUE(b[0].ok()) << send_status_name(b[0].status);
+  ASSERT_TRUE(b[1].ok()) << send_status_name(b[1].status);
+  EXPECT_EQ(b[1].conn, b[0].conn);
+  EXPECT_NE(b[0].conn, a[0].conn);
+  ASSERT_FALSE(b[2].ok()) << "6 messages queued in all: the 7th is over tls.ct_wq_max";
+  EXPECT_EQ(b[2].status, SendStatus::kClearTextQueueFull) << send_status_name(b[2].status);
   EXPECT_EQ(total(*client_).send_queue_full, 1u);
   EXPECT_EQ(queued_bytes(), 6 * m_);
 }
 
 TEST_F(ClearTextQueueTest, UnfinishedHandshakeEndsInHandshakeTimeoutAndTheCoreHearsIt) {
   start(300);
-  std::vector<Result<ConnId>> a = send_many(silent_dest("a.example.test"), 2);
-  std::vector<Result<ConnId>> b = send_many(silent_dest("b.example.test"), 2);
+  std::vector<SendResult> a = send_many(silent_dest("a.example.test"), 2);
+  std::vector<SendResult> b = send_many(silent_dest("b.example.test"), 2);
   ASSERT_EQ(a.size(), 2u);
   ASSERT_EQ(b.size(), 2u);
-  ASSERT_TRUE(a[0] && b[0]);
-  const ConnId ida = a[0].value(), idb = b[0].value();
+  ASSERT_TRUE(a[0].ok() && b[0].ok());
+  const ConnId ida = a[0].conn, idb = b[0].conn;
   EXPECT_EQ(queued_bytes(), 4 * m_);
 
   ASSERT_TRUE(client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {
@@ -290,7 +290,7 @@ TEST_F(ClearTextQueueTest, UnfinishedHandshakeEndsInHandshakeTimeoutAndTheCoreHe
     EXPECT_EQ(fs[0].frame.kind, FrameKind::kClosed);
     EXPECT_EQ(fs[0].frame.reason, CloseReason::kHandshakeTimeout)
         << close_reason_name(fs[0].frame.reason);
-    EXPECT_TRUE(fs[0].frame.flags & kFrameClientRole);
+    EXPECT_TRUE(fs[0].frame.client_role());
   }
   EXPECT_TRUE(wait_until([&] { return silent_.accepted() == 2; }));  // TCP did connect
   ReactorStats s = total(*client_);
@@ -299,10 +299,10 @@ TEST_F(ClearTextQueueTest, UnfinishedHandshakeEndsInHandshakeTimeoutAndTheCoreHe
   EXPECT_EQ(queued_bytes(), 0u) << "a closed connection's clear text is no longer counted";
 
   // The destination is free again: the next send_to opens a new connection.
-  std::vector<Result<ConnId>> again = send_many(silent_dest("a.example.test"), 1);
+  std::vector<SendResult> again = send_many(silent_dest("a.example.test"), 1);
   ASSERT_EQ(again.size(), 1u);
-  ASSERT_TRUE(again[0]) << again[0].error().message;
-  EXPECT_NE(again[0].value(), ida);
+  ASSERT_TRUE(again[0].ok()) << send_status_name(again[0].status);
+  EXPECT_NE(again[0].conn, ida);
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ class EngineLimitsTest : public ::testing::Test {
     signal(SIGPIPE, SIG_IGN);
   }
   void TearDown() override {
-    if (engine_) engine_->stop(0);
+    if (engine_) engine_->stop(std::chrono::milliseconds(0));
     engine_.reset();  // before the core driver it calls
   }
 
@@ -157,7 +157,7 @@ TEST_F(EngineLimitsTest, PeerThatNeverReadsIsClosedAtTheHardQueueLimit) {
         return t.connections_open == 0 && t.tx_queued_bytes == 0;
       },
       5s))
-      << total(*engine_).to_json();
+      << counters_text(total(*engine_));
 }
 
 // A TLS 1.3 peer that never reads and floods KeyUpdate(update_requested): every one makes
@@ -235,15 +235,15 @@ TEST_F(EngineLimitsTest, KeyUpdateFloodFromAPeerThatNeverReadsPausesReading) {
       static_cast<unsigned long long>(s.tx_queued_bytes),
       static_cast<unsigned long long>(peak_queued), static_cast<unsigned long long>(s.send_paused),
       stalled ? "sipring stopped reading" : "sipring did not stop reading");
-  EXPECT_GT(s.key_updates, 0u) << s.to_json();
-  EXPECT_GE(s.send_paused, 1u) << "KeyUpdate answers never paused reading; " << s.to_json();
+  EXPECT_GT(s.key_updates, 0u) << counters_text(s);
+  EXPECT_GE(s.send_paused, 1u) << "KeyUpdate answers never paused reading; " << counters_text(s);
   EXPECT_TRUE(stalled) << "sent " << sent << ", last SSL_write error " << write_error << "; "
-                       << s.to_json();
+                       << counters_text(s);
   EXPECT_LT(s.tx_queued_bytes, kWqMax + 65536u)
-      << "KeyUpdate answers queued far past conn_wq_max; " << s.to_json();
+      << "KeyUpdate answers queued far past conn_wq_max; " << counters_text(s);
   EXPECT_LT(peak_queued, kWqMax + 65536u) << "KeyUpdate answers queued far past conn_wq_max";
-  EXPECT_EQ(s.send_queue_full, 0u) << "the hard limit was needed; " << s.to_json();
-  EXPECT_EQ(s.closed, 0u) << s.to_json();
+  EXPECT_EQ(s.send_queue_full, 0u) << "the hard limit was needed; " << counters_text(s);
+  EXPECT_EQ(s.closed, 0u) << counters_text(s);
 }
 
 // The head is complete, the body is not: after message_timeout_ms the peer gets a 400 and the
@@ -328,7 +328,7 @@ TEST(EngineLimitsStartTest, HardQueueLimitEqualToSoftLimitIsAccepted) {
   c.engine.conn_wq_hard_max = 65536;
   auto engine = start_engine(c, Engine::Options{});
   ASSERT_NE(engine, nullptr);
-  engine->stop(0);
+  engine->stop(std::chrono::milliseconds(0));
 }
 
 // Three connections from 127.0.0.1 are its limit (over both reactors); a fourth is closed at
@@ -344,7 +344,7 @@ TEST_F(EngineLimitsTest, SourceOverItsConnectionLimitIsRefusedAtAccept) {
   BlockingClient fourth(port_, "TLSv1.3", "127.0.0.1");
   EXPECT_FALSE(fourth.connected());
   EXPECT_TRUE(wait_until([&] { return total(*engine_).source_refused == 1; }, 5s))
-      << total(*engine_).to_json();
+      << counters_text(total(*engine_));
 
   BlockingClient other(port_, "TLSv1.3", "127.0.0.2");
   ASSERT_TRUE(other.connected());
@@ -412,16 +412,16 @@ TEST(EngineLimitsStallTest, StalledCoreDoesNotTimeOutMessagesSipringStoppedReadi
   // The core takes nothing: the handoff ring fills, frames park, and reading stops (no buffer
   // is free, or the parked frames pass the pause threshold) with a message half read.
   EXPECT_TRUE(wait_until([&] { return total(*engine).handoff_full > 0; }, 5s))
-      << total(*engine).to_json();
+      << counters_text(total(*engine));
   std::this_thread::sleep_for(1000ms);  // five message timeouts
   go = true;
   std::string got = client.read_responses(kRequests);
   writer.join();
   EXPECT_EQ(count(got, "SIP/2.0 200 OK"), static_cast<size_t>(kRequests));
   ReactorStats s = total(*engine);
-  EXPECT_EQ(s.message_timeouts, 0u) << s.to_json();
+  EXPECT_EQ(s.message_timeouts, 0u) << counters_text(s);
   EXPECT_EQ(s.messages_in, static_cast<uint64_t>(kRequests));
-  engine->stop(500);
+  engine->stop(std::chrono::milliseconds(500));
   core.join();
 }
 
@@ -462,7 +462,7 @@ void small_budget(const std::function<void(Config&)>& set, const char* name, boo
     ReactorStats s = total(*engine);
     EXPECT_EQ(s.budget_closed, 0u) << name << " smaller than one quantum sheds everything";
   }
-  engine->stop(0);
+  engine->stop(std::chrono::milliseconds(0));
   engine.reset();  // before the core driver it calls
 }
 

@@ -93,7 +93,7 @@ class EngineInlineTest : public ::testing::Test {
     EXPECT_EQ(engine_->reactors(), 2u);
   }
   void TearDown() override {
-    if (engine_) engine_->stop(0);
+    if (engine_) engine_->stop(std::chrono::milliseconds(0));
   }
 
   uint16_t port_ = 0;
@@ -117,8 +117,8 @@ TEST_F(EngineInlineTest, AnswersARequestAndCountsIt) {
     EXPECT_EQ(f.kind, FrameKind::kMessage);
     EXPECT_EQ(f.tls_version, TLS1_3_VERSION);
     EXPECT_EQ(f.cipher, 0x1301);
-    EXPECT_TRUE(f.flags & kFrameTls);
-    EXPECT_FALSE(f.flags & kFrameClientRole);
+    EXPECT_TRUE(f.tls());
+    EXPECT_FALSE(f.client_role());
     EXPECT_EQ(f.conn.reactor(), f.reactor);
     EXPECT_TRUE(f.conn.valid());
     EXPECT_EQ(f.peer.host(), "127.0.0.1");
@@ -247,10 +247,10 @@ TEST_F(EngineInlineTest, SendToAnIdThatNeverExistedIsUnknown) {
 }
 
 TEST_F(EngineInlineTest, SendAfterStopIsNotRunning) {
-  engine_->stop(0);
+  engine_->stop(std::chrono::milliseconds(0));
   EXPECT_FALSE(engine_->running());
   EXPECT_EQ(engine_->send(ConnId(0, 0, 1), bytes("x")), SendStatus::kNotRunning);
-  engine_->stop(0);  // idempotent
+  engine_->stop(std::chrono::milliseconds(0));  // idempotent
 }
 
 TEST_F(EngineInlineTest, KeyUpdateFromTheClientIsAnsweredAndTrafficContinues) {
@@ -297,7 +297,7 @@ TEST_P(EngineStopTest, StopWithGraceReturnsSoonAfterTheGraceAndClosesIdleClients
   ASSERT_TRUE(c.send(options_request(1)));
   c.read_responses(1);
   auto t0 = Clock::now();
-  engine_->stop(grace_ms);
+  engine_->stop(std::chrono::milliseconds(grace_ms));
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
   EXPECT_FALSE(engine_->running());
   EXPECT_LT(took.count(), grace_ms + 1000)
@@ -316,7 +316,7 @@ TEST_P(EngineStopTest, StopReturnsAtOnceWhenClientsCloseThemselves) {
   c->close();
   ASSERT_TRUE(wait_until([&] { return total(*engine_).connections_open == 0; }));
   auto t0 = Clock::now();
-  engine_->stop(GetParam());
+  engine_->stop(std::chrono::milliseconds(GetParam()));
   EXPECT_LT(Clock::now() - t0, 1000ms);  // nothing to linger for (the linger time is 2 s)
 }
 
@@ -336,7 +336,7 @@ TEST(EngineCloseNotifyTest, StopSendsCloseNotifyWhenConfigured) {
   ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.send(options_request(1)));
   c.read_responses(1);
-  std::thread stopper([&] { engine->stop(2000); });
+  std::thread stopper([&] { engine->stop(std::chrono::milliseconds(2000)); });
   EXPECT_EQ(c.read_to_end(), SSL_ERROR_ZERO_RETURN);
   c.close();  // lets the engine finish its graceful close early
   stopper.join();
@@ -384,7 +384,7 @@ TEST(EngineThreadsTest, CoreThreadsReplyThroughEngineSend) {
   ReactorStats s = total(*engine);
   EXPECT_EQ(s.messages_in, 17u);
   EXPECT_EQ(s.handshakes_full, 1u);
-  engine->stop(500);
+  engine->stop(std::chrono::milliseconds(500));
   for (auto& t : cores) t.join();  // wait() returns false once the engine stopped
   std::lock_guard<std::mutex> l(seen.mu);
   EXPECT_EQ(seen.messages.size(), 17u);
@@ -422,7 +422,7 @@ class ClientCore final : public Core {
       log_->frames.push_back(copy);
       switch (copy.kind) {
         case FrameKind::kOpened:
-          log_->events.push_back(copy.flags & kFrameResumed ? "opened-resumed" : "opened");
+          log_->events.push_back(copy.resumed() ? "opened-resumed" : "opened");
           if (connections_ == 2) log_->sends.push_back(port.send(copy.conn, bytes(request())));
           break;
         case FrameKind::kMessage:
@@ -450,7 +450,7 @@ class ClientCore final : public Core {
   static std::string request() { return options_request(42); }
   void open(ReactorPort& port, bool send_early) {
     connections_++;
-    Result<ConnId> id = port.connect(target_, "localhost");
+    Result<ConnId> id = port.connect(Destination{target_, "localhost", {}});
     if (!id) {
       std::lock_guard<std::mutex> l(log_->mu);
       log_->connect_error = id.error().message;
@@ -511,7 +511,7 @@ TEST(EngineClientRoleTest, ConnectsSendsGetsTheReplyClosesAndResumes) {
   for (SendStatus s : log.sends) EXPECT_EQ(s, SendStatus::kOk);
   EXPECT_EQ(log.sends.size(), 2u);
   for (const Frame& f : log.frames) {
-    EXPECT_TRUE(f.flags & kFrameClientRole);
+    EXPECT_TRUE(f.client_role());
     EXPECT_EQ(f.peer, loopback(port));
   }
   EXPECT_EQ(log.frames[0].tls_version, TLS1_3_VERSION);
@@ -522,8 +522,8 @@ TEST(EngineClientRoleTest, ConnectsSendsGetsTheReplyClosesAndResumes) {
   EXPECT_EQ(ss.handshakes_full, 1u);
   EXPECT_EQ(ss.handshakes_resumed, 1u);
   EXPECT_EQ(ss.messages_in, 2u);
-  client->stop(500);
-  server->stop(500);
+  client->stop(std::chrono::milliseconds(500));
+  server->stop(std::chrono::milliseconds(500));
 }
 
 TEST(EngineClientRoleTest, ConnectToAClosedPortReportsConnectFailed) {

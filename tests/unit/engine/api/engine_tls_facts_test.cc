@@ -50,7 +50,7 @@ class TlsFactsTest : public ClientServerTest, public ::testing::WithParamInterfa
     o.tls_method = GetParam();
     o.certificate = pki_.files.cert_and_key("client.pem", client_cert_);
     start_client(1, o);
-    ASSERT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),
+    ASSERT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
               SendStatus::kOk);
     ASSERT_TRUE(client_core_->wait_for([](const std::vector<SeenFrame>& fs) {
       return !of_kind(fs, FrameKind::kMessage).empty();
@@ -146,7 +146,7 @@ TEST_P(TlsFactsTest, ClientFramesSayPeerVerifiedLikeTlsFacts) {
   EXPECT_EQ(fs[1].frame.kind, FrameKind::kMessage);
   EXPECT_EQ(fs[1].frame.peer_verified(), f->peer_verified);
   EXPECT_EQ(fs[0].frame.kind, FrameKind::kOpened);
-  // frame.h: kFramePeerVerified means the peer presented a certificate whose chain verified;
+  // frame.h: FrameFlag::kPeerVerified means the peer presented a certificate whose chain verified;
   // the kOpened frame is where a client core first learns it.
   EXPECT_EQ(fs[0].frame.peer_verified(), f->peer_verified)
       << "kOpened frame flags " << int(fs[0].frame.flags);

@@ -139,8 +139,8 @@ TEST_F(ClientNameCheckTest, ASessionIsResumedForTheSameName) {
   EXPECT_EQ(total(*server_).handshakes_resumed, 1u);
   for (const SeenFrame& f : client_core_->frames_of(b.value())) {
     if (f.frame.kind != FrameKind::kOpened) continue;
-    EXPECT_TRUE(f.frame.flags & kFrameResumed);
-    EXPECT_TRUE(f.frame.flags & kFramePeerVerified);
+    EXPECT_TRUE(f.frame.resumed());
+    EXPECT_TRUE(f.frame.peer_verified());
   }
 }
 
@@ -185,7 +185,7 @@ class ServerVerificationTest : public ClientServerTest,
           pki_.files.cert_and_key("client-" + std::to_string(clients_++) + ".pem", *cert);
     }
     start_client(1, o);
-    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))),
+    EXPECT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
               SendStatus::kOk);
     std::vector<SeenFrame> out;
     client_core_->wait_for([&](const std::vector<SeenFrame>& fs) {

@@ -30,7 +30,7 @@ class LogTest : public ::testing::Test {
     set_log_level(saved_level_);
   }
   Captured got_;
-  int saved_level_ = kLogInfo;
+  LogLevel saved_level_ = kLogInfo;
 };
 
 TEST_F(LogTest, CustomSinkReceivesLinesWithTheirLevel) {
@@ -96,7 +96,7 @@ TEST(LogLevelName, NamesKamailioLevels) {
   EXPECT_STREQ(log_level_name(kLogNotice), "NOTICE");
   EXPECT_STREQ(log_level_name(kLogInfo), "INFO");
   EXPECT_STREQ(log_level_name(kLogDebug), "DEBUG");
-  EXPECT_STREQ(log_level_name(7), "DEBUG");
+  EXPECT_STREQ(log_level_name(static_cast<LogLevel>(7)), "DEBUG");
 }
 
 // The default sink writes "TIME LEVEL [component] message\n" to stderr.

@@ -1,10 +1,13 @@
-// Tests of sipring/result.h: error code names and the Error builders.
+// Tests of sipring/result.h and engine/base/error_format.h: error code names, the Error
+// builders, and what a Result accepts as an error.
 #include "sipring/result.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
+
+#include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {
@@ -38,6 +41,14 @@ TEST(ResultHelpers, ResultCarriesTheErrorOfAStatus) {
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.error().code, Errc::kIo);
   EXPECT_EQ(r.status().message(), "disk full");
+}
+
+// result.h: a Result holds a value or a real error. Building one from an OK Status (or an Error
+// with Errc::kOk) is a caller's bug that would otherwise read as a failure without a reason, so
+// it aborts, saying why.
+TEST(ResultDeathTest, BuildingAResultFromAnOkStatusAborts) {
+  EXPECT_DEATH({ Result<int> r = Status::ok(); (void)r; }, "built from an OK Status");
+  EXPECT_DEATH({ Result<int> r = Error{}; (void)r; }, "built from an OK Status");
 }
 
 }  // namespace

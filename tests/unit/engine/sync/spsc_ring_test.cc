@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "sipring/frame.h"
+#include "engine/sync/handoff_entry.h"
 
 namespace sipring {
 namespace {
@@ -34,15 +34,15 @@ TEST(SpscRingTest, CapacityIsRoundedUpToPowerOfTwo) {
   EXPECT_EQ(SpscRing<Item>(0).capacity(), 2u);
 }
 
-TEST(SpscRingTest, HoldsFramesAndIsCacheLineAligned) {
-  SpscRing<Frame> ring(4);
-  Frame* f = ring.claim();
-  ASSERT_NE(f, nullptr);
-  f->size = 42;
+TEST(SpscRingTest, HoldsHandoffEntriesAndIsCacheLineAligned) {
+  SpscRing<HandoffEntry> ring(4);
+  HandoffEntry* e = ring.claim();
+  ASSERT_NE(e, nullptr);
+  e->frame.size = 42;
   ring.commit();
   ASSERT_NE(ring.front(), nullptr);
-  EXPECT_EQ(ring.front()->size, 42u);
-  EXPECT_GE(alignof(SpscRing<Frame>), 64u);
+  EXPECT_EQ(ring.front()->frame.size, 42u);
+  EXPECT_GE(alignof(SpscRing<HandoffEntry>), 64u);
 }
 
 TEST(SpscRingTest, EmptyRingHasNoFront) {

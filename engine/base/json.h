@@ -1,11 +1,10 @@
-// JSON for sipring's control plane and tools: nlohmann-json's ordered_json (objects keep the
-// order their members were added or parsed in), the strict parser that the control socket and
-// sipringctl apply to what they receive, the one way to print it, and the one way to turn the
-// counters into JSON.
+// JSON for sipring's control plane: nlohmann-json's ordered_json (objects keep the order their
+// members were added or parsed in), the strict parser the control socket applies to what it
+// receives, the one way it prints JSON, and the one way it turns the counters into JSON.
 //
-// Including this header needs nlohmann-json (Debian nlohmann-json3-dev); the rest of the public
-// API does not. The control plane only: this code allocates freely and must never run on a
-// reactor's per-message path.
+// Internal: the public API has no JSON, so an embedder needs no nlohmann-json (the tools have
+// their own helpers on top of the public API, tools/common/json.h). The control plane only: this
+// code allocates freely and must never run on a reactor's per-message path.
 #pragma once
 
 #include <cstddef>
@@ -51,13 +50,9 @@ const JsonValue* json_member(const JsonValue& object, std::string_view key);
 // same value; NaN and infinities print as null.
 std::string json_text(const JsonValue& value);
 
-// Like json_text() but indented by two spaces per level, one member or element per line, with
-// ": " between key and value (the layout of Python's json.dumps(v, indent=2)). No final newline.
-std::string json_text_pretty(const JsonValue& value);
-
 // Every counter of `stats` by name, in the order of the SIPRING_COUNTERS list:
-// {"connections_open":1,"accepted":5,...}. The one place counters become JSON: the control
-// socket's core.stats, the daemon's stats lines and ReactorStats::to_json() all use it.
+// {"connections_open":1,"accepted":5,...}. The one place the engine turns counters into JSON
+// (the control socket's core.stats); the tools build the same layout in tools/common/json.cc.
 JsonValue counters_json(const ReactorStats& stats);
 
 // {"total": counters_json(stats.total()), "reactors": [counters_json(reactor 0), ...]}.

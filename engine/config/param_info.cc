@@ -1,23 +1,18 @@
-// The README's parameter reference, generated from the registry's table
-// (config_registry_table.cc): one Markdown row per parameter. tools/update-readme-params.sh
-// writes it into README.md.
+// The registry's parameters as public ParamInfo values (sipring/config.h): names, type and
+// allowed values in words, defaults, support state. What the README's table is made of (the
+// tools render it, tools/sipring/params_markdown.cc) and what an embedder can show.
+#include "sipring/config.h"
+
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/config/config_registry.h"
 
 namespace sipring {
 
 namespace {
-
-std::string cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string type_text(ParamType t) {
   switch (t) {
@@ -66,31 +61,38 @@ std::string allowed_text(const ParamDef& def) {
   return "";
 }
 
-}  // namespace
-
-std::string registry_markdown() {
-  std::string md =
-      "| Parameter | Type | Default | Allowed values | Runtime | Description |\n"
-      "|---|---|---|---|---|---|\n";
-  for (const ParamDef& def : param_registry()) {
-    md += "| `" + qualified_name(def) + "`";
-    for (std::string_view a : def.aliases) md += " (alias `" + std::string(a) + "`)";
-    md += " | " + type_text(def.type);
-    md += " | " +
-          (def.default_text.empty() ? std::string("(unset)") : "`" + cell(def.default_text) + "`");
-    md += " | " + cell(allowed_text(def));
-    md += def.runtime ? " | yes | " : " | no | ";
-    if (def.support == ParamSupport::kNotYet) md += "**Not supported yet.** ";
-    if (def.support == ParamSupport::kObsolete) {
-      md += "**Obsolete, refused:** " + cell(def.note) + ". ";
-    }
-    md += cell(def.description) + " |\n";
+ParamInfo::Support support_of(ParamSupport s) {
+  switch (s) {
+    case ParamSupport::kSupported:
+      return ParamInfo::Support::kSupported;
+    case ParamSupport::kNotYet:
+      return ParamInfo::Support::kNotYet;
+    case ParamSupport::kObsolete:
+      return ParamInfo::Support::kObsolete;
   }
-  return md;
+  return ParamInfo::Support::kSupported;
 }
 
-std::string parameters_markdown() {
-  return registry_markdown();
+}  // namespace
+
+std::vector<ParamInfo> parameters() {
+  std::vector<ParamInfo> out;
+  out.reserve(param_registry().size());
+  for (const ParamDef& def : param_registry()) {
+    ParamInfo p;
+    p.module = std::string(def.module);
+    p.name = std::string(def.name);
+    for (std::string_view a : def.aliases) p.aliases.emplace_back(a);
+    p.type = type_text(def.type);
+    p.default_value = std::string(def.default_text);
+    p.allowed = allowed_text(def);
+    p.runtime = def.runtime;
+    p.support = support_of(def.support);
+    p.description = std::string(def.description);
+    p.note = std::string(def.note);
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 }  // namespace sipring
