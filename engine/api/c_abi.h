@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "sipring/engine.h"
 #include "sipring/sipring.h"
@@ -153,10 +154,9 @@ inline std::span<const uint8_t> bytes_of(const void* data, size_t size) noexcept
 
 // The sipring_frame flags of `f` (the one place that reads Frame's flags).
 inline uint8_t c_flags(const Frame& f) noexcept {
-  return static_cast<uint8_t>(((f.flags & kFrameTls) ? SIPRING_FLAG_TLS : 0) |
-                              ((f.flags & kFramePeerVerified) ? SIPRING_FLAG_PEER_VERIFIED : 0) |
-                              ((f.flags & kFrameClientRole) ? SIPRING_FLAG_CLIENT_ROLE : 0) |
-                              ((f.flags & kFrameResumed) ? SIPRING_FLAG_RESUMED : 0));
+  return static_cast<uint8_t>(
+      (f.tls() ? SIPRING_FLAG_TLS : 0) | (f.peer_verified() ? SIPRING_FLAG_PEER_VERIFIED : 0) |
+      (f.client_role() ? SIPRING_FLAG_CLIENT_ROLE : 0) | (f.resumed() ? SIPRING_FLAG_RESUMED : 0));
 }
 
 // A field-by-field copy of `f`; allocation-free (per frame).

@@ -121,7 +121,7 @@ int sipring_engine_start(sipring_engine* e, char* err, size_t err_size) {
 void sipring_engine_stop(sipring_engine* e, uint32_t grace_ms) {
   if (e == nullptr) return;
   capi::guarded("sipring_engine_stop", nullptr, 0, 0, [&] {
-    e->engine->stop(static_cast<int>(std::min<uint32_t>(grace_ms, INT_MAX)));
+    e->engine->stop(std::chrono::milliseconds(grace_ms));
     return 0;
   });
 }
@@ -129,7 +129,7 @@ void sipring_engine_stop(sipring_engine* e, uint32_t grace_ms) {
 void sipring_engine_free(sipring_engine* e) {
   if (e == nullptr) return;
   capi::guarded("sipring_engine_free", nullptr, 0, 0, [&] {
-    e->engine->stop(2000);
+    e->engine->stop();
     delete e;
     return 0;
   });

@@ -188,7 +188,7 @@ size_t sipring_counters(const sipring_engine* e, int32_t reactor, uint64_t* out,
 }
 
 void sipring_set_log_level(int level) {
-  set_log_level(level);
+  set_log_level(static_cast<LogLevel>(level));  // Kamailio numbers, as sipring.h lists them
 }
 
 void sipring_set_log_sink(sipring_log_fn sink, void* ctx) {

@@ -41,10 +41,9 @@ int sipring_port_send_to(sipring_port* port, const sipring_destination* to, cons
     Destination d;
     if (int s = capi::to_destination_logged("sipring_port_send_to", to, &d); s != SIPRING_OK)
       return s;
-    Result<ConnId> id = port->port->send_to(d, capi::bytes_of(data, size));
-    if (!id) return capi::status_of(id.error().code);
-    if (out_conn != nullptr) *out_conn = id->raw();
-    return int{SIPRING_OK};
+    SendResult r = port->port->send_to(d, capi::bytes_of(data, size));
+    if (out_conn != nullptr) *out_conn = r.conn.raw();
+    return capi::status_of(r.status);
   });
 }
 

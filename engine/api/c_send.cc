@@ -18,7 +18,7 @@ int sipring_send_to(sipring_engine* e, const sipring_destination* to, const void
   return capi::guarded("sipring_send_to", nullptr, 0, int{SIPRING_ERR_INTERNAL}, [&] {
     Destination d;
     if (int s = capi::to_destination_logged("sipring_send_to", to, &d); s != SIPRING_OK) return s;
-    return capi::status_of(e->engine->send_to(d, capi::bytes_of(data, size)));
+    return capi::status_of(e->engine->send_to(d, capi::bytes_of(data, size)).status);
   });
 }
 

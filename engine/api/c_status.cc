@@ -49,6 +49,10 @@ int status_of(SendStatus status) noexcept {
       return SIPRING_ERR_NOT_RUNNING;
     case SendStatus::kOverloaded:
       return SIPRING_ERR_OVERLOADED;
+    case SendStatus::kConnectFailed:
+      return SIPRING_ERR_CONNECT_FAILED;
+    case SendStatus::kClearTextQueueFull:
+      return SIPRING_ERR_QUEUE_FULL;
   }
   return SIPRING_ERR_INTERNAL;
 }
@@ -126,6 +130,8 @@ const char* sipring_status_name(int status) {
       return send_status_name(SendStatus::kOverloaded);
     case SIPRING_ERR_INTERNAL:
       return "internal";
+    case SIPRING_ERR_CONNECT_FAILED:
+      return send_status_name(SendStatus::kConnectFailed);
   }
   return "unknown-status";
 }

@@ -374,8 +374,7 @@ void Engine::stop(std::chrono::milliseconds grace) {
   // it, which is what the joins below and the caller's teardown have left.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t grace_ns =
-      uint64_t(std::max<int64_t>(grace.count(), 0)) * 1'000'000ull;
+  const uint64_t grace_ns = uint64_t(std::max<int64_t>(grace.count(), 0)) * 1'000'000ull;
   const uint64_t deadline =
       uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
@@ -565,10 +564,12 @@ SendResult Engine::send_to(const Destination& to, std::span<const uint8_t> messa
 
 Result<ConnId> Engine::connect(const Destination& to) {
   Impl& m = *impl_;
+  // No reactors to pick from before start() (destination_owner divides by their number).
+  if (m.reactors.empty())
+    return make_error(Errc::kNotRunning, "connect: the engine is not running");
   const uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
-  return on_reactor<Result<ConnId>>(m.running, m.control_mu, m.reactors, owner, [to](Reactor& r) {
-    return r.connect(to.addr, to.server_name);
-  });
+  return on_reactor<Result<ConnId>>(m.running, m.control_mu, m.reactors, owner,
+                                    [to](Reactor& r) { return r.connect(to); });
 }
 
 Result<TlsFacts> Engine::tls_facts(ConnId id) {

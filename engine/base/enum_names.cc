@@ -19,8 +19,8 @@ constexpr const char* kErrcNames[] = {
 static_assert(std::size(kErrcNames) == size_t(Errc::kNotRunning) + 1, "a name for every Errc");
 
 constexpr const char* kSendStatusNames[] = {
-    "ok",         "unknown-connection", "queue-full",     "too-large",
-    "not-running", "overloaded",        "connect-failed", "clear-text-queue-full",
+    "ok",          "unknown-connection", "queue-full",     "too-large",
+    "not-running", "overloaded",         "connect-failed", "clear-text-queue-full",
 };
 static_assert(std::size(kSendStatusNames) == size_t(SendStatus::kClearTextQueueFull) + 1,
               "a name for every SendStatus");

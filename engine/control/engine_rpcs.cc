@@ -128,8 +128,8 @@ Result<JsonValue> tls_list(Engine& engine) {
         {"id", std::to_string(c.id.raw())},
         {"domain", c.domain},
         {"sni", c.sni},
-        {"timestamp", std::chrono::duration_cast<std::chrono::seconds>(
-                          c.started.time_since_epoch()).count()},
+        {"timestamp",
+         std::chrono::duration_cast<std::chrono::seconds>(c.started.time_since_epoch()).count()},
         {"timeout", c.timeout.count()},
         {"src", c.peer.to_string()},
         {"dst", c.local.to_string()},

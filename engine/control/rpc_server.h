@@ -14,8 +14,8 @@
 // (kUnknownConnection) or 500 (anything else) with the handler's message, as jsonrpcs does.
 // Built-in methods: system.listMethods and system.help METHOD.
 //
-// Requests are parsed by parse_json() (engine/base/json.h), without exceptions: a key given twice or
-// nesting deeper than kJsonMaxDepth is a parse error like any malformed text, and replies keep
+// Requests are parsed by parse_json() (engine/base/json.h), without exceptions: a key given twice
+// or nesting deeper than kJsonMaxDepth is a parse error like any malformed text, and replies keep
 // the order in which handlers built their objects.
 //
 // Robustness: a request may be at most RpcServerOptions::max_request_bytes; connections are

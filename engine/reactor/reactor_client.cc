@@ -155,8 +155,8 @@ SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> m
       if (s == SendStatus::kOk) return {s, mapped};
       if (s != SendStatus::kUnknownConnection) {
         SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls",
-                            "reactor %u: send to %s over its alias connection refused: %s",
-                            index_, to.addr.to_string().c_str(), send_status_name(s));
+                            "reactor %u: send to %s over its alias connection refused: %s", index_,
+                            to.addr.to_string().c_str(), send_status_name(s));
         return {s, ConnId()};
       }
       client_by_dest_.erase(it);  // it closed: open our own below
@@ -167,8 +167,8 @@ SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> m
   if (c == nullptr || c->state == ConnState::kClosing) {
     Result<ConnId> id = connect(to);
     if (!id) {
-      SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls", "reactor %u: send to %s: %s",
-                          index_, to.addr.to_string().c_str(), id.error().message.c_str());
+      SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls", "reactor %u: send to %s: %s", index_,
+                          to.addr.to_string().c_str(), id.error().message.c_str());
       return {id.error().code == Errc::kShuttingDown ? SendStatus::kNotRunning
                                                      : SendStatus::kConnectFailed,
               ConnId()};

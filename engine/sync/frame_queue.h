@@ -1,6 +1,7 @@
-// A reactor-local FIFO of handoff entries (frames) that did not fit into the handoff ring. It only grows while
-// the core is slower than the network, i.e. under backpressure, where allocating is acceptable;
-// past a threshold the reactor stops reading the connections that feed it, so it stays bounded.
+// A reactor-local FIFO of handoff entries (frames) that did not fit into the handoff ring. It only
+// grows while the core is slower than the network, i.e. under backpressure, where allocating is
+// acceptable; past a threshold the reactor stops reading the connections that feed it, so it stays
+// bounded.
 #pragma once
 
 #include <cstddef>

@@ -24,8 +24,9 @@ using JsonValue = nlohmann::ordered_json;
 // Parses one JSON text (RFC 8259, nlohmann's strict parser: no comments, no trailing commas,
 // strict UTF-8) of at most `max_bytes` bytes. Never throws: malformed input or one over the limit
 // gives kInvalidArgument, e.g. "invalid JSON at byte 0: syntax error while parsing value -
-// invalid literal; last read: 'h'" (the 0-based offset of the last byte read). For replies of sipring's own control socket; a
-// server reading requests uses the engine's stricter parser (duplicate keys, depth).
+// invalid literal; last read: 'h'" (the 0-based offset of the last byte read). For replies of
+// sipring's own control socket; a server reading requests uses the engine's stricter parser
+// (duplicate keys, depth).
 Result<JsonValue> parse_json(std::string_view text, size_t max_bytes);
 
 // The member `key` of `object`, or nullptr when it has none or is not an object (nlohmann's at()

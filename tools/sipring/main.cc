@@ -71,8 +71,8 @@ void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters&
   line["engine"] = std::move(counters["total"]);
   line["reactors"] = std::move(counters["reactors"]);
   line["core"] = sipring::tool::JsonValue::object({{"requests", core.requests.load()},
-                                             {"replies", core.replies.load()},
-                                             {"unanswerable", core.unanswerable.load()}});
+                                                   {"replies", core.replies.load()},
+                                                   {"unanswerable", core.unanswerable.load()}});
   const std::string text = sipring::tool::json_text(line) + "\n";
   fwrite(text.data(), 1, text.size(), stdout);
   fflush(stdout);

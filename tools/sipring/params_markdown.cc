@@ -27,7 +27,8 @@ std::string params_markdown() {
     md += "| `" + p.module + "." + p.name + "`";
     for (const std::string& a : p.aliases) md += " (alias `" + a + "`)";
     md += " | " + p.type;
-    md += " | " + (p.default_value.empty() ? std::string("(unset)") : "`" + cell(p.default_value) + "`");
+    md += " | " +
+          (p.default_value.empty() ? std::string("(unset)") : "`" + cell(p.default_value) + "`");
     md += " | " + cell(p.allowed);
     md += p.runtime ? " | yes | " : " | no | ";
     if (p.support == ParamInfo::Support::kNotYet) md += "**Not supported yet.** ";

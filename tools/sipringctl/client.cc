@@ -68,8 +68,8 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
     if (err == EAGAIN || err == EINPROGRESS) return timed_out(socket_spec, timeout_s);
     const char* hint = err == EACCES ? "run as a user who may open it, or pass -s"
                                      : "is sipring running? start it or pass -s";
-    return Error{Errc::kNotRunning, "cannot connect to " + socket_spec + ": " +
-                                        std::strerror(err) + " (" + hint + ")"};
+    return Error{Errc::kNotRunning, "cannot connect to " + socket_spec + ": " + std::strerror(err) +
+                                        " (" + hint + ")"};
   }
 
   std::string out = json_text(request);

@@ -33,16 +33,16 @@ namespace sipring {
 // no text: where a refusal has a reason worth reading (which limit, which setup step failed),
 // sipring logs it (rate-limited) and counts it.
 enum class SendStatus : uint8_t {
-  kOk,                 // queued; it goes out in order after anything queued before it
-  kUnknownConnection,  // the id is stale, closed or never existed
-  kQueueFull,          // the per-thread ring to that reactor is full: retry later
-  kTooLarge,           // larger than the ring or the configured maximum message size
-  kNotRunning,         // the engine is not running, or is stopping
-  kOverloaded,         // the connection's send queue passed sipring.conn_wq_hard_max: sipring
-                       // closes it (its kClosed frame says queue-full); a retry cannot succeed
-  kConnectFailed,      // send_to: no connection to the destination could be opened (connection
-                       // table full, below tls.low_mem_threshold1, no [client:...] domain, a
-                       // socket or TLS setup error); the reason is logged
+  kOk,                  // queued; it goes out in order after anything queued before it
+  kUnknownConnection,   // the id is stale, closed or never existed
+  kQueueFull,           // the per-thread ring to that reactor is full: retry later
+  kTooLarge,            // larger than the ring or the configured maximum message size
+  kNotRunning,          // the engine is not running, or is stopping
+  kOverloaded,          // the connection's send queue passed sipring.conn_wq_hard_max: sipring
+                        // closes it (its kClosed frame says queue-full); a retry cannot succeed
+  kConnectFailed,       // send_to: no connection to the destination could be opened (connection
+                        // table full, below tls.low_mem_threshold1, no [client:...] domain, a
+                        // socket or TLS setup error); the reason is logged
   kClearTextQueueFull,  // send_to: the connection is still being set up and its clear-text queue
                         // is over tls.con_ct_wq_max, or all of them over tls.ct_wq_max: retry
                         // once the handshake is done
@@ -128,15 +128,15 @@ using CoreFactory = std::function<std::unique_ptr<Core>(uint32_t reactor)>;
 // What tls.list shows of one connection.
 struct ConnectionInfo {
   ConnId id;
-  std::string domain;          // the TLS domain in use, e.g. "server:default"
-  std::string sni;             // the server name the client asked for, or ""
+  std::string domain;  // the TLS domain in use, e.g. "server:default"
+  std::string sni;     // the server name the client asked for, or ""
   // When it was accepted or connected (wall clock, whole seconds).
   std::chrono::system_clock::time_point started;
   // Time left until the idle timeout closes it (whole seconds); negative = no idle timeout.
   std::chrono::seconds timeout{-1};
-  SockAddr peer;               // remote address
-  SockAddr local;              // local address
-  std::string cipher;          // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
+  SockAddr peer;       // remote address
+  SockAddr local;      // local address
+  std::string cipher;  // IANA name, e.g. "TLS_AES_128_GCM_SHA256", "" before the handshake
   uint16_t tls_version = 0;
   const char* state = "";     // "connecting", "handshake", "established", "closing"
   uint32_t queued_bytes = 0;  // bytes waiting to be sent (clear-text queue included)

@@ -57,9 +57,10 @@ class [[nodiscard]] Status {
 namespace result_detail {
 // Writes why to stderr and aborts: see Result(Error). Inline, so that result.h needs no library.
 [[noreturn]] inline void ok_status_as_error() noexcept {
-  std::fputs("sipring: a Result<T> was built from an OK Status or an Error with Errc::kOk; "
-             "a Result holds a value or a real error (a bug in the caller)\n",
-             stderr);
+  std::fputs(
+      "sipring: a Result<T> was built from an OK Status or an Error with Errc::kOk; "
+      "a Result holds a value or a real error (a bug in the caller)\n",
+      stderr);
   std::abort();
 }
 }  // namespace result_detail

@@ -50,7 +50,10 @@ enum {
   /* the connection's send queue passed sipring.conn_wq_hard_max: it is being closed; a retry
    * cannot succeed */
   SIPRING_ERR_OVERLOADED = 11,
-  SIPRING_ERR_INTERNAL = 12 /* a bug in sipring: please report it with the message */
+  SIPRING_ERR_INTERNAL = 12, /* a bug in sipring: please report it with the message */
+  /* send_to: no connection to the destination could be opened (table full, low memory, no
+   * [client:...] domain, a socket or TLS setup error); the reason is logged */
+  SIPRING_ERR_CONNECT_FAILED = 13
 };
 
 /* Stable short name of a status code, e.g. "unknown-connection". A static string. */
@@ -236,9 +239,12 @@ typedef struct sipring_destination {
 
 /* Sends to a destination over the connection sipring already has to it, or a new one (TLS
  * client role; messages wait in the clear-text queue until the handshake is done). Any thread.
- * Returns SIPRING_OK or an error as sipring_send does (SIPRING_ERR_INVALID_ARGUMENT for a bad
- * address). *out_conn (may be NULL) gets the connection when it is already known to the caller's
- * side, else 0; failures after queueing arrive as a CLOSED frame. */
+ * Returns SIPRING_OK or an error as sipring_send does, SIPRING_ERR_INVALID_ARGUMENT for a bad
+ * address, SIPRING_ERR_CONNECT_FAILED when no connection could be opened, and
+ * SIPRING_ERR_QUEUE_FULL when the connection's clear-text queue is over tls.con_ct_wq_max (or
+ * all of them over tls.ct_wq_max). The destination's reactor picks the connection, so *out_conn
+ * (may be NULL) is always 0 here (sipring_port_send_to on that reactor names it); failures
+ * after queueing are logged, counted and arrive as a CLOSED frame. */
 int sipring_send_to(sipring_engine* e, const sipring_destination* to, const void* data, size_t size,
                     sipring_conn* out_conn);
 /* Opens a new client connection to `to` now and gives its id (usable at once: messages sent

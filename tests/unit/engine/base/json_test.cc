@@ -1,6 +1,6 @@
-// Tests of what sipring owns around nlohmann-json (engine/base/json.h): the strict parser's refusals
-// (duplicate keys, nesting, size), its number typing and byte offsets, linear time on objects
-// with many keys, key order, printing that never throws, and the counters' one JSON form.
+// Tests of what sipring owns around nlohmann-json (engine/base/json.h): the strict parser's
+// refusals (duplicate keys, nesting, size), its number typing and byte offsets, linear time on
+// objects with many keys, key order, printing that never throws, and the counters' one JSON form.
 #include "engine/base/json.h"
 
 #include <gtest/gtest.h>

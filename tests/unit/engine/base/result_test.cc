@@ -47,8 +47,18 @@ TEST(ResultHelpers, ResultCarriesTheErrorOfAStatus) {
 // with Errc::kOk) is a caller's bug that would otherwise read as a failure without a reason, so
 // it aborts, saying why.
 TEST(ResultDeathTest, BuildingAResultFromAnOkStatusAborts) {
-  EXPECT_DEATH({ Result<int> r = Status::ok(); (void)r; }, "built from an OK Status");
-  EXPECT_DEATH({ Result<int> r = Error{}; (void)r; }, "built from an OK Status");
+  EXPECT_DEATH(
+      {
+        Result<int> r = Status::ok();
+        (void)r;
+      },
+      "built from an OK Status");
+  EXPECT_DEATH(
+      {
+        Result<int> r = Error{};
+        (void)r;
+      },
+      "built from an OK Status");
 }
 
 }  // namespace
