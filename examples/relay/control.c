@@ -106,8 +106,13 @@ int relay_run(relay* r, const sigset_t* signals) {
     } else if (state == UP) {
       state = DOWN; /* it just closed: try again at once */
       next_try = now;
+    } else if (state == CONNECTING && atomic_load(&r->closed_conn) == attempt &&
+               atomic_load(&r->opened_conn) == attempt) {
+      state = DOWN; /* it opened and closed again between two looks: try again at once */
+      next_try = now;
+      backoff = (uint64_t)r->set.backoff_min_ms * 1000000ull;
     } else if (state == CONNECTING &&
-               (atomic_load(&r->failed_conn) == attempt || now >= deadline)) {
+               (atomic_load(&r->closed_conn) == attempt || now >= deadline)) {
       if (now >= deadline) {
         relay_log("upstream %s: no handshake within %llu s; closing attempt %016llx",
                   r->set.upstream, (unsigned long long)(connect_limit / 1000000000ull),

@@ -182,8 +182,8 @@ static void on_request(relay_reactor* rr, sipring_port* port, const sipring_fram
   const char* host = r->set.advertise ? r->set.advertise : rr->via_host;
   size_t host_len = strlen(host);
 
-  size_t need = n + host_len * 2 + RELAY_BRANCH_LEN + 128;
-  if (need > rr->out_size || n + RELAY_BRANCH_LEN + host_len + 40 > r->max_message) {
+  /* What we add: our Via (68 + host), Record-Route (39 + host), Max-Forwards (18). */
+  if (n + 2 * host_len + 128 + RELAY_BRANCH_LEN > rr->out_size) {
     REFUSE(513, "Message Too Large", replied_513);
   }
   char* o = rr->out;
@@ -209,6 +209,7 @@ static void on_request(relay_reactor* rr, sipring_port* port, const sipring_fram
     o = put(o, m + v.blank, n - v.blank);
   }
   size_t len = (size_t)(o - rr->out);
+  if (len > r->max_message) REFUSE(513, "Message Too Large", replied_513);
 
   /* Tracked before it is queued: its response may reach another reactor at once. */
   uint64_t key = 0;
@@ -349,6 +350,7 @@ static void on_event(relay_reactor* rr, const sipring_frame* f) {
   char addr[64];
   sipring_addr_format(&f->peer, addr, sizeof(addr));
   if (f->kind == SIPRING_FRAME_OPENED) {
+    atomic_store(&r->opened_conn, f->conn);
     atomic_store_explicit(&r->up_conn, f->conn, memory_order_release);
     relay_count(rr->counters, RELAY_C_upstream_opened);
     relay_log("upstream %s up: connection %016llx, TLS 0x%04x, cipher 0x%04x%s", addr,
@@ -357,13 +359,13 @@ static void on_event(relay_reactor* rr, const sipring_frame* f) {
   } else {
     relay_count(rr->counters, RELAY_C_upstream_closed);
     uint64_t was = f->conn;
+    atomic_store(&r->closed_conn, f->conn);
     if (atomic_compare_exchange_strong(&r->up_conn, &was, 0)) {
       atomic_fetch_add(&r->down_epoch, 1);
       relay_log("upstream %s down: connection %016llx closed (%s); answering 503 until it is "
                 "back", addr, (unsigned long long)f->conn,
                 sipring_close_reason_name(f->reason));
     } else {
-      atomic_store(&r->failed_conn, f->conn);
       relay_log("upstream %s: connection attempt %016llx failed (%s)", addr,
                 (unsigned long long)f->conn, sipring_close_reason_name(f->reason));
     }
@@ -389,8 +391,9 @@ static void answer_stranded(void* ctx, const relay_slot* s) {
 
 uint64_t relay_core(void* ctx, sipring_port* port) {
   relay* r = ctx;
-  relay_reactor* rr = &r->rx[sipring_port_reactor(port)];
   uint64_t now = sipring_port_now_ns(port);
+  if (!atomic_load_explicit(&r->ready, memory_order_acquire)) return now + 1000000ull;
+  relay_reactor* rr = &r->rx[sipring_port_reactor(port)];
   sipring_frame f;
   while (sipring_port_front(port, &f)) {
     if (f.kind != SIPRING_FRAME_MESSAGE) {

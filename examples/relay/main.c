@@ -215,6 +215,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sipring-relay: %s\n", err);
     return 1;
   }
+  if (sipring_engine_start(r.engine, err, sizeof(err)) != SIPRING_OK) {
+    fprintf(stderr, "sipring-relay: %s\n", err);
+    return 1;
+  }
+  /* The engine's parameters and its number of reactors are known once it runs (there is no
+   * getter on a sipring_config); the core holds its frames until the working sets exist. */
   char value[32];
   if (sipring_param_get(r.engine, "sipring", "max_message_size", value, sizeof(value), err,
                         sizeof(err)) != SIPRING_OK) {
@@ -227,10 +233,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sipring-relay: out of memory for %u reactors\n", r.reactors);
     return 1;
   }
-  if (sipring_engine_start(r.engine, err, sizeof(err)) != SIPRING_OK) {
-    fprintf(stderr, "sipring-relay: %s\n", err);
-    return 1;
-  }
+  atomic_store_explicit(&r.ready, 1, memory_order_release);
   relay_log("relaying to %s%s%s with %u reactors (inline), in-flight table %u x %u, "
             "record-route %s; ready",
             r.set.upstream, r.set.upstream_name ? " name " : "",

@@ -83,6 +83,9 @@ typedef struct relay_reactor {
 typedef struct relay {
   relay_settings set;
   sipring_engine* engine;
+  /* Set once rx and max_message are ready (after sipring_engine_start); until then the core
+   * leaves its frames in the ring. */
+  _Atomic int ready;
   uint32_t reactors;
   size_t max_message; /* sipring.max_message_size */
   uint64_t key[2];    /* SipHash key of the branch check, random per process */
@@ -93,9 +96,11 @@ typedef struct relay {
   /* Bumped each time an upstream connection closes: reactors then answer 503 for what they
    * forwarded on it and saw no final response to. */
   _Atomic uint64_t down_epoch;
-  /* The last client connection that closed before completing its handshake (the main thread
-   * compares it with the attempt it is waiting for). */
-  _Atomic uint64_t failed_conn;
+  /* The last upstream connections that completed their handshake and that closed: the main
+   * thread compares them with the attempt it made (it may have opened and closed between two
+   * of its looks at up_conn). */
+  _Atomic uint64_t opened_conn;
+  _Atomic uint64_t closed_conn;
   relay_reactor* rx; /* [reactors] */
   _Atomic uint64_t main_counters[RELAY_COUNTER_COUNT];
 } relay;
