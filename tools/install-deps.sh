@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ meson ninja-build pkg-config            # build
+  g++ gcc meson ninja-build pkg-config        # build (gcc: the C examples on the C ABI)
   liburing-dev android-libboringssl-dev libjemalloc-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev  # command lines, JSON, message formatting
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and microbenchmarks
