@@ -489,19 +489,15 @@ Status on_every_reactor(std::vector<std::unique_ptr<Reactor>>& reactors, Fn fn) 
   return Status::ok();
 }
 
-// Runs `fn` (returning T, which an Error converts to) on the thread of the reactor that owns
-// connection `id` and returns its answer, or an error saying why it could not be asked.
+// Runs `fn` (returning T, which an Error converts to) on the thread of reactor `index` (which
+// must exist once running) and returns its answer, or an error saying why it could not be asked.
 template <class T>
-T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu,
-                        std::vector<std::unique_ptr<Reactor>>& reactors, ConnId id,
-                        std::function<T(Reactor&)> fn) {
+T on_reactor(const std::atomic<bool>& running, std::mutex& control_mu,
+             std::vector<std::unique_ptr<Reactor>>& reactors, uint32_t index,
+             std::function<T(Reactor&)> fn) {
   // Acquire: pairs with start()/stop(); reactors exist while this reads true.
   if (!running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
-  if (id.reactor() >= reactors.size()) {
-    return make_error(Errc::kUnknownConnection, "no connection %llu",
-                      static_cast<unsigned long long>(id.raw()));
-  }
-  Reactor& owner = *reactors[id.reactor()];
+  Reactor& owner = *reactors[index];
   // On that reactor's own thread (a core calling Engine:: instead of its port): a control call
   // would wait for a loop iteration that can only run after this call returns.
   if (Reactor::current() == &owner) return fn(owner);
@@ -515,6 +511,19 @@ T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu
                       kControlTimeoutMs);
   }
   return std::move(*out);
+}
+
+// on_reactor for the reactor that owns connection `id`.
+template <class T>
+T on_connection_reactor(const std::atomic<bool>& running, std::mutex& control_mu,
+                        std::vector<std::unique_ptr<Reactor>>& reactors, ConnId id,
+                        std::function<T(Reactor&)> fn) {
+  if (!running.load(std::memory_order_acquire)) return make_error(Errc::kNotRunning, "not running");
+  if (id.reactor() >= reactors.size()) {
+    return make_error(Errc::kUnknownConnection, "no connection %llu",
+                      static_cast<unsigned long long>(id.raw()));
+  }
+  return on_reactor<T>(running, control_mu, reactors, id.reactor(), std::move(fn));
 }
 
 }  // namespace
@@ -547,6 +556,14 @@ SendStatus Engine::send_to(const Destination& to, std::span<const uint8_t> messa
   if (!m.running.load(std::memory_order_acquire)) return SendStatus::kNotRunning;
   uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
   return m.reactors[owner]->send_to_remote(to, message);
+}
+
+Result<ConnId> Engine::connect(const Destination& to) {
+  Impl& m = *impl_;
+  const uint32_t owner = destination_owner(to.addr, static_cast<uint32_t>(m.reactors.size()));
+  return on_reactor<Result<ConnId>>(m.running, m.control_mu, m.reactors, owner, [to](Reactor& r) {
+    return r.connect(to.addr, to.server_name);
+  });
 }
 
 Result<TlsFacts> Engine::tls_facts(ConnId id) {

@@ -75,6 +75,10 @@ Status Reactor::setup() {
     core_ = shared_->core(index_);
     core_deadline_ns_ = 1;  // let the core start at the first iteration
   }
+  // Release: control callers that see this also see a set-up reactor, whose loop (run(), next
+  // on this thread) takes their calls. Set here rather than in run() so that a call made as soon
+  // as Engine::start() returns (which waits for setup(), not for run()) is taken, not refused.
+  running_.store(true, std::memory_order_release);
   return Status::ok();
 }
 
@@ -94,8 +98,6 @@ thread_local Reactor* Reactor::current_ = nullptr;
 
 void Reactor::run() {
   current_ = this;
-  // Release: control callers that see this also see a reactor whose loop is about to run.
-  running_.store(true, std::memory_order_release);
   for (uint32_t i = 0; i < listeners_.size(); i++) arm_accept(i);
   arm_wake();
   for (;;) {

@@ -166,6 +166,10 @@ class Engine {
   // connection there or opens one. Failures after queueing (connect, handshake, queue limits)
   // reach the core as a kClosed frame with the reason, and are counted.
   SendStatus send_to(const Destination& to, std::span<const uint8_t> message) noexcept;
+  // ReactorPort::connect from any thread, on the reactor that owns `to` (as send_to picks it),
+  // waiting for it: a control call, not for the per-message path. The id is usable at once; a
+  // kOpened frame follows when the handshake completes, a kClosed frame if it fails.
+  Result<ConnId> connect(const Destination& to);
   // ReactorPort::add_alias from any thread (asked of the connection's reactor, and waits for it).
   Status add_alias(ConnId id, const Destination& to);
   // ReactorPort::tls_facts from any thread (asked of the owning reactor).

@@ -172,7 +172,9 @@ typedef struct sipring_options {
   uint32_t struct_size; /* sizeof(sipring_options): later versions append fields */
   sipring_core_fn core; /* NULL: consumer threads (sipring_inbox_*) */
   void* core_ctx;       /* passed to core */
-  int listen;           /* 1: open the config's listeners; 0: a pure client */
+  int listen;           /* 1: open the config's listeners; 0: a pure client, whose
+                           connections use the tls module parameters (ca_list,
+                           verify_certificate, a client certificate, ...) */
 } sipring_options;
 
 /* The options of sipring_engine_new_from_file: consumer threads, listening. */
@@ -192,10 +194,17 @@ int sipring_engine_start(sipring_engine* e, char* err, size_t err_size);
 void sipring_engine_stop(sipring_engine* e, uint32_t grace_ms);
 /* Stops (grace 2000 ms) if running and frees. No consumer thread may still use `e`. */
 void sipring_engine_free(sipring_engine* e);
-/* The number of reactors, fixed at creation. */
+/* The number of reactors: fixed by sipring_engine_start (sipring.reactors, or one per CPU);
+ * 0 before it. */
 uint32_t sipring_engine_reactors(const sipring_engine* e);
 
 /* ---- Consumer threads: one per reactor -------------------------------------------------------- */
+
+/* Call these only after sipring_engine_start returned SIPRING_OK, and for each reactor from one
+ * thread at a time. Every reactor needs its consumer: frames of a reactor nobody consumes wait
+ * in its ring forever, and once the ring is full that reactor stops reading (a program that
+ * consumes reactor 0 only must run with modparam("sipring", "reactors", 1)). In inline mode
+ * (sipring_options.core set) the core is the consumer and these return 0. */
 
 /* Blocks until reactor `reactor` has a frame or the engine stops; returns 1 when a frame is
  * there, 0 when the engine stopped (or `reactor` is out of range). */
@@ -203,7 +212,8 @@ int sipring_inbox_wait(sipring_engine* e, uint32_t reactor);
 /* Copies the next frame of `reactor` into *out without removing it; returns 1, or 0 when there
  * is none. Its bytes stay valid until sipring_inbox_pop. */
 int sipring_inbox_front(sipring_engine* e, uint32_t reactor, sipring_frame* out);
-/* Releases the front frame of `reactor`: its bytes must not be used afterwards. */
+/* Releases the front frame of `reactor`: its bytes must not be used afterwards. Does nothing
+ * when there is no frame. */
 void sipring_inbox_pop(sipring_engine* e, uint32_t reactor);
 
 /* ---- Sending: any thread ------------------------------------------------------------------- */
@@ -229,12 +239,14 @@ typedef struct sipring_destination {
  * side, else 0; failures after queueing arrive as a CLOSED frame. */
 int sipring_send_to(sipring_engine* e, const sipring_destination* to, const void* data,
                     size_t size, sipring_conn* out_conn);
-/* Opens a client connection to `to` now (or returns the live one) and gives its id; an OPENED
- * frame follows when the handshake completes, a CLOSED frame if it fails. Any thread; waits for
- * the owning reactor (a control call, not for the per-message path). */
+/* Opens a new client connection to `to` now and gives its id (usable at once: messages sent
+ * before the handshake is done wait in the clear-text queue); an OPENED frame follows when the
+ * handshake completes, a CLOSED frame if it fails. Any thread; waits for the reactor that owns
+ * `to` (a control call, not for the per-message path). */
 int sipring_connect(sipring_engine* e, const sipring_destination* to, sipring_conn* out_conn,
                     char* err, size_t err_size);
-/* Closes `conn` after what is queued for it has been sent. Any thread. */
+/* Closes `conn` after what is queued for it has been sent. Any thread; waits for the owning
+ * reactor (a control call: an inline core uses sipring_port_close instead). */
 int sipring_close(sipring_engine* e, sipring_conn conn);
 /* RFC 5923: lets connection `conn` (opened by the peer, its certificate verified and naming
  * to->server_name or to->address's IP) carry later sends to `to`. Any thread (waits for the
@@ -249,7 +261,7 @@ uint32_t sipring_port_reactor(const sipring_port* port);
 uint64_t sipring_port_now_ns(const sipring_port* port);
 /* Like sipring_inbox_front / sipring_inbox_pop for this reactor. */
 int sipring_port_front(sipring_port* port, sipring_frame* out);
-void sipring_port_pop(sipring_port* port);
+void sipring_port_pop(sipring_port* port); /* does nothing when there is no frame */
 /* Like sipring_send; a connection of this reactor gets the bytes appended to its TLS record
  * buffer at once. */
 int sipring_port_send(sipring_port* port, sipring_conn conn, const void* data, size_t size);
