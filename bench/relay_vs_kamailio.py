@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KAMDIR = os.path.join(HERE, "kamailio")
 sys.path.insert(0, HERE)
-from e2e import free_port, log, run, wait_listening  # noqa: E402  (the benchmarks' helpers)
+from e2e import Sipring, free_port, log, run, wait_listening  # noqa: E402  (the benchmarks' helpers)
 
 
 def wait_for(pred, timeout, what):
@@ -44,15 +44,19 @@ def wait_for(pred, timeout, what):
     raise RuntimeError("timed out waiting for " + what)
 
 
-class Relay:
-    name = "sipring-relay"
+class Front:
+    """A relaying server in front of the upstream: its own directory under `work`, a port."""
 
     def __init__(self, args, certs, work, upstream):
         self.args, self.certs, self.upstream = args, certs, upstream
-        self.dir = os.path.join(work, "relay")
+        self.dir = os.path.join(work, self.name)
         os.makedirs(self.dir)
         self.port = free_port()
         self.proc = None
+
+
+class Relay(Front, Sipring):  # pids() and stop() are the sipring daemon's (one process)
+    name = "sipring-relay"
 
     def start(self):
         c = self.certs
@@ -79,27 +83,9 @@ class Relay:
         wait_for(lambda: " up: connection" in open(self.log_path).read(), 15,
                  "sipring-relay's upstream connection (see %s)" % self.log_path)
 
-    def pids(self):
-        return [self.proc.pid]
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-class KamailioForwarder:
+class KamailioForwarder(Front):
     name = "kamailio-forward"
-
-    def __init__(self, args, certs, work, upstream):
-        self.args, self.certs, self.upstream = args, certs, upstream
-        self.dir = os.path.join(work, "kamailio-forward")
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.proc = None
 
     def start(self):
         c = self.certs

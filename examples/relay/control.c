@@ -71,8 +71,8 @@ void relay_print_counters(relay* r, FILE* out) {
   char buf[8192];
   size_t len = (size_t)snprintf(buf, sizeof(buf), "{\"relay\":{");
   for (int i = 0; i < RELAY_COUNTER_COUNT && len < sizeof(buf); i++) {
-    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\"%s\":%llu", i ? "," : "",
-                            kNames[i], (unsigned long long)sum[i]);
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\"%s\":%llu", i ? "," : "", kNames[i],
+                            (unsigned long long)sum[i]);
   }
   if (len < sizeof(buf)) len += (size_t)snprintf(buf + len, sizeof(buf) - len, "},\"engine\":{");
   uint64_t engine[256];
@@ -133,9 +133,8 @@ int relay_run(relay* r, const sigset_t* signals) {
         attempt = conn;
         deadline = now + connect_limit;
       } else {
-        relay_log("upstream %s: cannot connect: %s (%s); next attempt in %llu ms",
-                  r->set.upstream, err, sipring_status_name(rc),
-                  (unsigned long long)(backoff / 1000000ull));
+        relay_log("upstream %s: cannot connect: %s (%s); next attempt in %llu ms", r->set.upstream,
+                  err, sipring_status_name(rc), (unsigned long long)(backoff / 1000000ull));
         next_try = now + backoff;
         backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
         if (rc == SIPRING_ERR_INVALID_ARGUMENT || rc == SIPRING_ERR_NOT_RUNNING) return 1;

@@ -69,8 +69,10 @@ static void reply_to(relay_reactor* rr, sipring_port* port, sipring_conn to, con
   if (len == 0 && code == 400) len = build_400_without_via(m, n, st, rr->out, rr->out_size);
   if (len == 0) {
     relay_count(rr->counters, RELAY_C_dropped_unanswerable);
-    relay_log_limited(rr, now, "cannot answer a malformed request from connection %016llx "
-                      "(%d %s): dropped", (unsigned long long)to, code, reason);
+    relay_log_limited(rr, now,
+                      "cannot answer a malformed request from connection %016llx "
+                      "(%d %s): dropped",
+                      (unsigned long long)to, code, reason);
     return;
   }
   if (code == 503) len = add_retry_after(rr->out, len, rr->out_size, r->set.retry_after_s);
@@ -89,12 +91,12 @@ static void reply_to(relay_reactor* rr, sipring_port* port, sipring_conn to, con
 /* What forwarding needs of a request head, found in one pass over its header fields. */
 typedef struct req_view {
   relay_start start;
-  size_t blank;    /* offset of the blank line */
-  size_t body;     /* offset of the body */
-  int vias;        /* Via header fields */
-  relay_hdr via;   /* the first one */
+  size_t blank;  /* offset of the blank line */
+  size_t body;   /* offset of the body */
+  int vias;      /* Via header fields */
+  relay_hdr via; /* the first one */
   int has_mf;
-  relay_hdr mf;    /* the first Max-Forwards */
+  relay_hdr mf; /* the first Max-Forwards */
 } req_view;
 
 static int scan_request(const char* m, size_t n, req_view* v) {
@@ -145,14 +147,14 @@ static void on_request(relay_reactor* rr, sipring_port* port, const sipring_fram
   int ok = scan_request(m, n, &v);
   int is_ack = ok && v.start.method_len == 3 && memcmp(m, "ACK", 3) == 0;
   sipring_conn from = f->conn;
-#define REFUSE(code, reason, which)                                                \
-  do {                                                                             \
-    if (is_ack) {                                                                  \
-      relay_count(rr->counters, RELAY_C_dropped_acks);                             \
-    } else {                                                                       \
+#define REFUSE(code, reason, which)                                                 \
+  do {                                                                              \
+    if (is_ack) {                                                                   \
+      relay_count(rr->counters, RELAY_C_dropped_acks);                              \
+    } else {                                                                        \
       reply_to(rr, port, from, m, n, &v.start, code, reason, RELAY_C_##which, now); \
-    }                                                                              \
-    return;                                                                        \
+    }                                                                               \
+    return;                                                                         \
   } while (0)
 
   if (f->flags & SIPRING_FLAG_CLIENT_ROLE) REFUSE(403, "Forbidden", replied_403);
@@ -257,8 +259,10 @@ static void on_response(relay_reactor* rr, sipring_port* port, const sipring_fra
   relay_count(rr->counters, RELAY_C_responses_in);
   if (!(f->flags & SIPRING_FLAG_CLIENT_ROLE)) {
     relay_count(rr->counters, RELAY_C_dropped_stray_responses);
-    relay_log_limited(rr, now, "response from client connection %016llx dropped: only the "
-                      "upstream's responses are relayed", (unsigned long long)f->conn);
+    relay_log_limited(rr, now,
+                      "response from client connection %016llx dropped: only the "
+                      "upstream's responses are relayed",
+                      (unsigned long long)f->conn);
     return;
   }
   relay_start st;
@@ -283,7 +287,8 @@ static void on_response(relay_reactor* rr, sipring_port* port, const sipring_fra
   if (rc != 0 || vias == 0 || !relay_parse_via(tv, top.value_end - top.value, &ours) ||
       !relay_branch_read(tv + ours.branch, ours.branch_len, &origin, &tag)) {
     relay_count(rr->counters, RELAY_C_dropped_responses_forged);
-    relay_log_limited(rr, now, "response from the upstream without the relay's top Via: "
+    relay_log_limited(rr, now,
+                      "response from the upstream without the relay's top Via: "
                       "dropped");
     return;
   }
@@ -299,7 +304,8 @@ static void on_response(relay_reactor* rr, sipring_port* port, const sipring_fra
   }
   if (cv_len == 0 || !relay_parse_via(cv, cv_len, &theirs)) {
     relay_count(rr->counters, RELAY_C_dropped_responses_malformed);
-    relay_log_limited(rr, now, "response from the upstream without a valid second Via: "
+    relay_log_limited(rr, now,
+                      "response from the upstream without a valid second Via: "
                       "dropped");
     return;
   }
@@ -307,8 +313,10 @@ static void on_response(relay_reactor* rr, sipring_port* port, const sipring_fra
   size_t id_len = theirs.branch_len ? theirs.branch_len : theirs.end;
   if (relay_branch_tag(r->key, origin, id, id_len) != tag) {
     relay_count(rr->counters, RELAY_C_dropped_responses_forged);
-    relay_log_limited(rr, now, "response with a forged or stale relay branch (connection "
-                      "%016llx): dropped", (unsigned long long)origin);
+    relay_log_limited(rr, now,
+                      "response with a forged or stale relay branch (connection "
+                      "%016llx): dropped",
+                      (unsigned long long)origin);
     return;
   }
   if (st.status >= 200 && have_cseq && sipring_conn_reactor(origin) < r->reactors) {
@@ -362,9 +370,10 @@ static void on_event(relay_reactor* rr, const sipring_frame* f) {
     atomic_store(&r->closed_conn, f->conn);
     if (atomic_compare_exchange_strong(&r->up_conn, &was, 0)) {
       atomic_fetch_add(&r->down_epoch, 1);
-      relay_log("upstream %s down: connection %016llx closed (%s); answering 503 until it is "
-                "back", addr, (unsigned long long)f->conn,
-                sipring_close_reason_name(f->reason));
+      relay_log(
+          "upstream %s down: connection %016llx closed (%s); answering 503 until it is "
+          "back",
+          addr, (unsigned long long)f->conn, sipring_close_reason_name(f->reason));
     } else {
       relay_log("upstream %s: connection attempt %016llx failed (%s)", addr,
                 (unsigned long long)f->conn, sipring_close_reason_name(f->reason));

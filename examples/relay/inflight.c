@@ -32,9 +32,8 @@ static uint32_t home(const relay_inflight* t, uint64_t key) {
   return (uint32_t)((key >> 1) ^ (key >> 33)) & t->mask;
 }
 
-int relay_inflight_add(relay_inflight* t, uint64_t key, sipring_conn origin,
-                       sipring_conn upstream, uint64_t now_ns, const char* head,
-                       size_t head_len, int* expired) {
+int relay_inflight_add(relay_inflight* t, uint64_t key, sipring_conn origin, sipring_conn upstream,
+                       uint64_t now_ns, const char* head, size_t head_len, int* expired) {
   *expired = 0;
   if (t->slots == NULL || head_len > RELAY_INFLIGHT_HEAD) return 0;
   uint32_t h = home(t, key);

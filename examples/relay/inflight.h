@@ -51,9 +51,8 @@ uint64_t relay_inflight_key(uint64_t tag, const char* method, size_t method_len)
 /* Owner thread: records request head[0..head_len) sent from `origin` on `upstream`. Returns 1
  * when tracked, 0 when not (head too large or no free slot near its hash); *expired is set
  * when an unanswered slot older than the timeout was reused for it. */
-int relay_inflight_add(relay_inflight* t, uint64_t key, sipring_conn origin,
-                       sipring_conn upstream, uint64_t now_ns, const char* head,
-                       size_t head_len, int* expired);
+int relay_inflight_add(relay_inflight* t, uint64_t key, sipring_conn origin, sipring_conn upstream,
+                       uint64_t now_ns, const char* head, size_t head_len, int* expired);
 
 /* Any thread: the final response for `key` arrived; frees its slot. Returns 1 if one was
  * waiting. */

@@ -73,11 +73,12 @@
 #include "relay.h"
 
 static void usage(FILE* out) {
-  fputs("usage: sipring-relay -f CONFIG --upstream IP:PORT [--upstream-name NAME]\n"
-        "         [--record-route] [--advertise HOST:PORT] [--retry-after S] [--inflight N]\n"
-        "         [--inflight-timeout-ms MS] [--backoff-min-ms MS] [--backoff-max-ms MS]\n"
-        "         [--log-level N]\n",
-        out);
+  fputs(
+      "usage: sipring-relay -f CONFIG --upstream IP:PORT [--upstream-name NAME]\n"
+      "         [--record-route] [--advertise HOST:PORT] [--retry-after S] [--inflight N]\n"
+      "         [--inflight-timeout-ms MS] [--backoff-min-ms MS] [--backoff-max-ms MS]\n"
+      "         [--log-level N]\n",
+      out);
 }
 
 /* A decimal in [lo, hi], or exits naming the option. */
@@ -85,54 +86,81 @@ static long number(const char* opt, const char* text, long lo, long hi) {
   char* end = NULL;
   long v = strtol(text, &end, 10);
   if (*text == '\0' || *end != '\0' || v < lo || v > hi) {
-    fprintf(stderr, "sipring-relay: --%s: '%s' is not a number in [%ld, %ld]\n", opt, text, lo,
-            hi);
+    fprintf(stderr, "sipring-relay: --%s: '%s' is not a number in [%ld, %ld]\n", opt, text, lo, hi);
     exit(2);
   }
   return v;
 }
 
 static void parse_args(int argc, char** argv, relay_settings* s, int* log_level) {
-  static const struct option kOptions[] = {
-      {"config", required_argument, NULL, 'f'},
-      {"upstream", required_argument, NULL, 'u'},
-      {"upstream-name", required_argument, NULL, 'n'},
-      {"record-route", no_argument, NULL, 'r'},
-      {"advertise", required_argument, NULL, 'a'},
-      {"retry-after", required_argument, NULL, 'R'},
-      {"inflight", required_argument, NULL, 'i'},
-      {"inflight-timeout-ms", required_argument, NULL, 'T'},
-      {"backoff-min-ms", required_argument, NULL, 'b'},
-      {"backoff-max-ms", required_argument, NULL, 'B'},
-      {"log-level", required_argument, NULL, 'l'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option kOptions[] = {{"config", required_argument, NULL, 'f'},
+                                           {"upstream", required_argument, NULL, 'u'},
+                                           {"upstream-name", required_argument, NULL, 'n'},
+                                           {"record-route", no_argument, NULL, 'r'},
+                                           {"advertise", required_argument, NULL, 'a'},
+                                           {"retry-after", required_argument, NULL, 'R'},
+                                           {"inflight", required_argument, NULL, 'i'},
+                                           {"inflight-timeout-ms", required_argument, NULL, 'T'},
+                                           {"backoff-min-ms", required_argument, NULL, 'b'},
+                                           {"backoff-max-ms", required_argument, NULL, 'B'},
+                                           {"log-level", required_argument, NULL, 'l'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "f:h", kOptions, NULL)) != -1) {
     switch (c) {
-      case 'f': s->config_path = optarg; break;
-      case 'u': s->upstream = optarg; break;
-      case 'n': s->upstream_name = optarg; break;
-      case 'r': s->record_route = 1; break;
-      case 'a': s->advertise = optarg; break;
-      case 'R': s->retry_after_s = (int)number("retry-after", optarg, 0, 86400); break;
-      case 'i': s->inflight_slots = (uint32_t)number("inflight", optarg, 0, 1 << 20); break;
+      case 'f':
+        s->config_path = optarg;
+        break;
+      case 'u':
+        s->upstream = optarg;
+        break;
+      case 'n':
+        s->upstream_name = optarg;
+        break;
+      case 'r':
+        s->record_route = 1;
+        break;
+      case 'a':
+        s->advertise = optarg;
+        break;
+      case 'R':
+        s->retry_after_s = (int)number("retry-after", optarg, 0, 86400);
+        break;
+      case 'i':
+        s->inflight_slots = (uint32_t)number("inflight", optarg, 0, 1 << 20);
+        break;
       case 'T':
         s->inflight_timeout_ms = (uint32_t)number("inflight-timeout-ms", optarg, 1, 3600000);
         break;
-      case 'b': s->backoff_min_ms = (uint32_t)number("backoff-min-ms", optarg, 1, 60000); break;
-      case 'B': s->backoff_max_ms = (uint32_t)number("backoff-max-ms", optarg, 1, 600000); break;
-      case 'l': *log_level = (int)number("log-level", optarg, -5, 3); break;
-      case 'h': usage(stdout); exit(0);
-      default: usage(stderr); exit(2);
+      case 'b':
+        s->backoff_min_ms = (uint32_t)number("backoff-min-ms", optarg, 1, 60000);
+        break;
+      case 'B':
+        s->backoff_max_ms = (uint32_t)number("backoff-max-ms", optarg, 1, 600000);
+        break;
+      case 'l':
+        *log_level = (int)number("log-level", optarg, -5, 3);
+        break;
+      case 'h':
+        usage(stdout);
+        exit(0);
+      default:
+        usage(stderr);
+        exit(2);
     }
   }
   const char* why = NULL;
-  if (optind != argc) why = "unexpected argument";
-  else if (s->config_path == NULL) why = "-f CONFIG is required";
-  else if (s->upstream == NULL) why = "--upstream IP:PORT is required";
-  else if (s->inflight_slots & (s->inflight_slots - 1)) why = "--inflight must be a power of two";
-  else if (s->backoff_min_ms > s->backoff_max_ms) why = "--backoff-min-ms exceeds --backoff-max-ms";
+  if (optind != argc)
+    why = "unexpected argument";
+  else if (s->config_path == NULL)
+    why = "-f CONFIG is required";
+  else if (s->upstream == NULL)
+    why = "--upstream IP:PORT is required";
+  else if (s->inflight_slots & (s->inflight_slots - 1))
+    why = "--inflight must be a power of two";
+  else if (s->backoff_min_ms > s->backoff_max_ms)
+    why = "--backoff-min-ms exceeds --backoff-max-ms";
   else if (s->advertise != NULL && (strlen(s->advertise) == 0 || strlen(s->advertise) > 64 ||
                                     strpbrk(s->advertise, " \t\r\n;,<>\"") != NULL)) {
     why = "--advertise must be HOST:PORT (at most 64 characters, no spaces or ;,<>)";
@@ -234,11 +262,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   atomic_store_explicit(&r.ready, 1, memory_order_release);
-  relay_log("relaying to %s%s%s with %u reactors (inline), in-flight table %u x %u, "
-            "record-route %s; ready",
-            r.set.upstream, r.set.upstream_name ? " name " : "",
-            r.set.upstream_name ? r.set.upstream_name : "", r.reactors, r.set.inflight_slots,
-            r.reactors, r.set.record_route ? "on" : "off");
+  relay_log(
+      "relaying to %s%s%s with %u reactors (inline), in-flight table %u x %u, "
+      "record-route %s; ready",
+      r.set.upstream, r.set.upstream_name ? " name " : "",
+      r.set.upstream_name ? r.set.upstream_name : "", r.reactors, r.set.inflight_slots, r.reactors,
+      r.set.record_route ? "on" : "off");
   int rc = relay_run(&r, &signals);
   relay_log("stopping");
   sipring_engine_stop(r.engine, 2000);

@@ -15,29 +15,29 @@
 
 /* Every counter: name and what it counts (printed as JSON on SIGUSR1 and at exit). Each drop
  * has its own counter; the sum of the dropped_* counters is every message the relay let go. */
-#define RELAY_COUNTERS(X)                                                                       \
-  X(requests_in, "requests received from clients")                                            \
-  X(requests_relayed, "requests queued to the upstream connection")                           \
-  X(responses_in, "responses received from the upstream")                                     \
-  X(responses_relayed, "responses queued to the client connection they belong to")            \
-  X(replied_503, "requests answered 503: the upstream is down or refused the message")        \
+#define RELAY_COUNTERS(X)                                                                         \
+  X(requests_in, "requests received from clients")                                                \
+  X(requests_relayed, "requests queued to the upstream connection")                               \
+  X(responses_in, "responses received from the upstream")                                         \
+  X(responses_relayed, "responses queued to the client connection they belong to")                \
+  X(replied_503, "requests answered 503: the upstream is down or refused the message")            \
   X(replied_503_inflight, "requests answered 503 after the upstream closed with them unanswered") \
-  X(replied_483, "requests answered 483: Max-Forwards was 0")                                 \
-  X(replied_400, "requests answered 400: no or malformed Via, malformed Max-Forwards")        \
-  X(replied_513, "requests answered 513: too large to forward with the relay's Via")          \
-  X(replied_403, "requests from the upstream answered 403: the relay forwards downstream only") \
-  X(dropped_responses_origin_gone, "responses whose client connection has closed")            \
-  X(dropped_responses_forged, "responses whose top Via is not the relay's or fails its check") \
-  X(dropped_responses_malformed, "responses without a second Via or with a malformed one")    \
-  X(dropped_responses_queue_full, "responses the client connection's queue refused")          \
-  X(dropped_stray_responses, "responses received from a client connection")                   \
-  X(dropped_acks, "ACKs not forwarded: upstream down, malformed, or Max-Forwards 0")           \
-  X(dropped_unanswerable, "malformed requests too broken to answer (no Call-ID, CSeq, ...)")   \
-  X(dropped_replies, "local replies (503, 483, 400 ...) the client connection refused")       \
-  X(inflight_untracked, "requests forwarded without an in-flight entry (table full)")         \
-  X(inflight_expired, "in-flight entries reused after relay.inflight_timeout unanswered")     \
-  X(upstream_connects, "connection attempts to the upstream")                                 \
-  X(upstream_opened, "upstream connections that completed their handshake")                   \
+  X(replied_483, "requests answered 483: Max-Forwards was 0")                                     \
+  X(replied_400, "requests answered 400: no or malformed Via, malformed Max-Forwards")            \
+  X(replied_513, "requests answered 513: too large to forward with the relay's Via")              \
+  X(replied_403, "requests from the upstream answered 403: the relay forwards downstream only")   \
+  X(dropped_responses_origin_gone, "responses whose client connection has closed")                \
+  X(dropped_responses_forged, "responses whose top Via is not the relay's or fails its check")    \
+  X(dropped_responses_malformed, "responses without a second Via or with a malformed one")        \
+  X(dropped_responses_queue_full, "responses the client connection's queue refused")              \
+  X(dropped_stray_responses, "responses received from a client connection")                       \
+  X(dropped_acks, "ACKs not forwarded: upstream down, malformed, or Max-Forwards 0")              \
+  X(dropped_unanswerable, "malformed requests too broken to answer (no Call-ID, CSeq, ...)")      \
+  X(dropped_replies, "local replies (503, 483, 400 ...) the client connection refused")           \
+  X(inflight_untracked, "requests forwarded without an in-flight entry (table full)")             \
+  X(inflight_expired, "in-flight entries reused after relay.inflight_timeout unanswered")         \
+  X(upstream_connects, "connection attempts to the upstream")                                     \
+  X(upstream_opened, "upstream connections that completed their handshake")                       \
   X(upstream_closed, "upstream connections (or attempts) that closed")
 
 enum {
@@ -69,10 +69,10 @@ typedef struct relay_reactor {
   uint32_t index;
   char* out; /* a whole outgoing message is built here */
   size_t out_size;
-  uint64_t seen_epoch;       /* the upstream close epoch this reactor last swept for */
-  uint64_t last_tracked_ns;  /* when a request was last tracked (keeps the sweep timer) */
-  sipring_addr via_local;    /* the local address via_host was made from */
-  char via_host[80];         /* "host:port" of our Via and Record-Route */
+  uint64_t seen_epoch;      /* the upstream close epoch this reactor last swept for */
+  uint64_t last_tracked_ns; /* when a request was last tracked (keeps the sweep timer) */
+  sipring_addr via_local;   /* the local address via_host was made from */
+  char via_host[80];        /* "host:port" of our Via and Record-Route */
   size_t via_host_len;
   uint64_t log_window_ns; /* rate limit of this reactor's log lines */
   uint32_t log_lines, log_suppressed;

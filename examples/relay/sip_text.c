@@ -3,9 +3,15 @@
 
 #include <string.h>
 
-static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-static int is_ws(char c) { return c == ' ' || c == '\t'; }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int lower(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+static int is_ws(char c) {
+  return c == ' ' || c == '\t';
+}
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /* RFC 3261 token characters. */
 static int is_token(char c) {
@@ -87,8 +93,8 @@ int relay_next_header(const char* m, size_t n, size_t* pos, relay_hdr* h) {
     next = nn;
   }
   while (i < value_end && (is_ws(m[i]) || m[i] == '\r' || m[i] == '\n')) i++;
-  while (value_end > i && (is_ws(m[value_end - 1]) || m[value_end - 1] == '\r' ||
-                           m[value_end - 1] == '\n')) {
+  while (value_end > i &&
+         (is_ws(m[value_end - 1]) || m[value_end - 1] == '\r' || m[value_end - 1] == '\n')) {
     value_end--;
   }
   h->line = p;

@@ -20,10 +20,10 @@ typedef struct relay_hdr {
 /* The start line of m[0..n): a request ("METHOD SP URI SP SIP/2.0") or a status line
  * ("SIP/2.0 SP 3DIGIT ..."). */
 typedef struct relay_start {
-  int is_request;           /* 1 request, 0 response */
-  size_t method_len;        /* requests: the method is m[0..method_len) */
-  int status;               /* responses: 100..699 */
-  size_t headers;           /* offset of the first header line */
+  int is_request;    /* 1 request, 0 response */
+  size_t method_len; /* requests: the method is m[0..method_len) */
+  int status;        /* responses: 100..699 */
+  size_t headers;    /* offset of the first header line */
 } relay_start;
 
 /* Parses the start line; returns 1 when it is a well-formed request or status line. */

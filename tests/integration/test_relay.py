@@ -58,15 +58,9 @@ class Relay:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      preexec_fn=h._die_with_parent)
         for stream, sink in ((self.proc.stdout, self._on_out), (self.proc.stderr, self._on_err)):
-            t = threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
+            t = threading.Thread(target=h.Daemon._pump, args=(stream, sink), daemon=True)
             t.start()
             self._pumps.append(t)
-
-    @staticmethod
-    def _pump(stream, sink):
-        for raw in iter(stream.readline, b""):
-            sink(raw.decode("utf-8", "replace").rstrip("\n"))
-        stream.close()
 
     def _on_out(self, line):
         if line.startswith("{"):
