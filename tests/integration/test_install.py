@@ -267,6 +267,23 @@ class InstalledTree(unittest.TestCase):
         exe = self.build_example(self.relay_min(), "cc -std=c11")
         self.assert_shared_mapping(self.serve_and_ask(exe, reactors=1, stops_cleanly=False))
 
+    def test_relay_builds_against_the_installed_tree(self):
+        """examples/relay (the C relay on the C ABI) with one plain cc command line; its
+        behaviour is test_relay's."""
+        d = tempfile.mkdtemp(prefix="relay.", dir=self.tmp)
+        sources = sorted(f for f in os.listdir(os.path.join(EXAMPLES, "relay"))
+                         if f.endswith((".c", ".h")))
+        for f in sources:
+            shutil.copy(os.path.join(EXAMPLES, "relay", f), d)
+        exe = os.path.join(d, "sipring-relay")
+        cmd = ("cc -std=c11 -D_GNU_SOURCE -Wall %s $(pkg-config --cflags --libs sipring) -o %s"
+               % (" ".join(f for f in sources if f.endswith(".c")), shlex.quote(exe)))
+        r = run(cmd, env=self.pc_env, shell=True, cwd=d)
+        self.assertEqual(r.returncode, 0, "%s\n%s%s" % (cmd, r.stdout, r.stderr))
+        r = run([exe, "--help"], env=dict(os.environ, LD_LIBRARY_PATH=self.libdir))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("--upstream", r.stdout + r.stderr)
+
     def test_c_example_static(self):
         exe = self.build_example(self.relay_min(), "cc -std=c11", static=True)
         mapped = self.serve_and_ask(exe, reactors=1, stops_cleanly=False)
