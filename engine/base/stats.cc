@@ -20,9 +20,7 @@ ReactorStats EngineStats::total() const {
 
 JsonValue counters_json(const ReactorStats& stats) {
   JsonValue out = JsonValue::object();
-#define SIPRING_JSON_COUNTER(name, doc) out[#name] = stats.name;
-  SIPRING_COUNTERS(SIPRING_JSON_COUNTER)
-#undef SIPRING_JSON_COUNTER
+  for_each_counter(stats, [&out](const char* name, uint64_t value) { out[name] = value; });
   return out;
 }
 

@@ -40,18 +40,7 @@ std::string json_text_pretty(const JsonValue& value) {
 
 JsonValue counters_json(const ReactorStats& stats) {
   JsonValue out = JsonValue::object();
-#define SIPRING_JSON_COUNTER(name, doc) out[#name] = stats.name;
-  SIPRING_COUNTERS(SIPRING_JSON_COUNTER)
-#undef SIPRING_JSON_COUNTER
-  return out;
-}
-
-JsonValue counters_json(const EngineStats& stats) {
-  JsonValue reactors = JsonValue::array();
-  for (const ReactorStats& r : stats.reactors) reactors.push_back(counters_json(r));
-  JsonValue out = JsonValue::object();
-  out["total"] = counters_json(stats.total());
-  out["reactors"] = std::move(reactors);
+  for_each_counter(stats, [&out](const char* name, uint64_t value) { out[name] = value; });
   return out;
 }
 

@@ -45,7 +45,4 @@ std::string json_text_pretty(const JsonValue& value);
 // {"connections_open":1,"accepted":5,...}, the layout of the control socket's core.stats.
 JsonValue counters_json(const ReactorStats& stats);
 
-// {"total": counters_json(stats.total()), "reactors": [counters_json(reactor 0), ...]}.
-JsonValue counters_json(const EngineStats& stats);
-
 }  // namespace sipring::tool

@@ -66,10 +66,14 @@ std::optional<int> parse_args(int argc, const char* const* argv, DaemonArgs* a) 
 // One JSON line: {"engine": every counter in total, "reactors": [every counter of each reactor],
 // "core": the demo core's counts}.
 void print_stats(const sipring::Engine& engine, const sipring::DemoCoreCounters& core) {
-  sipring::tool::JsonValue counters = sipring::tool::counters_json(engine.stats());
+  const sipring::EngineStats stats = engine.stats();
+  sipring::tool::JsonValue reactors = sipring::tool::JsonValue::array();
+  for (const sipring::ReactorStats& r : stats.reactors) {
+    reactors.push_back(sipring::tool::counters_json(r));
+  }
   sipring::tool::JsonValue line = sipring::tool::JsonValue::object();
-  line["engine"] = std::move(counters["total"]);
-  line["reactors"] = std::move(counters["reactors"]);
+  line["engine"] = sipring::tool::counters_json(stats.total());
+  line["reactors"] = std::move(reactors);
   line["core"] = sipring::tool::JsonValue::object({{"requests", core.requests.load()},
                                                    {"replies", core.replies.load()},
                                                    {"unanswerable", core.unanswerable.load()}});

@@ -81,4 +81,14 @@ struct EngineStats {
   ReactorStats total() const;
 };
 
+// Calls f(name, value) for every counter of `stats` in SIPRING_COUNTERS order, `name` being a
+// static string ("accepted"): the one way to list them by name (the control socket's JSON, the
+// tools' stats lines, an embedder's exporter) without repeating the X-macro.
+template <class F>
+void for_each_counter(const ReactorStats& stats, F&& f) {
+#define SIPRING_VISIT_COUNTER(name, doc) f(#name, stats.name);
+  SIPRING_COUNTERS(SIPRING_VISIT_COUNTER)
+#undef SIPRING_VISIT_COUNTER
+}
+
 }  // namespace sipring
