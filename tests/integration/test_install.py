@@ -135,8 +135,11 @@ class InstalledTree(unittest.TestCase):
             self.assertNotIn("not found", r.stdout, tool)
             found = [l.split()[2] for l in r.stdout.splitlines()
                      if l.split()[:2] == ["libsipring.so.0", "=>"]]
+            # sipringctl speaks JSON-RPC and uses only the header-only sipring/result.h, so the
+            # linker (--as-needed) records no libsipring for it; the engine's tools must have it.
+            expected = [] if tool == "sipringctl" else [self.libdir]
             self.assertEqual([os.path.dirname(os.path.realpath(f)) for f in found],
-                             [self.libdir], "%s:\n%s" % (tool, r.stdout))
+                             expected, "%s:\n%s" % (tool, r.stdout))
             if tool != "sipringctl":
                 self.assertIn("libjemalloc", r.stdout, tool + " brings jemalloc itself")
             r = run([path, "--help"], env=env, timeout=30)
