@@ -3,9 +3,12 @@
 #include <arpa/inet.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/ec_key.h>
 #include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
+#include <openssl/obj.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -138,6 +141,28 @@ bool is_self_signed(X509* x) {
   return ok;
 }
 
+std::string key_type_text(X509* x) {
+  bssl::UniquePtr<EVP_PKEY> key(X509_get_pubkey(x));
+  if (!key) {
+    clear_tls_errors();  // an unknown algorithm: the other facts are still worth having
+    return "unknown";
+  }
+  switch (EVP_PKEY_id(key.get())) {
+    case EVP_PKEY_EC: {
+      const EC_GROUP* group = EC_KEY_get0_group(EVP_PKEY_get0_EC_KEY(key.get()));
+      const int nid = group != nullptr ? EC_GROUP_get_curve_name(group) : NID_undef;
+      const char* curve = EC_curve_nid2nist(nid);
+      return std::string("ECDSA ") + (curve != nullptr ? curve : OBJ_nid2sn(nid));
+    }
+    case EVP_PKEY_RSA:
+      return "RSA " + std::to_string(EVP_PKEY_bits(key.get()));
+    case EVP_PKEY_ED25519:
+      return "Ed25519";
+    default:
+      return "unknown";
+  }
+}
+
 std::string to_pem(std::span<const uint8_t> der) {
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   // The caller's bytes, not a re-encoding: the PEM decodes to exactly the DER we were given.
@@ -179,8 +204,23 @@ Result<CertFacts> cert_facts(std::span<const uint8_t> der) {
   if (Status s = collect_san(x.get(), &facts); !s) return s;
   facts.self_signed = is_self_signed(x.get());
   facts.version = static_cast<int>(X509_get_version(x.get())) + 1;
+  facts.key_type = key_type_text(x.get());
   facts.pem = to_pem(der);
   return facts;
+}
+
+std::optional<CertFacts> cert_facts_of(X509* x) {
+  if (x == nullptr) return std::nullopt;
+  uint8_t* der = nullptr;
+  const int len = i2d_X509(x, &der);
+  if (len <= 0) {
+    clear_tls_errors();
+    return std::nullopt;
+  }
+  auto f = cert_facts({der, static_cast<size_t>(len)});
+  OPENSSL_free(der);
+  if (!f) return std::nullopt;
+  return std::move(f.value());
 }
 
 bool cert_expired(const CertFacts& facts, int64_t now_unix) noexcept {

@@ -6,7 +6,10 @@
 // the per-message path, so they may allocate.
 #pragma once
 
+#include <openssl/base.h>
+
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +23,10 @@ namespace sipring {
 // with kInvalidArgument, saying why, when `der` is empty, is not a certificate BoringSSL accepts,
 // carries bytes after the certificate, or has a subjectAltName extension that does not parse.
 Result<CertFacts> cert_facts(std::span<const uint8_t> der);
+
+// cert_facts() of a parsed certificate (e.g. SSL_CTX_get0_certificate's): nullopt for a null
+// `x` or one that does not re-encode and parse.
+std::optional<CertFacts> cert_facts_of(X509* x);
 
 // True when `now_unix` lies outside [not_before, not_after] (both ends count as valid, as in
 // RFC 5280 §4.1.2.5).

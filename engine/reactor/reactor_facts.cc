@@ -11,17 +11,6 @@
 namespace sipring {
 namespace {
 
-std::optional<CertFacts> facts_of_x509(X509* x) {
-  if (x == nullptr) return std::nullopt;
-  uint8_t* der = nullptr;
-  int len = i2d_X509(x, &der);
-  if (len <= 0) return std::nullopt;
-  auto f = cert_facts({der, static_cast<size_t>(len)});
-  OPENSSL_free(der);
-  if (!f) return std::nullopt;
-  return std::move(f.value());
-}
-
 const char* version_text(uint16_t v) {
   switch (v) {
     case TLS1_VERSION:
@@ -74,7 +63,7 @@ Result<TlsFacts> Reactor::tls_facts(ConnId id) noexcept {
   // Our own certificate is the one of the connection's domain (or of the client context).
   SSL_CTX* ctx = c->tls_set ? c->tls_set->context_of(c->domain) : nullptr;
   if (ctx == nullptr && f.client_role) ctx = shared_->client_ctx;
-  if (ctx != nullptr) f.own = facts_of_x509(SSL_CTX_get0_certificate(ctx));
+  if (ctx != nullptr) f.own = cert_facts_of(SSL_CTX_get0_certificate(ctx));
   return f;
 }
 

@@ -33,6 +33,8 @@ struct CertFacts {
   // Issuer name equals the subject name and the signature verifies with the certificate's own key.
   bool self_signed = false;
   int version = 0;  // X.509 version number: 1, 2 or 3
+  // The subject public key: "ECDSA P-256", "ECDSA P-384", "RSA 2048", "Ed25519" (or "unknown").
+  std::string key_type;
   std::string pem;  // the input DER as one PEM "CERTIFICATE" block, 64 columns, trailing newline
 };
 
