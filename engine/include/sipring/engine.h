@@ -158,6 +158,14 @@ struct TlsSummary {
   uint64_t max_connections_per_source = 0;  // as resolved
 };
 
+// What tls.certs shows of one certificate the TLS configuration in use presents.
+struct TlsCertificate {
+  std::string domain;     // the TLS domain presenting it, e.g. "server:default"
+  std::string file;       // the file it was read from (at start or the last successful reload)
+  CertFacts facts;        // subject, issuer, serial, subjectAltNames, validity, key type
+  int64_t days_left = 0;  // whole days until notAfter, rounded down; negative once expired
+};
+
 class Engine {
  public:
   struct Options {
