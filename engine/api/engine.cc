@@ -18,6 +18,7 @@
 #include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/api/tls_auto_reload.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
 #include "engine/config/config_store.h"
@@ -27,6 +28,7 @@
 #include "engine/io/mem_watch.h"
 #include "engine/reactor/reactor.h"
 #include "engine/tls/tls_contexts.h"
+#include "engine/tls/tls_inventory.h"
 
 namespace sipring {
 
@@ -128,6 +130,8 @@ struct Engine::Impl {
   std::string features;
   std::atomic<bool> running{false};
   MemWatch mem;  // tls.low_mem_threshold1/2
+  // tls.auto_reload and tls.cert_expiry_warn_days, on a thread of its own.
+  TlsAutoReload auto_reload;
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -325,6 +329,7 @@ Status Engine::start() {
     stop(std::chrono::milliseconds(0));
     return s;
   }
+  m.auto_reload.start(m.store.get(), [this] { return reload_tls(); });
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
                "; TLS: " + OpenSSL_version(OPENSSL_VERSION) +
                " (BoringSSL), TLS 1.3 records in place, " + "TLS 1.2 via SealRecord/OpenRecord; " +
@@ -378,6 +383,7 @@ void Engine::stop(std::chrono::milliseconds grace) {
   const uint64_t deadline =
       uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec) + grace_ns;
   if (m.rpc) m.rpc->stop();  // no control call may reach a stopping reactor
+  m.auto_reload.stop();      // nor an automatic reload
   for (auto& r : m.reactors) r->request_stop(deadline);
   for (auto& t : m.threads) t.join();
   m.threads.clear();
@@ -415,6 +421,7 @@ void Engine::rotate_ticket_keys() {
 EngineStats Engine::stats() const {
   EngineStats s;
   for (auto& r : impl_->reactors) s.reactors.push_back(r->stats());
+  if (!s.reactors.empty()) impl_->auto_reload.add_counters(&s.reactors[0]);
   return s;
 }
 
@@ -444,6 +451,7 @@ Status Engine::set_param(std::string_view module, std::string_view name, std::st
   // Reactors pick the new snapshot up at their next iteration; wake the sleeping ones.
   if (s) {
     for (auto& r : m.reactors) r->wake();
+    if (module == "tls") m.auto_reload.poke();
   }
   return s;
 }
@@ -471,6 +479,7 @@ Status Engine::reload_tls() {
   }
   m.store->replace_tls(std::move(set.value()));
   for (auto& r : m.reactors) r->wake();
+  m.auto_reload.poke();  // watch what the new contexts read
   SIPRING_LOG(kLogInfo, "tls", "tls.reload: new TLS contexts in use for new connections");
   return Status::ok();
 }
@@ -582,6 +591,12 @@ Status Engine::add_alias(ConnId id, const Destination& to) {
   Impl& m = *impl_;
   return on_connection_reactor<Status>(m.running, m.control_mu, m.reactors, id,
                                        [id, to](Reactor& r) { return r.add_alias(id, to); });
+}
+
+Result<std::vector<TlsCertificate>> Engine::tls_certificates() const {
+  auto set = impl_->store ? impl_->store->tls() : nullptr;
+  if (!set) return make_error(Errc::kNotRunning, "no TLS contexts (not started, or a client)");
+  return certificates_in_use(*set, static_cast<int64_t>(time(nullptr)));
 }
 
 Result<TlsSummary> Engine::tls_summary() {

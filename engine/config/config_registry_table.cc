@@ -316,6 +316,38 @@ std::vector<ParamDef> build_registry() {
                       "certificate and verification parameters above are ignored. A runtime "
                       "change takes effect at the next tls.reload.",
        .field = [](Config& c) -> ParamField { return &c.tls.config; }},
+      {.module = "tls",
+       .name = "auto_reload",
+       .type = T::kBool,
+       .default_text = "1",
+       .runtime = true,
+       .description = "Watch every certificate, key, CA list, CA directory, CRL and tls.cfg in use "
+                      "(inotify on their directories: renames into place and symlink swaps "
+                      "count) and run tls.reload once they stop changing; a broken file changes "
+                      "nothing and is logged once (counters tls_auto_reloads, "
+                      "tls_auto_reload_refused).",
+       .field = [](Config& c) -> ParamField { return &c.tls.auto_reload; }},
+      {.module = "tls",
+       .name = "auto_reload_delay_ms",
+       .type = T::kInt,
+       .default_text = "1000",
+       .min = 10,
+       .max = 600000,
+       .runtime = true,
+       .description = "Quiet time after the last change to a watched file before the automatic "
+                      "reload (a renewal writes several files); changes that never pause reload "
+                      "after 10 times this.",
+       .field = [](Config& c) -> ParamField { return &c.tls.auto_reload_delay_ms; }},
+      {.module = "tls",
+       .name = "cert_expiry_warn_days",
+       .type = T::kInt,
+       .default_text = "14",
+       .min = 0,
+       .max = 3650,
+       .runtime = true,
+       .description = "Log a warning for every certificate in use that expires within this many "
+                      "days (or has expired): at start, after each reload and daily; 0: never.",
+       .field = [](Config& c) -> ParamField { return &c.tls.cert_expiry_warn_days; }},
 
       {.module = "sipring",
        .name = "reactors",

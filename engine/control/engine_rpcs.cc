@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
@@ -190,6 +192,7 @@ JsonValue cert_json(const std::optional<CertFacts>& c) {
                             {"san_email", c->san_email},
                             {"self_signed", c->self_signed},
                             {"version", c->version},
+                            {"key_type", c->key_type},
                             {"pem", c->pem}});
 }
 
@@ -216,6 +219,38 @@ Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
       {"peer", cert_json(f->peer)},
       {"own", cert_json(f->own)},
   });
+}
+
+// tls.certs: the certificate every TLS domain presents, as loaded, with the days it has left.
+// subjectAltNames are one list, typed the way OpenSSL prints them ("DNS:sip.example.com").
+Result<JsonValue> tls_certs(Engine& engine) {
+  auto certs = engine.tls_certificates();
+  if (!certs) return certs.status();
+  JsonValue out = JsonValue::array();
+  for (const TlsCertificate& c : certs.value()) {
+    const std::pair<const char*, const std::vector<std::string>*> kinds[] = {
+        {"DNS:", &c.facts.san_dns},
+        {"IP:", &c.facts.san_ip},
+        {"URI:", &c.facts.san_uri},
+        {"email:", &c.facts.san_email}};
+    JsonValue san = JsonValue::array();
+    for (const auto& [prefix, list] : kinds) {
+      for (const std::string& v : *list) san.push_back(prefix + v);
+    }
+    out.push_back(JsonValue::object({
+        {"domain", c.domain},
+        {"file", c.file},
+        {"subject", c.facts.subject.text},
+        {"san", std::move(san)},
+        {"issuer", c.facts.issuer.text},
+        {"serial", c.facts.serial},
+        {"key_type", c.facts.key_type},
+        {"not_before", c.facts.not_before_text},
+        {"not_after", c.facts.not_after_text},
+        {"days_left", c.days_left},
+    }));
+  }
+  return out;
 }
 
 Result<JsonValue> tls_info(Engine& engine) {
@@ -262,6 +297,9 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
   server.add("tls.facts", "CONNECTION_ID",
              "TLS facts of a connection: version, cipher, SNI, verification, both certificates",
              [e](const JsonValue& p) { return tls_facts(*e, p); });
+  server.add("tls.certs", "",
+             "Certificates of every TLS domain in use: subject, SANs, notAfter, days left, file",
+             [e](const JsonValue&) { return tls_certs(*e); });
   server.add("tls.reload", "",
              "Re-reads certificates, keys, CA lists, CRLs and the tls.cfg file; new connections "
              "use them, established ones keep theirs",

@@ -74,6 +74,11 @@ struct TlsParams {
   int low_mem_threshold2 = -1;  // KB free below which TLS operations fail
   bool tls_force_run = false;   // start even if the library sanity check fails
   std::string config;           // tls.cfg with per-domain settings (replaces `profile`)
+
+  // Certificate files that renew themselves, and warnings before they expire.
+  bool auto_reload = true;          // watch the files in use and tls.reload when they change
+  int auto_reload_delay_ms = 1000;  // quiet time after the last change before reloading
+  int cert_expiry_warn_days = 14;   // warn about certificates expiring this soon; 0 = never
 };
 
 // A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.

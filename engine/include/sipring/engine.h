@@ -249,6 +249,9 @@ class Engine {
   Result<std::vector<ConnectionInfo>> connections();
   Status close_connection(ConnId id);
   Result<TlsSummary> tls_summary();
+  // tls.certs: the certificate of every TLS domain in use (as loaded, whatever the files hold
+  // now). Any thread; reads the immutable TLS contexts, asks no reactor.
+  Result<std::vector<TlsCertificate>> tls_certificates() const;
 
   // The control socket's path, or "" when it is disabled.
   std::string control_socket() const;
