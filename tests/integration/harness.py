@@ -730,6 +730,18 @@ def cert_names(conn):
     return cn, [v for _, v in cert.get("subjectAltName", ())]
 
 
+def peer_der(test, port, server_hostname=SERVER_NAME, ctx=None):
+    """The certificate (DER) a new connection to HOST:port gets; the connection must also
+    answer an OPTIONS with its 200 OK."""
+    c = connect_to(HOST, port, server_hostname=server_hostname, ctx=ctx)
+    try:
+        der = c.sock.getpeercert(binary_form=True)
+        exchange(test, c, Request("OPTIONS"))
+    finally:
+        c.close()
+    return der
+
+
 def wait_until(predicate, timeout, interval=0.05):
     """Polls predicate() until it returns a true value or `timeout` passes; returns its last
     value (the caller asserts on it)."""

@@ -68,13 +68,7 @@ class _AutoReload(unittest.TestCase):
         """The certificate a new connection gets (after a 200 OK to an OPTIONS on it)."""
         ctx = h.client_context()
         ctx.check_hostname = False  # SNI names other than localhost are checked by DER
-        c = h.connect_to(h.HOST, d.port, server_hostname=server_hostname, ctx=ctx)
-        try:
-            der = c.sock.getpeercert(binary_form=True)
-            h.exchange(self, c, h.Request("OPTIONS"))
-        finally:
-            c.close()
-        return der
+        return h.peer_der(self, d.port, server_hostname, ctx)
 
     def wait_for_der(self, d, der, server_hostname=h.SERVER_NAME, timeout=PICKUP_TIMEOUT):
         got = h.wait_until(lambda: self.peer_der(d, server_hostname) == der, timeout, 0.1)
@@ -167,11 +161,14 @@ class RenewedFiles(_AutoReload):
 class SymlinkFlips(_AutoReload):
     def test_kubernetes_data_symlink_flip(self):
         # A Secret mounted by kubelet: tls.crt -> ..data/tls.crt, ..data -> ..TIMESTAMP/.
-        cert, key, der0 = self.issue()
-        first = os.path.join(self.dir, "..2026_12_07_a")
-        os.makedirs(first)
-        write(os.path.join(first, "tls.crt"), read(cert))
-        write(os.path.join(first, "tls.key"), read(key))
+        def secret_version(leaf):
+            cert, key, der = self.issue()
+            os.makedirs(os.path.join(self.dir, leaf))
+            write(os.path.join(self.dir, leaf, "tls.crt"), read(cert))
+            write(os.path.join(self.dir, leaf, "tls.key"), read(key))
+            return der
+
+        der0 = secret_version("..2026_12_07_a")
         os.symlink("..2026_12_07_a", os.path.join(self.dir, "..data"))
         for leaf in ("tls.crt", "tls.key"):
             os.symlink(os.path.join("..data", leaf), os.path.join(self.dir, leaf))
@@ -179,14 +176,10 @@ class SymlinkFlips(_AutoReload):
                         ("tls", "private_key"): os.path.join(self.dir, "tls.key")})
         self.assertEqual(self.peer_der(d), der0)
         # The update: a new directory, a new link renamed over ..data, the old directory gone.
-        cert, key, der1 = self.issue()
-        second = os.path.join(self.dir, "..2026_12_07_b")
-        os.makedirs(second)
-        write(os.path.join(second, "tls.crt"), read(cert))
-        write(os.path.join(second, "tls.key"), read(key))
+        der1 = secret_version("..2026_12_07_b")
         os.symlink("..2026_12_07_b", os.path.join(self.dir, "..data_tmp"))
         os.replace(os.path.join(self.dir, "..data_tmp"), os.path.join(self.dir, "..data"))
-        shutil.rmtree(first)
+        shutil.rmtree(os.path.join(self.dir, "..2026_12_07_a"))
         self.wait_for_der(d, der1)
         self.assertEqual(self.counter(d, "tls_auto_reloads"), 1)
 
@@ -279,6 +272,11 @@ class CertsRpcAndExpiry(_AutoReload):
         self.assertEqual(row["key_type"], "ECDSA P-256")
         self.assertIn(row["days_left"], (4, 5))
         self.assertRegex(row["not_after"], r"^[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4} GMT$")
+        # sipringctl's table, as an operator reads it.
+        rc, text, err = h.ctl(d, "tls.certs", json_out=False)
+        self.assertEqual(rc, 0, err)
+        for part in ("domain", "days_left", "server:default", live_cert, "DNS:sip.example.test"):
+            self.assertIn(part, text)
         # What OpenSSL reads in the same file.
         r = subprocess.run(["openssl", "x509", "-in", live_cert, "-noout", "-enddate", "-serial"],
                            capture_output=True, text=True, timeout=10)

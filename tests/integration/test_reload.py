@@ -56,13 +56,7 @@ class _Reload(unittest.TestCase):
         return h.ctl(d, "tls.reload")
 
     def peer_der(self, d):
-        c = h.connect_to(h.HOST, d.port)
-        try:
-            der = c.sock.getpeercert(binary_form=True)
-            h.exchange(self, c, h.Request("OPTIONS"))
-        finally:
-            c.close()
-        return der
+        return h.peer_der(self, d.port)
 
 
 # --- under load ----------------------------------------------------------------------------
