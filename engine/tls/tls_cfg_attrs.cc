@@ -16,7 +16,8 @@
 // | ca_path              |              | path (a directory of hashed CA certificates)       |
 // | crl                  |              | path                                               |
 // | cipher_list          |              | string, as modparam cipher_list                    |
-// | server_name          |              | host name (SNI): answered (server), sent (client)  |
+// | server_name          |              | host name (SNI): answered (server), sent (client); |
+// |                      |              | (sipring) servers: or a "*.example.org" pattern    |
 // | server_name_mode     |              | 0 name only, 1 name and subdomains, 2 subdomains   |
 // | server_id            |              | string; selects a client domain (client_for)       |
 // | verify_client        |              | off | on | optional | optional_no_ca               |
@@ -33,8 +34,9 @@
 //
 // Deliberate differences from Kamailio in values, in the direction of saying more, never of
 // silently doing something else: server_name_mode other than 0-2 is refused (Kamailio treats it
-// as 0); a server_name with '*' is refused (there are no wildcards; server_name_mode covers
-// subdomains).
+// as 0). sipring's own addition: a server section's server_name may be a "*.example.org"
+// pattern (one label, then example.org; tls_domains.h), with server_name_mode 0 only; any other
+// '*' is refused.
 #include "engine/tls/tls_cfg_attrs.h"
 
 #include <algorithm>
@@ -116,19 +118,32 @@ std::string attr_list() {
   return s;
 }
 
-// Why `name` cannot be a server_name, or "" if it can.
-std::string server_name_problem(std::string_view name) {
-  if (name.find('*') != std::string_view::npos) {
-    return "server_name " + in_quotes(name) +
-           " has a wildcard; names match exactly: for every subdomain of example.org write "
-           "server_name = example.org with server_name_mode = 2 (or 1 to include example.org)";
+// Why `name` cannot be the server_name of a section of `role`, or "" if it can.
+std::string server_name_problem(std::string_view name, TlsDomain::Role role) {
+  std::string_view host = name;
+  if (is_server_name_pattern(name)) {
+    if (role == TlsDomain::Role::kClient) {
+      return "server_name " + in_quotes(name) +
+             ": a client domain's server_name is also the name it sends (SNI), so it cannot be "
+             "a pattern; to choose this domain for every subdomain of " +
+             std::string(name.substr(2)) + " write server_name = " + std::string(name.substr(2)) +
+             " with server_name_mode = 2";
+    }
+    host = name.substr(2);
   }
-  if (name.size() > 253 || name.front() == '.' || name.back() == '.' ||
-      !std::all_of(name.begin(), name.end(),
+  if (host.find('*') != std::string_view::npos) {
+    return "server_name " + in_quotes(name) +
+           " has a '*' that is not a leading \"*.\": a pattern is \"*.\" and a name "
+           "(\"*.example.org\" matches a.example.org, not example.org nor a.b.example.org); "
+           "for every subdomain at any depth write server_name = example.org with "
+           "server_name_mode = 2 (or 1 to include example.org)";
+  }
+  if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.' ||
+      !std::all_of(host.begin(), host.end(),
                    [](char c) { return ascii_isalnum(c) || c == '-' || c == '.' || c == '_'; })) {
     return "server_name " + in_quotes(name) +
            " is not a host name as a client sends it in SNI (letters, digits, '-', '_' and "
-           "inner dots, e.g. sip.example.org)";
+           "inner dots, e.g. sip.example.org), nor \"*.\" and such a name";
   }
   return "";
 }
@@ -209,7 +224,7 @@ Status apply_attr(Attr a, std::string_view written, std::string value, TlsDomain
       break;
     case Attr::kServerName:
       if (!value.empty()) {
-        if (std::string why = server_name_problem(value); !why.empty()) {
+        if (std::string why = server_name_problem(value, role); !why.empty()) {
           return config_error(why);
         }
       }

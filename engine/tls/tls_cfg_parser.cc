@@ -251,6 +251,14 @@ class TlsCfgParser {
                             " needs server_name or server_id: an any-address client domain is "
                             "chosen only by them; add one, or use [client:default]");
     }
+    if (p.server_name_mode != 0 && is_server_name_pattern(p.server_name)) {
+      return fail(attr_line_[static_cast<size_t>(tls_cfg::Attr::kServerNameMode)],
+                  "server_name_mode " + std::to_string(p.server_name_mode) + " with the pattern " +
+                      in_quotes(p.server_name) +
+                      ": a pattern matches one label before its name and takes no mode; for "
+                      "every subdomain at any depth write server_name = " +
+                      p.server_name.substr(2) + " with server_name_mode = 2");
+    }
     if (p.server_name_mode != 0 && p.server_name.empty()) {
       return fail(attr_line_[static_cast<size_t>(tls_cfg::Attr::kServerNameMode)],
                   "server_name_mode without server_name in this section; add server_name = "

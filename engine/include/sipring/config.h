@@ -49,7 +49,9 @@ struct TlsProfile {
   // answers, client: the SNI to send.
   std::string server_name;
   // How server_name matches a requested name (Kamailio's values): 0 = that name only,
-  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive; no wildcards.
+  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive. A server
+  // domain's server_name may also be a "*.example.com" pattern (mode 0): one label, then
+  // example.com (engine/tls/tls_domains.h).
   int server_name_mode = 0;
   std::string server_id;  // client: chosen by id instead of address (Kamailio)
 };
