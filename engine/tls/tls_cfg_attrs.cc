@@ -25,6 +25,12 @@
 // |                      |              | Kamailio asks for it on the console instead        |
 // | verify_hostname      |              | (sipring, client domains only) name the server's   |
 // |                      |              | certificate must carry                             |
+// | certificate2         | cert_file2   | (Kamailio master; servers) path of a second        |
+// |                      |              | certificate of the other key type                  |
+// | private_key2         | pkey_file2   | (Kamailio master; servers) path of its key         |
+// | private_key_password2|              | (Kamailio master; servers) its key's passphrase;   |
+// |                      |              | alias pkey_password2                               |
+// | groups               |              | (sipring) as modparam groups: "X25519:P-256"       |
 //
 // Not Kamailio names, so refused as unknown: ca_file, cipher, verify_client_depth.
 // Booleans: yes/no, on/off, true/false, 1/0, enable/disable, enabled/disabled.
@@ -41,6 +47,7 @@
 
 #include <algorithm>
 
+#include "crypto/tls_groups.h"
 #include "engine/base/ascii.h"
 #include "engine/config/config_registry.h"
 
@@ -71,12 +78,19 @@ constexpr AttrName kAttrNames[] = {
     {"verify_client", Attr::kVerifyClient},
     {"private_key_password", Attr::kPrivateKeyPassword},
     {"verify_hostname", Attr::kVerifyHostname},
+    {"certificate2", Attr::kCertificate2},
+    {"private_key2", Attr::kPrivateKey2},
+    {"private_key_password2", Attr::kPrivateKeyPassword2},
+    {"groups", Attr::kGroups},
     {"method", Attr::kTlsMethod},
     {"verify_cert", Attr::kVerifyCertificate},
     {"require_cert", Attr::kRequireCertificate},
     {"pkey_file", Attr::kPrivateKey},
     {"cert_file", Attr::kCertificate},
     {"calist_file", Attr::kCaList},
+    {"cert_file2", Attr::kCertificate2},
+    {"pkey_file2", Attr::kPrivateKey2},
+    {"pkey_password2", Attr::kPrivateKeyPassword2},
 };
 
 // The module parameter whose registry entry validates (and resolves) this attribute, so a
@@ -101,6 +115,12 @@ std::string_view registry_param(Attr a) {
       return "crl";
     case Attr::kCipherList:
       return "cipher_list";
+    case Attr::kCertificate2:
+      return "certificate2";
+    case Attr::kPrivateKey2:
+      return "private_key2";
+    case Attr::kGroups:
+      return "groups";
     default:
       return "";
   }
@@ -263,6 +283,28 @@ Status apply_attr(Attr a, std::string_view written, std::string value, TlsDomain
       }
       p.verify_hostname = value;
       break;
+    case Attr::kCertificate2:
+    case Attr::kPrivateKey2:
+    case Attr::kPrivateKeyPassword2:
+      if (role != TlsDomain::Role::kServer) {
+        return config_error(std::string(written) +
+                            " applies to server domains only (a second certificate served to "
+                            "clients that cannot use the first); a client domain presents "
+                            "certificate");
+      }
+      if (a == Attr::kPrivateKeyPassword2) p.private_key_password2 = value;
+      break;
+    case Attr::kGroups: {
+      Result<std::string> groups = canonical_tls_groups(value);
+      if (!groups) {
+        std::string reason = groups.error().message;
+        const std::string prefix = "tls.groups ";
+        if (reason.compare(0, prefix.size(), prefix) == 0) reason.erase(0, prefix.size());
+        return config_error(std::string(written) + " " + reason);
+      }
+      p.groups = groups.value();
+      break;
+    }
     case Attr::kCount:
       break;
   }

@@ -32,6 +32,10 @@ enum class Attr : uint8_t {
   kVerifyClient,
   kPrivateKeyPassword,
   kVerifyHostname,
+  kCertificate2,
+  kPrivateKey2,
+  kPrivateKeyPassword2,
+  kGroups,
   kCount,
 };
 inline constexpr size_t kAttrCount = static_cast<size_t>(Attr::kCount);

@@ -207,6 +207,41 @@ TEST(TlsDomainsAttributes, EveryNameAndKamailioAliasSetsItsField) {
   EXPECT_EQ(set.domains[0].profile.server_name_mode, 2);
 }
 
+// Issue 11: Kamailio master's second certificate (server sections) and sipring's groups.
+TEST(TlsDomainsAttributes, SecondCertificateAndGroupsSetTheirFields) {
+  const std::vector<AliasCase> cases = {
+      {"certificate2 = r.pem",
+       [](const TlsProfile& p) { return p.certificate2 == "/etc/sipring/r.pem"; }},
+      {"cert_file2 = r2.pem",
+       [](const TlsProfile& p) { return p.certificate2 == "/etc/sipring/r2.pem"; }},
+      {"private_key2 = rk.pem",
+       [](const TlsProfile& p) { return p.private_key2 == "/etc/sipring/rk.pem"; }},
+      {"pkey_file2 = rk2.pem",
+       [](const TlsProfile& p) { return p.private_key2 == "/etc/sipring/rk2.pem"; }},
+      {"private_key_password2 = pw",
+       [](const TlsProfile& p) { return p.private_key_password2 == "pw"; }},
+      {"pkey_password2 = pw2",
+       [](const TlsProfile& p) { return p.private_key_password2 == "pw2"; }},
+      {"groups = p-384:x25519", [](const TlsProfile& p) { return p.groups == "P-384:X25519"; }},
+  };
+  for (const AliasCase& c : cases) {
+    SCOPED_TRACE(c.line);
+    const TlsDomainSet set = must_parse(std::string("[server:default]\n") + c.line + "\n");
+    ASSERT_FALSE(set.domains.empty());
+    EXPECT_TRUE(c.holds(set.domains[0].profile));
+  }
+  // Unset, a section has the default groups; clients take groups too.
+  EXPECT_EQ(must_parse("[server:default]\n").domains[0].profile.groups, "X25519:P-256:P-384");
+  EXPECT_EQ(must_parse("[client:default]\ngroups = P-256\n").domains[0].profile.groups, "P-256");
+  EXPECT_THAT(
+      parse_error("[client:default]\ncertificate2 = r.pem\n"),
+      AllOf(StartsWith("tls.cfg:2: "), HasSubstr("certificate2 applies to server domains only")));
+  EXPECT_THAT(parse_error("[server:default]\ngroups = X25519:X448\n"),
+              AllOf(StartsWith("tls.cfg:2: groups \"X25519:X448\": \"X448\" is not a "
+                               "key-exchange group this BoringSSL implements; it offers "),
+                    HasSubstr("X25519")));
+}
+
 TEST(TlsDomainsAttributes, NamesRolesAndDomainWordsAreCaseInsensitive) {
   const TlsDomainSet set = must_parse(
       "[SERVER:DEFAULT]\nMETHOD = tlsv1.2+\nVerify_Cert = YES\n"
