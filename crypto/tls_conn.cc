@@ -67,6 +67,10 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
   io_->out = &out;
   int r = SSL_do_handshake(ssl_.get());
   *consumed = io_->in_pos;
+  const char* refusal = nullptr;
+  if (CertOutcome o = take_certificate_outcome(ssl_.get(), &refusal); o != CertOutcome::kNone) {
+    cert_outcome_ = o;
+  }
   if (r == 1) {
     finish_handshake(SSL_is_server(ssl_.get()));
     return Step::kDone;
@@ -76,6 +80,14 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
   const uint32_t last = ERR_peek_last_error();
   failure_ = reason_from_queue(err == SSL_ERROR_ZERO_RETURN ? "peer closed during handshake"
                                                             : "handshake failed");
+  if (refusal != nullptr) failure_ = refusal;
+  if (ERR_GET_LIB(last) == ERR_LIB_SSL && ERR_GET_REASON(last) == SSL_R_NO_SHARED_GROUP) {
+    // TLS 1.3: BoringSSL found no group of the context's list among the client's.
+    cert_outcome_ = CertOutcome::kNoSharedGroup;
+    failure_ =
+        "NO_SHARED_GROUP: the client offers none of the domain's key-exchange groups "
+        "(tls.groups)";
+  }
   // Why the peer's certificate was refused (revoked, expired, unknown CA, wrong name), which
   // the error queue only calls CERTIFICATE_VERIFY_FAILED. Only then: for a handshake that failed
   // before verification ran (no shared cipher, bad record, ...) or with verification off,

@@ -19,6 +19,7 @@
 
 #include "crypto/boringssl.h"
 #include "crypto/byte_sink.h"
+#include "crypto/cert_select.h"
 #include "crypto/io_bio.h"
 #include "crypto/record_tls13.h"
 
@@ -102,8 +103,13 @@ class TlsConn {
   // The peer's leaf certificate (DER), kept after the handshake only if the peer sent one;
   // nothing is parsed until asked (crypto/cert_facts.h).
   const CRYPTO_BUFFER* peer_certificate() const { return peer_cert_.get(); }
-  // Why the handshake or a record failed: BoringSSL's reason text (static storage).
+  // Why the handshake or a record failed: BoringSSL's reason text (static storage), or, when
+  // the server refused the client in its choice of certificate (certificate_outcome()), that
+  // refusal's reason (valid as long as the server context).
   const char* failure_reason() const { return failure_; }
+  // Servers: which certificate the handshake served, or why it refused the client
+  // (crypto/cert_select.h); kNone before the ClientHello and for clients.
+  CertOutcome certificate_outcome() const { return cert_outcome_; }
 
  private:
   TlsConn() = default;
@@ -122,6 +128,7 @@ class TlsConn {
   uint16_t suffix_max_ = 0;
   int32_t verify_result_ = 0;
   Mode mode_ = Mode::kHandshake;
+  CertOutcome cert_outcome_ = CertOutcome::kNone;
   bool resumed_ = false;
   bool peer_verified_ = false;
 };

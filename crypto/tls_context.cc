@@ -7,18 +7,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/cert_select.h"
 #include "crypto/private_key.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_error.h"
+#include "crypto/tls_groups.h"
 #include "crypto/verify.h"
 #include "engine/base/ascii.h"
 #include "engine/base/error_format.h"
 
 namespace sipring {
 namespace {
-
-// X25519 first: it is the fastest key exchange and what every modern client offers.
-constexpr const char* kGroups = "X25519:P-256:P-384";
 
 Status check_readable(const char* what, const std::string& path) {
   if (path.empty()) return format_error(Errc::kConfig, "tls.{} is not set", what);
@@ -50,40 +49,85 @@ Status apply_ciphers(SSL_CTX* ctx, const std::string& list) {
   return Status::ok();
 }
 
-// What servers and clients share: a fresh context with the profile's versions and TLS 1.2
-// ciphers and sipring's key exchange groups.
+// What servers and clients share: a fresh context with the profile's versions, TLS 1.2
+// ciphers and key exchange groups.
 Result<bssl::UniquePtr<SSL_CTX>> new_context(const TlsProfile& profile) {
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
   if (!ctx) return format_error(Errc::kTls, "SSL_CTX_new failed: {}", take_tls_errors());
   if (Status s = apply_versions(ctx.get(), profile.tls_method); !s) return s;
   if (Status s = apply_ciphers(ctx.get(), profile.cipher_list); !s) return s;
-  if (!SSL_CTX_set1_curves_list(ctx.get(), kGroups)) {
-    return format_error(Errc::kTls, "key exchange groups: {}", take_tls_errors());
+  Result<std::string> groups = canonical_tls_groups(profile.groups);
+  if (!groups) return groups.status();
+  if (!SSL_CTX_set1_curves_list(ctx.get(), groups->c_str())) {
+    return format_error(Errc::kTls, "tls.groups {}: {}", groups.value(), take_tls_errors());
   }
   return ctx;
 }
 
-// The profile's key file: private_key, or the certificate file when unset.
-const std::string& key_file_of(const TlsProfile& profile) {
-  return profile.private_key.empty() ? profile.certificate : profile.private_key;
+// One certificate of a profile, its key and the parameters that name them in messages: the
+// first (certificate, private_key) or the second (certificate2, private_key2).
+struct CertFiles {
+  const char* cert_param;
+  const char* key_param;
+  const std::string& cert;
+  const std::string& key;  // the certificate file when the key parameter is unset
+  const std::string& password;
+};
+
+CertFiles first_files(const TlsProfile& p) {
+  return {"certificate", "private_key", p.certificate,
+          p.private_key.empty() ? p.certificate : p.private_key, p.private_key_password};
 }
 
-// Loads the profile's certificate chain and private key and checks that they belong together;
-// errors name the files.
-Status use_certificate_and_key(SSL_CTX* c, const TlsProfile& profile) {
-  const std::string& key = key_file_of(profile);
-  if (!SSL_CTX_use_certificate_chain_file(c, profile.certificate.c_str())) {
-    return format_error(Errc::kConfig, "tls.certificate {}: no usable PEM certificate ({})",
-                        profile.certificate, take_tls_errors());
+CertFiles second_files(const TlsProfile& p) {
+  return {"certificate2", "private_key2", p.certificate2,
+          p.private_key2.empty() ? p.certificate2 : p.private_key2, p.private_key_password2};
+}
+
+// Loads a certificate chain and its private key and checks that they belong together; errors
+// name the parameters and files.
+Status use_certificate_and_key(SSL_CTX* c, const CertFiles& f) {
+  if (!SSL_CTX_use_certificate_chain_file(c, f.cert.c_str())) {
+    return format_error(Errc::kConfig, "tls.{} {}: no usable PEM certificate ({})", f.cert_param,
+                        f.cert, take_tls_errors());
   }
-  if (Status s = load_private_key(c, "tls.private_key", key, profile.private_key_password); !s) {
-    return s;
-  }
+  const std::string key_param = std::string("tls.") + f.key_param;
+  if (Status s = load_private_key(c, key_param.c_str(), f.key, f.password); !s) return s;
   if (!SSL_CTX_check_private_key(c)) {
-    return format_error(Errc::kConfig, "tls.private_key {} does not match tls.certificate {}", key,
-                        profile.certificate);
+    return format_error(Errc::kConfig, "{} {} does not match tls.{} {}", key_param, f.key,
+                        f.cert_param, f.cert);
   }
   return Status::ok();
+}
+
+// A server context serving the certificate `files` names, with everything else from `profile`.
+Result<bssl::UniquePtr<SSL_CTX>> server_context_with(const TlsProfile& profile,
+                                                     const CertFiles& files, int max_send_fragment,
+                                                     TicketKeys* tickets) {
+  if (Status s = check_readable(files.cert_param, files.cert); !s) return s;
+  if (Status s = check_readable(files.key_param, files.key); !s) return s;
+  auto ctx = new_context(profile);
+  if (!ctx) return ctx.status();
+  SSL_CTX* c = ctx->get();
+  // The server's order wins: the list is ordered best first, and a client's preference must not
+  // pick a weaker suite (or group) that both sides support.
+  SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (Status s = use_certificate_and_key(c, files); !s) return s;
+  if (Status s = apply_verification(c, profile, /*server=*/true); !s) return s;
+  // Stateless resumption only: tickets work on whichever reactor the client lands on, and no
+  // session cache means no lock and no per-session memory on the server.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(c, 1);
+  // No ticket outlives the key that seals it (see kTls13SessionLifetimeSeconds).
+  SSL_CTX_set_timeout(c, kTls12SessionLifetimeSeconds);
+  SSL_CTX_set_session_psk_dhe_timeout(c, kTls13SessionLifetimeSeconds);
+  if (tickets != nullptr) tickets->attach(c);
+  // ssl_max_send_fragment: BoringSSL's own records (handshake flights, TLS 1.2 alerts); the
+  // engine applies the same limit to the records it seals itself.
+  if (max_send_fragment > 0) {
+    SSL_CTX_set_max_send_fragment(c, static_cast<size_t>(max_send_fragment));
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -151,29 +195,20 @@ Result<VersionRange> parse_tls_method(const std::string& method) {
 Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
                                                      int max_send_fragment, TicketKeys* tickets) {
   ERR_clear_error();
-  if (Status s = check_readable("certificate", profile.certificate); !s) return s;
-  if (Status s = check_readable("private_key", key_file_of(profile)); !s) return s;
-  auto ctx = new_context(profile);
+  auto ctx = server_context_with(profile, first_files(profile), max_send_fragment, tickets);
   if (!ctx) return ctx.status();
-  SSL_CTX* c = ctx->get();
-  // The server's order wins: the list is ordered best first, and a client's preference must not
-  // pick a weaker suite that both sides support.
-  SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (Status s = use_certificate_and_key(c, profile); !s) return s;
-  if (Status s = apply_verification(c, profile, /*server=*/true); !s) return s;
-  // Stateless resumption only: tickets work on whichever reactor the client lands on, and no
-  // session cache means no lock and no per-session memory on the server.
-  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(c, 1);
-  // No ticket outlives the key that seals it (see kTls13SessionLifetimeSeconds).
-  SSL_CTX_set_timeout(c, kTls12SessionLifetimeSeconds);
-  SSL_CTX_set_session_psk_dhe_timeout(c, kTls13SessionLifetimeSeconds);
-  if (tickets != nullptr) tickets->attach(c);
-  // ssl_max_send_fragment: BoringSSL's own records (handshake flights, TLS 1.2 alerts); the
-  // engine applies the same limit to the records it seals itself.
-  if (max_send_fragment > 0) {
-    SSL_CTX_set_max_send_fragment(c, static_cast<size_t>(max_send_fragment));
+  bssl::UniquePtr<SSL_CTX> second;
+  if (!profile.certificate2.empty()) {
+    auto made = server_context_with(profile, second_files(profile), max_send_fragment, tickets);
+    if (!made) return made.status();
+    second = std::move(made.value());
+  } else if (!profile.private_key2.empty()) {
+    return format_error(Errc::kConfig,
+                        "tls.private_key2 {} is set without tls.certificate2; set both (the key "
+                        "belongs to certificate2) or neither",
+                        profile.private_key2);
   }
+  if (Status s = install_certificate_choice(ctx->get(), std::move(second), profile); !s) return s;
   return ctx;
 }
 
@@ -184,7 +219,7 @@ Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const TlsProfile& profile) 
   SSL_CTX* c = ctx->get();
   if (!profile.certificate.empty()) {
     if (Status s = check_readable("certificate", profile.certificate); !s) return s;
-    if (Status s = use_certificate_and_key(c, profile); !s) return s;
+    if (Status s = use_certificate_and_key(c, first_files(profile)); !s) return s;
   }
   if (Status s = apply_verification(c, profile, /*server=*/false); !s) return s;
   SSL_CTX_set_session_cache_mode(c, profile.tickets ? SSL_SESS_CACHE_CLIENT : SSL_SESS_CACHE_OFF);

@@ -43,21 +43,23 @@ inline constexpr uint32_t kTls13SessionLifetimeSeconds = 12 * 3600;
 std::string weak_cipher_suites(const SSL_CTX* ctx);
 
 // A server context from `profile`: certificate chain and key (the same PEM file may hold both),
-// versions, TLS 1.2 cipher list (kDefaultCipherList unless set) in the server's order,
-// X25519/P-256 key exchange, client verification (verify_certificate, require_certificate,
-// verify_client, CAs, CRL), stateless session tickets sealed with `tickets` (shared by all
-// reactors; must outlive the context) and limited to the lifetimes above, no server-side session
-// cache. `max_send_fragment` > 0 caps the plaintext of BoringSSL's own records (the module's
-// ssl_max_send_fragment); otherwise 16384. profile.tickets and the client-only fields are not
-// used.
+// and certificate2 / private_key2 when set, one of them chosen per handshake and a client that
+// can use neither refused (crypto/cert_select.h); versions, TLS 1.2 cipher list
+// (kDefaultCipherList unless set) and key exchange groups (profile.groups, kDefaultGroups
+// unless set; crypto/tls_groups.h) in the server's order; client verification
+// (verify_certificate, require_certificate, verify_client, CAs, CRL); stateless session tickets
+// sealed with `tickets` (shared by all reactors; must outlive the context) and limited to the
+// lifetimes above; no server-side session cache. `max_send_fragment` > 0 caps the plaintext of
+// BoringSSL's own records (the module's ssl_max_send_fragment); otherwise 16384.
+// profile.tickets and the client-only fields are not used.
 Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
                                                      int max_send_fragment, TicketKeys* tickets);
 
 // A client context from `profile` (client role, load generator): versions, ciphers, key
-// exchange as for servers; a client certificate if one is set; the server's chain verified when
-// verify_certificate is on (the name check is per connection, set_expected_peer_name); session
-// tickets offered and stored when profile.tickets. verify_client and require_certificate are
-// not used.
+// exchange groups as for servers; a client certificate if one is set (certificate2 is not
+// used); the server's chain verified when verify_certificate is on (the name check is per
+// connection, set_expected_peer_name); session tickets offered and stored when
+// profile.tickets. verify_client and require_certificate are not used.
 Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const TlsProfile& profile);
 
 }  // namespace sipring

@@ -88,6 +88,27 @@ std::vector<ParamDef> build_registry() {
                       "wrong one refuses the start or the reload, naming the file.",
        .field = [](Config& c) -> ParamField { return &c.tls.profile.private_key_password; }},
       {.module = "tls",
+       .name = "certificate2",
+       .type = T::kPath,
+       .description = "A second certificate (PEM chain, may also hold its key) with the other key "
+                      "type, e.g. RSA beside an ECDSA certificate (Kamailio master's dual "
+                      "certificates). Each server handshake gets the one the client can use: "
+                      "ECDSA when its signature algorithms (and, in TLS 1.2, its cipher suites "
+                      "and supported groups, for the certificate's curve) allow, else the RSA "
+                      "one. Both pairs are checked at start. Unset = certificate only. Client "
+                      "connections present certificate.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.certificate2; }},
+      {.module = "tls",
+       .name = "private_key2",
+       .type = T::kPath,
+       .description = "PEM file with certificate2's private key; unset = the certificate2 file.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.private_key2; }},
+      {.module = "tls",
+       .name = "private_key_password2",
+       .type = T::kString,
+       .description = "Passphrase of an encrypted private_key2.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.private_key_password2; }},
+      {.module = "tls",
        .name = "ca_list",
        .type = T::kPath,
        .description = "PEM file of the CA certificates trusted when verifying peers (used by "
@@ -151,6 +172,18 @@ std::vector<ParamDef> build_registry() {
                       "with a warning at start naming them. TLS 1.3 suites are fixed by "
                       "BoringSSL (all AEAD).",
        .field = [](Config& c) -> ParamField { return &c.tls.profile.cipher_list; }},
+      {.module = "tls",
+       .name = "groups",
+       .type = T::kString,
+       .default_text = "X25519:P-256:P-384",
+       .description = "Key-exchange groups (TLS 1.3 groups, TLS 1.2 ECDHE curves), best first, "
+                      "separated by ':'. The server's order wins: a TLS 1.3 client whose key "
+                      "share is for a later group is asked for the preferred one (one "
+                      "HelloRetryRequest round trip). Names as BoringSSL writes them (X25519, "
+                      "P-256, P-384, P-521; OpenSSL's prime256v1, secp384r1 also accepted); a "
+                      "name this BoringSSL does not offer refuses the start or reload, listing "
+                      "those it does. No post-quantum hybrid: that needs a newer BoringSSL.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.groups; }},
       {.module = "tls",
        .name = "send_timeout",
        .type = T::kInt,

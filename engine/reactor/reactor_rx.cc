@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -144,18 +145,35 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
   }
   if (step == TlsConn::Step::kFailed) {
     counters_.handshake_failures.add();
+    // A client the domain's certificates or groups cannot serve: an operator can act on it, so
+    // it is logged whatever tls_log says (rate-limited, like every per-peer line).
+    int level = cfg_->tls.tls_log;
+    switch (c->tls->certificate_outcome()) {
+      case CertOutcome::kNoSharedGroup:
+        counters_.no_shared_group.add();
+        level = std::min(level, static_cast<int>(kLogNotice));
+        break;
+      case CertOutcome::kNoCertificate:
+        counters_.no_fitting_certificate.add();
+        level = std::min(level, static_cast<int>(kLogNotice));
+        break;
+      default:
+        break;
+    }
     char detail[160];
     const char* why = c->tls->failure_reason();
     if (int v = c->tls->verify_result(); v != X509_V_OK) {
       snprintf(detail, sizeof(detail), "%s (%s)", why, X509_verify_cert_error_string(v));
       why = detail;
     }
-    log_peer(cfg_->tls.tls_log, c, "TLS handshake failed", why);
+    log_peer(level, c, "TLS handshake failed", why);
     close_conn(c, CloseReason::kHandshakeFailed);
     n = 0;
     return;
   }
   (c->tls->resumed() ? counters_.handshakes_resumed : counters_.handshakes_full).add();
+  if (c->tls->certificate_outcome() == CertOutcome::kSecond)
+    counters_.handshakes_certificate2.add();
   if (c->tls->mode() == TlsConn::Mode::kDirect13) counters_.tls13_direct.add();
   if (c->tls->mode() == TlsConn::Mode::kDirect12) counters_.tls12_direct.add();
   c->state = ConnState::kOpen;

@@ -1,5 +1,5 @@
-// The tls.cfg parser (Kamailio's per-domain TLS file): its grammar, attribute table and the
-// checks of each section (parse_tls_domains, load_tls_domains in engine/tls/tls_domains.h).
+// The tls.cfg parser (Kamailio's per-domain TLS file): its grammar and the checks of each
+// section (parse_tls_domains, load_tls_domains in engine/tls/tls_domains.h).
 // The choice of a domain for each connection is in tls_domains.cc; values are read by
 // tls_cfg_scanner.h.
 //
@@ -11,44 +11,14 @@
 // (PORT 0 = any port of that IP). Role, domain words, attribute names and enumerated values
 // (method, verify_client, booleans) are case-insensitive, as Kamailio compares them.
 //
-// Attributes. Aliases are exactly those of Kamailio 5.6's tls.cfg option table
-// (modules/tls/tls_config.c); "(sipring)" marks sipring's own additions.
+// Attributes, their aliases and the checks of their values: tls_cfg_attrs.cc.
 //
-// | Attribute            | Aliases      | Value                                              |
-// |----------------------|--------------|----------------------------------------------------|
-// | tls_method           | method       | as modparam tls_method (registry); TLSv1.0 and     |
-// |                      |              | TLSv1.0+ are Kamailio's spellings of TLSv1, TLSv1+ |
-// | verify_certificate   | verify_cert  | boolean                                            |
-// | verify_depth         |              | integer, as modparam verify_depth (0-100)          |
-// | require_certificate  | require_cert | boolean                                            |
-// | private_key          | pkey_file    | path                                               |
-// | certificate          | cert_file    | path                                               |
-// | ca_list              | calist_file  | path                                               |
-// | ca_path              |              | path (a directory of hashed CA certificates)       |
-// | crl                  |              | path                                               |
-// | cipher_list          |              | string, as modparam cipher_list                    |
-// | server_name          |              | host name (SNI): answered (server), sent (client)  |
-// | server_name_mode     |              | 0 name only, 1 name and subdomains, 2 subdomains   |
-// | server_id            |              | string; selects a client domain (client_for)       |
-// | verify_client        |              | off | on | optional | optional_no_ca               |
-// | private_key_password |              | (sipring) passphrase of an encrypted PEM key;      |
-// |                      |              | Kamailio asks for it on the console instead        |
-// | verify_hostname      |              | (sipring, client domains only) name the server's   |
-// |                      |              | certificate must carry                             |
-//
-// Not Kamailio names, so refused as unknown: ca_file, cipher, verify_client_depth.
-// Booleans: yes/no, on/off, true/false, 1/0, enable/disable, enabled/disabled.
-// Paths: "./x" (and "../x") against the working directory, "/x" as is, "x" against the main
-// config file's directory (resolve_config_path). An empty quoted value ("") leaves a string
-// attribute unset.
-//
-// Deliberate differences from Kamailio, all in the direction of saying more, never of silently
-// doing something else: an attribute set twice in one section is an error (Kamailio keeps the
-// last); server_name_mode other than 0-2 is refused (Kamailio treats it as 0); a server_name
-// with '*' is refused (there are no wildcards; server_name_mode covers subdomains); two
-// address sections for the same IP:PORT may coexist when their server_name differs, one of
-// them without server_name (Kamailio calls that a duplicate because its lookup depends on
-// file order; ours does not); a [client:any] may be chosen by server_id alone.
+// Deliberate differences from Kamailio in the file's structure, all in the direction of saying
+// more, never of silently doing something else: an attribute set twice in one section is an
+// error (Kamailio keeps the last); two address sections for the same IP:PORT may coexist when
+// their server_name differs, one of them without server_name (Kamailio calls that a duplicate
+// because its lookup depends on file order; ours does not); a [client:any] may be chosen by
+// server_id alone. Those in values are listed in tls_cfg_attrs.cc.
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -59,93 +29,13 @@
 #include "engine/base/ascii.h"
 #include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
+#include "engine/tls/tls_cfg_attrs.h"
 #include "engine/tls/tls_cfg_scanner.h"
 #include "engine/tls/tls_domains.h"
 
 namespace sipring {
 
 namespace {
-
-enum class Attr : uint8_t {
-  kTlsMethod,
-  kVerifyCertificate,
-  kVerifyDepth,
-  kRequireCertificate,
-  kPrivateKey,
-  kCertificate,
-  kCaList,
-  kCaPath,
-  kCrl,
-  kCipherList,
-  kServerName,
-  kServerNameMode,
-  kServerId,
-  kVerifyClient,
-  kPrivateKeyPassword,
-  kVerifyHostname,
-  kCount,
-};
-
-struct AttrName {
-  std::string_view name;
-  Attr attr;
-};
-
-// Canonical names first (the order of the table above), then Kamailio's aliases.
-constexpr AttrName kAttrNames[] = {
-    {"tls_method", Attr::kTlsMethod},
-    {"verify_certificate", Attr::kVerifyCertificate},
-    {"verify_depth", Attr::kVerifyDepth},
-    {"require_certificate", Attr::kRequireCertificate},
-    {"private_key", Attr::kPrivateKey},
-    {"certificate", Attr::kCertificate},
-    {"ca_list", Attr::kCaList},
-    {"ca_path", Attr::kCaPath},
-    {"crl", Attr::kCrl},
-    {"cipher_list", Attr::kCipherList},
-    {"server_name", Attr::kServerName},
-    {"server_name_mode", Attr::kServerNameMode},
-    {"server_id", Attr::kServerId},
-    {"verify_client", Attr::kVerifyClient},
-    {"private_key_password", Attr::kPrivateKeyPassword},
-    {"verify_hostname", Attr::kVerifyHostname},
-    {"method", Attr::kTlsMethod},
-    {"verify_cert", Attr::kVerifyCertificate},
-    {"require_cert", Attr::kRequireCertificate},
-    {"pkey_file", Attr::kPrivateKey},
-    {"cert_file", Attr::kCertificate},
-    {"calist_file", Attr::kCaList},
-};
-constexpr size_t kCanonicalAttrs = static_cast<size_t>(Attr::kCount);
-
-// The module parameter whose registry entry validates (and resolves) this attribute, so a
-// value means, and is refused with, exactly what the modparam would; "" = checked here.
-std::string_view registry_param(Attr a) {
-  switch (a) {
-    case Attr::kTlsMethod:
-      return "tls_method";
-    case Attr::kVerifyCertificate:
-      return "verify_certificate";
-    case Attr::kVerifyDepth:
-      return "verify_depth";
-    case Attr::kRequireCertificate:
-      return "require_certificate";
-    case Attr::kPrivateKey:
-      return "private_key";
-    case Attr::kCertificate:
-      return "certificate";
-    case Attr::kCaList:
-      return "ca_list";
-    case Attr::kCrl:
-      return "crl";
-    case Attr::kCipherList:
-      return "cipher_list";
-    default:
-      return "";
-  }
-}
-
-constexpr std::string_view kVerifyClientValues[] = {"off", "on", "optional", "optional_no_ca"};
 
 constexpr char kSectionForms[] =
     "write [server:default], [server:any], [server:IP:PORT] or [server:[IPv6]:PORT] (client "
@@ -154,36 +44,6 @@ constexpr char kSectionForms[] =
 // Kamailio's IS_ALPHA: the characters of an option name.
 bool is_name_char(char c) {
   return ascii_isalnum(c) || c == '_';
-}
-
-const AttrName* find_attr(std::string_view name) {
-  for (const AttrName& a : kAttrNames) {
-    if (equals_ignore_case(a.name, name)) return &a;
-  }
-  return nullptr;
-}
-
-std::string attr_list() {
-  std::string s;
-  for (const AttrName& a : kAttrNames) s += (s.empty() ? "" : ", ") + std::string(a.name);
-  return s;
-}
-
-// Why `name` cannot be a server_name, or "" if it can.
-std::string server_name_problem(std::string_view name) {
-  if (name.find('*') != std::string_view::npos) {
-    return "server_name " + in_quotes(name) +
-           " has a wildcard; names match exactly: for every subdomain of example.org write "
-           "server_name = example.org with server_name_mode = 2 (or 1 to include example.org)";
-  }
-  if (name.size() > 253 || name.front() == '.' || name.back() == '.' ||
-      !std::all_of(name.begin(), name.end(),
-                   [](char c) { return ascii_isalnum(c) || c == '-' || c == '.' || c == '_'; })) {
-    return "server_name " + in_quotes(name) +
-           " is not a host name as a client sends it in SNI (letters, digits, '-', '_' and "
-           "inner dots, e.g. sip.example.org)";
-  }
-  return "";
 }
 
 // Reads tls.cfg text, one file after another, into domains.
@@ -391,8 +251,16 @@ class TlsCfgParser {
                             " needs server_name or server_id: an any-address client domain is "
                             "chosen only by them; add one, or use [client:default]");
     }
+    if (p.server_name_mode != 0 && is_server_name_pattern(p.server_name)) {
+      return fail(attr_line_[static_cast<size_t>(tls_cfg::Attr::kServerNameMode)],
+                  "server_name_mode " + std::to_string(p.server_name_mode) + " with the pattern " +
+                      in_quotes(p.server_name) +
+                      ": a pattern matches one label before its name and takes no mode; for "
+                      "every subdomain at any depth write server_name = " +
+                      p.server_name.substr(2) + " with server_name_mode = 2");
+    }
     if (p.server_name_mode != 0 && p.server_name.empty()) {
-      return fail(attr_line_[static_cast<size_t>(Attr::kServerNameMode)],
+      return fail(attr_line_[static_cast<size_t>(tls_cfg::Attr::kServerNameMode)],
                   "server_name_mode without server_name in this section; add server_name = "
                   "NAME (the mode says how NAME matches)");
     }
@@ -416,23 +284,8 @@ class TlsCfgParser {
   }
 
   Status attribute(TlsCfgScanner& sc, std::string_view name, int line) {
-    const AttrName* an = find_attr(name);
-    if (an == nullptr) {
-      std::string hint;
-      size_t best = SIZE_MAX;
-      for (size_t i = 0; i < kCanonicalAttrs; ++i) {
-        size_t dist = edit_distance(name, kAttrNames[i].name);
-        const bool prefix = name.size() >= 3 && kAttrNames[i].name.size() > name.size() &&
-                            equals_ignore_case(kAttrNames[i].name.substr(0, name.size()), name);
-        if (prefix) dist = 1;  // "cipher" for "cipher_list"
-        if (dist < best && dist <= std::max<size_t>(2, name.size() / 3)) {
-          best = dist;
-          hint = " (did you mean " + in_quotes(kAttrNames[i].name) + "?)";
-        }
-      }
-      return fail(line,
-                  "unknown attribute " + in_quotes(name) + hint + "; accepted: " + attr_list());
-    }
+    tls_cfg::Attr attr;
+    if (!tls_cfg::find_attr(name, &attr)) return fail(line, tls_cfg::unknown_attr_reason(name));
     if (!open_) {
       return fail(line, "attribute " + in_quotes(name) +
                             " before any section; attributes belong to a section such as "
@@ -449,106 +302,20 @@ class TlsCfgParser {
       return fail(line, "unexpected " + in_quotes(sc.rest()) + " after the value of " +
                             std::string(name) + "; quote values that contain spaces");
     }
-    const size_t idx = static_cast<size_t>(an->attr);
+    const size_t idx = static_cast<size_t>(attr);
     if (attr_line_[idx] != 0) {
       const std::string earlier =
           attr_written_[idx] == name ? "" : " (as " + in_quotes(attr_written_[idx]) + ")";
       return fail(line, std::string(name) + " is already set in this section at line " +
                             std::to_string(attr_line_[idx]) + earlier + "; keep one");
     }
-    if (Status s = apply(an->attr, name, std::move(value.value()), line); !s) return s;
+    if (Status s = tls_cfg::apply_attr(attr, name, std::move(value.value()), domains_.back().role,
+                                       &scratch_);
+        !s) {
+      return fail(line, s.message());
+    }
     attr_line_[idx] = line;
     attr_written_[idx] = std::string(name);
-    return Status::ok();
-  }
-
-  // Validates through the registry and leaves the result in scratch_.tls.profile.
-  Status via_registry(std::string_view param, std::string_view written, const std::string& value,
-                      int line) {
-    const ParamDef* def = find_param("tls", param);
-    if (def == nullptr)
-      return fail(line, "internal error: no registry entry tls." + std::string(param));
-    Status s = set_param(scratch_, *def, ParamValue::of_text(value));
-    if (s) return s;
-    // "tls.NAME: reason" -> "WRITTEN: reason": the file's spelling, the registry's reason.
-    std::string reason = s.message();
-    const std::string prefix = "tls." + std::string(def->name) + ": ";
-    if (reason.compare(0, prefix.size(), prefix) == 0) reason.erase(0, prefix.size());
-    return fail(line, std::string(written) + ": " + reason);
-  }
-
-  Status apply(Attr a, std::string_view written, std::string value, int line) {
-    const TlsDomain& d = domains_.back();
-    TlsProfile& p = scratch_.tls.profile;  // the registry validates into it, see via_registry
-    if (a == Attr::kTlsMethod) {
-      // Kamailio spells TLS 1.0 both ways; the registry knows the short form.
-      if (equals_ignore_case(value, "TLSv1.0")) value = "TLSv1";
-      if (equals_ignore_case(value, "TLSv1.0+")) value = "TLSv1+";
-    }
-    if (a == Attr::kVerifyCertificate || a == Attr::kRequireCertificate) {
-      // Kamailio's cfg parser also takes these two; parse_config_bool has the rest.
-      if (equals_ignore_case(value, "enabled")) value = "enable";
-      if (equals_ignore_case(value, "disabled")) value = "disable";
-    }
-    if (std::string_view param = registry_param(a); !param.empty()) {
-      if (Status s = via_registry(param, written, value, line); !s) return s;
-    }
-    switch (a) {
-      case Attr::kTlsMethod:
-      case Attr::kVerifyCertificate:
-      case Attr::kVerifyDepth:
-      case Attr::kRequireCertificate:
-      case Attr::kPrivateKey:
-      case Attr::kCertificate:
-      case Attr::kCaList:
-      case Attr::kCrl:
-      case Attr::kCipherList:
-        break;  // stored by the registry
-      case Attr::kCaPath:
-        p.ca_path = resolve_config_path(value, scratch_.config_dir);
-        break;
-      case Attr::kServerName:
-        if (!value.empty()) {
-          if (std::string why = server_name_problem(value); !why.empty()) return fail(line, why);
-        }
-        p.server_name = value;
-        break;
-      case Attr::kServerNameMode:
-        if (value != "0" && value != "1" && value != "2") {
-          return fail(line, std::string(written) + ": " + in_quotes(value) +
-                                " is not 0 (server_name only), 1 (server_name and its "
-                                "subdomains) or 2 (its subdomains only)");
-        }
-        p.server_name_mode = value[0] - '0';
-        break;
-      case Attr::kServerId:
-        p.server_id = value;
-        break;
-      case Attr::kVerifyClient: {
-        auto it = std::find_if(std::begin(kVerifyClientValues), std::end(kVerifyClientValues),
-                               [&](std::string_view v) { return equals_ignore_case(v, value); });
-        if (it == std::end(kVerifyClientValues)) {
-          return fail(line, std::string(written) + ": " + in_quotes(value) +
-                                " is not one of off, on, optional, optional_no_ca");
-        }
-        p.verify_client = std::string(*it);
-        break;
-      }
-      case Attr::kPrivateKeyPassword:
-        p.private_key_password = value;
-        break;
-      case Attr::kVerifyHostname:
-        if (d.role != TlsDomain::Role::kClient) {
-          return fail(line, std::string(written) +
-                                " applies to client domains only (the name a server's "
-                                "certificate must carry); a server checks clients with "
-                                "verify_certificate / verify_client");
-        }
-        p.verify_hostname = value;
-        break;
-      case Attr::kCount:
-        break;
-    }
     return Status::ok();
   }
 
@@ -559,8 +326,8 @@ class TlsCfgParser {
   std::vector<TlsDomain> domains_;
   bool open_ = false;  // domains_.back() is a section of the current file still being read
   int section_line_ = 0;
-  std::array<int, kCanonicalAttrs> attr_line_{};  // where each attribute was set; 0 = not yet
-  std::array<std::string, kCanonicalAttrs> attr_written_{};  // and under which name
+  std::array<int, tls_cfg::kAttrCount> attr_line_{};  // where each attribute was set; 0 = not yet
+  std::array<std::string, tls_cfg::kAttrCount> attr_written_{};  // and under which name
 };
 
 Result<std::string> read_domain_file(const std::string& path) {

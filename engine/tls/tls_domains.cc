@@ -56,16 +56,27 @@ bool address_matches(const SockAddr& domain, const SockAddr& peer, bool* out_exa
   return *out_exact_port || d.port == 0;
 }
 
-// How well a profile's server_name matches `name`: 0 not at all, SIZE_MAX exactly, else the
-// length of the matched suffix (server_name_mode 1 or 2), so longer suffixes rank higher.
+// How well a profile's server_name matches `name`, ASCII case-insensitively: 0 not at all,
+// SIZE_MAX exactly; otherwise twice the length of the matched suffix, plus one when the match
+// is through a "*.SUFFIX" pattern (exactly one label before SUFFIX) rather than
+// server_name_mode 1/2 (any number of labels). So a longer suffix always ranks higher and, for
+// one suffix, the pattern (the narrower set of names) beats the subdomain mode.
 size_t name_rank(const TlsProfile& p, std::string_view name) noexcept {
   const std::string_view sn = p.server_name;
   if (sn.empty() || name.empty()) return 0;
+  if (is_server_name_pattern(sn)) {
+    const std::string_view dot_suffix = sn.substr(1);  // ".example.com"
+    if (name.size() <= dot_suffix.size()) return 0;
+    const std::string_view label = name.substr(0, name.size() - dot_suffix.size());
+    if (label.find('.') != std::string_view::npos) return 0;
+    if (!equals_ignore_case(name.substr(label.size()), dot_suffix)) return 0;
+    return 2 * (dot_suffix.size() - 1) + 1;
+  }
   if (p.server_name_mode != 2 && equals_ignore_case(sn, name)) return SIZE_MAX;
   if ((p.server_name_mode == 1 || p.server_name_mode == 2) && name.size() > sn.size() + 1 &&
       name[name.size() - sn.size() - 1] == '.' &&
       equals_ignore_case(name.substr(name.size() - sn.size()), sn)) {
-    return sn.size();
+    return 2 * sn.size();
   }
   return 0;
 }
@@ -91,6 +102,10 @@ struct Pick {
 };
 
 }  // namespace
+
+bool is_server_name_pattern(std::string_view server_name) noexcept {
+  return server_name.size() > 2 && server_name[0] == '*' && server_name[1] == '.';
+}
 
 bool same_selector(const TlsDomain& a, const TlsDomain& b) {
   if (a.role != b.role || a.kind != b.kind) return false;

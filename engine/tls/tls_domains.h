@@ -50,10 +50,15 @@ class TlsDomainSet {
   //   4. only if no SNI was sent: an address domain of `local` with a server_name (Kamailio
   //      picks the socket's domain before SNI is known, so such a client gets it too);
   //   5. server:default.
-  // Names compare case-insensitively; within 1 and 2 an exact name beats a subdomain match
-  // (server_name_mode 1/2) and a longer suffix beats a shorter one; ties go to the earlier
-  // section. An address domain matches `local`'s IP and port (its port 0: any port); IPv4-mapped
-  // IPv6 addresses compare as IPv4. nullptr only if no domain qualifies. Allocation-free.
+  // A server_name matches `sni` when they are equal (server_name_mode 0 or 1), when `sni` is
+  // a subdomain of it at any depth (mode 1 or 2), or, for a "*.example.com" pattern, when `sni`
+  // is one label followed by ".example.com" (a.example.com, not example.com nor
+  // a.b.example.com: what a wildcard certificate covers). Names compare ASCII
+  // case-insensitively. Within 1 and 2 the most specific match wins: an exact name, then the
+  // longest suffix, and for the same suffix a pattern before a subdomain match; ties go to the
+  // earlier section. An address domain matches `local`'s IP and port (its port 0: any port);
+  // IPv4-mapped IPv6 addresses compare as IPv4. nullptr only if no domain qualifies.
+  // Allocation-free.
   const TlsDomain* server_for(const SockAddr& local, std::string_view sni) const noexcept;
   // The client domain for a connection to `remote`, first match in this order:
   //   1. a domain whose server_id equals `server_id` (case-insensitive; Kamailio's xavp_cfg /
@@ -68,6 +73,10 @@ class TlsDomainSet {
   const TlsDomain* client_for(const SockAddr& remote, std::string_view server_name,
                               std::string_view server_id) const noexcept;
 };
+
+// Whether `server_name` is a "*.SUFFIX" pattern (server domains only; the parser refuses any
+// other use of '*').
+bool is_server_name_pattern(std::string_view server_name) noexcept;
 
 // Whether two domains would be chosen in exactly the same situations (same role and kind, same
 // address and port, same server_name and, for clients, server_id; names case-insensitively):

@@ -117,6 +117,71 @@ private_key = "%s"
                              else "server:any/" + name)
 
 
+class PatternDomains(_Domains):
+    """Issue 11 part 7: "*.example.test" patterns, the most specific match wins, any case."""
+
+    def setUp(self):
+        super().setUp()
+        self.certs = {}
+        for cn in ("star.example.test", "sub.example.test", "exact.example.test"):
+            self.certs[cn] = self.issue(cn)
+        self.tls_cfg = write(os.path.join(self.dir, "tls.cfg"), """\
+[server:default]
+certificate = %s
+
+[server:any]
+server_name = *.example.test
+certificate = %s
+private_key = %s
+
+[server:any]
+server_name = example.test
+server_name_mode = 2
+certificate = %s
+private_key = %s
+
+[server:any]
+server_name = exact.example.test
+certificate = %s
+private_key = %s
+""" % ((self.localhost,) + self.certs["star.example.test"] + self.certs["sub.example.test"]
+       + self.certs["exact.example.test"]))
+        self.d = h.start_daemon(self, params={("tls", "config"): self.tls_cfg})
+
+    def test_most_specific_match_wins_whatever_the_letter_case(self):
+        cases = (("a.example.test", "star.example.test", "server:any/*.example.test"),
+                 ("A.EXAMPLE.Test", "star.example.test", "server:any/*.example.test"),
+                 ("x.y.example.test", "sub.example.test", "server:any/example.test"),
+                 ("X.Y.Example.TEST", "sub.example.test", "server:any/example.test"),
+                 ("Exact.Example.TEST", "exact.example.test", "server:any/exact.example.test"),
+                 ("example.test", "localhost", "server:default"))
+        for sni, cn, domain in cases:
+            with self.subTest(sni=sni):
+                ctx = h.client_context()
+                ctx.check_hostname = False
+                c = h.connect_to(h.HOST, self.d.port, server_hostname=sni, ctx=ctx)
+                self.addCleanup(c.close)
+                self.assertEqual(h.cert_names(c)[0], cn)
+                h.exchange(self, c, h.Request("OPTIONS"))
+                self.assertEqual(self.row_for(self.d, c)["domain"], domain)
+
+    def test_a_pattern_with_a_mode_or_in_a_client_domain_refuses_the_start(self):
+        for text, why in (
+                ("[server:any]\nserver_name = *.example.test\nserver_name_mode = 1\n",
+                 "a pattern matches one label before its name and takes no mode"),
+                ("[client:any]\nserver_name = *.example.test\n",
+                 "a client domain's server_name is also the name it sends (SNI)"),
+                ("[server:any]\nserver_name = a*.example.test\n",
+                 "has a '*' that is not a leading")):
+            with self.subTest(why=why):
+                cfg = write(os.path.join(self.dir, "bad.cfg"), "[server:default]\n"
+                            "certificate = %s\n" % self.localhost + text)
+                rc, err, _ = h.run_config(self, h.config_text(h.free_port(),
+                                                              {("tls", "config"): cfg}))
+                self.assertNotEqual(rc, 0)
+                self.assertIn(why, err)
+
+
 class AddressDomains(_Domains):
     def setUp(self):
         super().setUp()

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include <cstdio>
@@ -25,11 +26,23 @@ void check(bool ok, const char* what) {
   if (!ok) die(what);
 }
 
-bssl::UniquePtr<EVP_PKEY> make_p256_key() {
-  bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
-  check(ec && EC_KEY_generate_key(ec.get()), "P-256 key generation");
+bssl::UniquePtr<EVP_PKEY> make_key(CertSpec::Key type) {
   bssl::UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
-  check(key && EVP_PKEY_assign_EC_KEY(key.get(), ec.get()), "EVP_PKEY_assign_EC_KEY");
+  check(key != nullptr, "EVP_PKEY_new");
+  if (type == CertSpec::Key::kRsa2048) {
+    bssl::UniquePtr<RSA> rsa(RSA_new());
+    bssl::UniquePtr<BIGNUM> e(BN_new());
+    check(rsa && e && BN_set_word(e.get(), RSA_F4) &&
+              RSA_generate_key_ex(rsa.get(), 2048, e.get(), nullptr),
+          "RSA key generation");
+    check(EVP_PKEY_assign_RSA(key.get(), rsa.get()), "EVP_PKEY_assign_RSA");
+    rsa.release();  // owned by `key` now
+    return key;
+  }
+  const int nid = type == CertSpec::Key::kP384 ? NID_secp384r1 : NID_X9_62_prime256v1;
+  bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(nid));
+  check(ec && EC_KEY_generate_key(ec.get()), "EC key generation");
+  check(EVP_PKEY_assign_EC_KEY(key.get(), ec.get()), "EVP_PKEY_assign_EC_KEY");
   ec.release();  // owned by `key` now
   return key;
 }
@@ -69,7 +82,7 @@ void set_time(ASN1_TIME* t, int64_t unix_seconds) {
 
 IssuedCert issue_cert(const CertSpec& spec, const IssuedCert* issuer) {
   IssuedCert out;
-  out.key = make_p256_key();
+  out.key = make_key(spec.key);
   out.x509.reset(X509_new());
   X509* x = out.x509.get();
   check(x != nullptr, "X509_new");

@@ -30,9 +30,12 @@ struct CertSpec {
   std::vector<std::vector<uint8_t>> san_ip;  // 4 or 16 bytes (other lengths are kept as given)
   // basicConstraints CA:TRUE, for certificates that issue others.
   bool ca = false;
+  // The certificate's key (generated fresh for each certificate).
+  enum class Key : uint8_t { kP256, kP384, kRsa2048 };
+  Key key = Key::kP256;
 };
 
-// A certificate with its private key (a fresh P-256 key per certificate).
+// A certificate with its private key (a fresh key of CertSpec::key per certificate).
 struct IssuedCert {
   bssl::UniquePtr<X509> x509;
   bssl::UniquePtr<EVP_PKEY> key;

@@ -49,9 +49,20 @@ struct TlsProfile {
   // answers, client: the SNI to send.
   std::string server_name;
   // How server_name matches a requested name (Kamailio's values): 0 = that name only,
-  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive; no wildcards.
+  // 1 = that name and its subdomains, 2 = its subdomains only. Case-insensitive. A server
+  // domain's server_name may also be a "*.example.com" pattern (mode 0): one label, then
+  // example.com (engine/tls/tls_domains.h).
   int server_name_mode = 0;
   std::string server_id;  // client: chosen by id instead of address (Kamailio)
+  // Servers: a second certificate and key of the other key type (Kamailio master's dual
+  // certificates: ECDSA for the peers that can verify it, RSA for the others), chosen per
+  // handshake (crypto/cert_select.h). Unset = `certificate` only; private_key2 unset = the
+  // certificate2 file.
+  std::string certificate2;
+  std::string private_key2;
+  std::string private_key_password2;
+  // Key-exchange groups, best first (crypto/tls_groups.h); empty = this default.
+  std::string groups = "X25519:P-256:P-384";
 };
 
 // Parameters of the "tls" module (the TLS module manual's names): the default profile, used

@@ -18,7 +18,10 @@ namespace sipring {
   X(closed, "connections closed")                                                                 \
   X(handshakes_full, "completed full TLS handshakes")                                             \
   X(handshakes_resumed, "completed resumed TLS handshakes")                                       \
+  X(handshakes_certificate2, "... of which: served tls.certificate2")                             \
   X(handshake_failures, "TLS handshakes that failed")                                             \
+  X(no_shared_group, "... of which: no key-exchange group of tls.groups shared")                  \
+  X(no_fitting_certificate, "... of which: no certificate of the domain fits the client")         \
   X(handshake_timeouts, "TLS handshakes that did not finish in time")                             \
   X(idle_timeouts, "connections closed by tls.connection_timeout")                                \
   X(tls13_direct, "TLS 1.3 connections on sipring's in-place record layer")                       \

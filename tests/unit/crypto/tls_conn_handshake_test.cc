@@ -116,7 +116,8 @@ TEST(TlsConnTest, VersionMismatchFailsWithAnAlert) {
 // verified" code, "(Invalid certificate verification context)", even with verification off.
 // verify_result() names a certificate problem only when verification is why it failed.
 TEST(TlsConnTest, FailureBeforeVerificationCarriesNoVerifyResult) {
-  // The server has an ECDSA certificate; the client offers only an RSA suite.
+  // The server has an ECDSA certificate; the client offers only an RSA suite (the server's
+  // certificate choice refuses it, crypto/cert_select.h).
   auto [sctx, cctx, client, server] =
       fresh_pair("TLSv1.2", "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256");
   ASSERT_EQ(SSL_do_handshake(client->ssl()), -1);
@@ -124,7 +125,10 @@ TEST(TlsConnTest, FailureBeforeVerificationCarriesNoVerifyResult) {
   VectorSink sink;
   size_t consumed = 0;
   EXPECT_EQ(server->handshake(hello, &consumed, sink), TlsConn::Step::kFailed);
-  EXPECT_STREQ(server->failure_reason(), "NO_SHARED_CIPHER");
+  EXPECT_STREQ(server->failure_reason(),
+               "the client offers no TLS 1.2 cipher suite of cipher_list for an ECDSA "
+               "certificate; add certificate2 (RSA)");
+  EXPECT_EQ(server->certificate_outcome(), CertOutcome::kNoCertificate);
   EXPECT_EQ(server->verify_result(), X509_V_OK);
 
   auto junk_server = TlsConn::server(sctx.get());

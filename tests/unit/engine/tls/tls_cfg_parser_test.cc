@@ -207,6 +207,41 @@ TEST(TlsDomainsAttributes, EveryNameAndKamailioAliasSetsItsField) {
   EXPECT_EQ(set.domains[0].profile.server_name_mode, 2);
 }
 
+// Issue 11: Kamailio master's second certificate (server sections) and sipring's groups.
+TEST(TlsDomainsAttributes, SecondCertificateAndGroupsSetTheirFields) {
+  const std::vector<AliasCase> cases = {
+      {"certificate2 = r.pem",
+       [](const TlsProfile& p) { return p.certificate2 == "/etc/sipring/r.pem"; }},
+      {"cert_file2 = r2.pem",
+       [](const TlsProfile& p) { return p.certificate2 == "/etc/sipring/r2.pem"; }},
+      {"private_key2 = rk.pem",
+       [](const TlsProfile& p) { return p.private_key2 == "/etc/sipring/rk.pem"; }},
+      {"pkey_file2 = rk2.pem",
+       [](const TlsProfile& p) { return p.private_key2 == "/etc/sipring/rk2.pem"; }},
+      {"private_key_password2 = pw",
+       [](const TlsProfile& p) { return p.private_key_password2 == "pw"; }},
+      {"pkey_password2 = pw2",
+       [](const TlsProfile& p) { return p.private_key_password2 == "pw2"; }},
+      {"groups = p-384:x25519", [](const TlsProfile& p) { return p.groups == "P-384:X25519"; }},
+  };
+  for (const AliasCase& c : cases) {
+    SCOPED_TRACE(c.line);
+    const TlsDomainSet set = must_parse(std::string("[server:default]\n") + c.line + "\n");
+    ASSERT_FALSE(set.domains.empty());
+    EXPECT_TRUE(c.holds(set.domains[0].profile));
+  }
+  // Unset, a section has the default groups; clients take groups too.
+  EXPECT_EQ(must_parse("[server:default]\n").domains[0].profile.groups, "X25519:P-256:P-384");
+  EXPECT_EQ(must_parse("[client:default]\ngroups = P-256\n").domains[0].profile.groups, "P-256");
+  EXPECT_THAT(
+      parse_error("[client:default]\ncertificate2 = r.pem\n"),
+      AllOf(StartsWith("tls.cfg:2: "), HasSubstr("certificate2 applies to server domains only")));
+  EXPECT_THAT(parse_error("[server:default]\ngroups = X25519:X448\n"),
+              AllOf(StartsWith("tls.cfg:2: groups \"X25519:X448\": \"X448\" is not a "
+                               "key-exchange group this BoringSSL implements; it offers "),
+                    HasSubstr("X25519")));
+}
+
 TEST(TlsDomainsAttributes, NamesRolesAndDomainWordsAreCaseInsensitive) {
   const TlsDomainSet set = must_parse(
       "[SERVER:DEFAULT]\nMETHOD = tlsv1.2+\nVerify_Cert = YES\n"
@@ -450,8 +485,19 @@ TEST(TlsDomainsErrors, EachFormNamesFileLineAndWhatIsAccepted) {
        "verify_client: \"sometimes\" is not one of off, on, optional, optional_no_ca"},
       {"[server:any]\nserver_name = a.example\nserver_name_mode = 3\n",
        "tls.cfg:3: ", "server_name_mode: \"3\" is not 0 (server_name only), 1"},
-      {"[server:any]\nserver_name = *.example.org\n",
-       "tls.cfg:2: ", "has a wildcard; names match exactly"},
+      {"[server:any]\nserver_name = a*.example.org\n",
+       "tls.cfg:2: ", "has a '*' that is not a leading \"*.\""},
+      {"[server:any]\nserver_name = a.*.example.org\n",
+       "tls.cfg:2: ", "has a '*' that is not a leading \"*.\""},
+      {"[server:any]\nserver_name = *.*.example.org\n",
+       "tls.cfg:2: ", "has a '*' that is not a leading \"*.\""},
+      {"[server:any]\nserver_name = *\n", "tls.cfg:2: ", "has a '*' that is not a leading"},
+      {"[server:any]\nserver_name = *.\n", "tls.cfg:2: ", "has a '*' that is not a leading"},
+      {"[client:any]\nserver_name = *.example.org\n", "tls.cfg:2: ",
+       "a client domain's server_name is also the name it sends (SNI), so it cannot be a "
+       "pattern"},
+      {"[server:any]\nserver_name = *.example.org\nserver_name_mode = 2\n", "tls.cfg:3: ",
+       "server_name_mode 2 with the pattern \"*.example.org\": a pattern matches one label"},
       {"[server:any]\nserver_name = \"a example\"\n", "tls.cfg:2: ", "is not a host name"},
       {"[server:any]\nserver_name = example.org.\n", "tls.cfg:2: ", "is not a host name"},
       {"[server:default]\nverify_hostname = x.example\n",

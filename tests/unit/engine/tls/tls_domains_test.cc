@@ -74,7 +74,7 @@ TEST(TlsDomainsSelection, SniComparesCaseInsensitivelyAndExactly) {
   const TlsDomainSet set = must_parse(kSelectionCfg);
   EXPECT_EQ(set.server_for(addr("10.0.0.1:5061"), "ADDR.Example"), &set.domains[2]);
   EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "Any.EXAMPLE"), &set.domains[3]);
-  // No wildcards and no suffix match with server_name_mode 0.
+  // No suffix match with server_name_mode 0.
   EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "www.any.example"), &set.domains[0]);
   EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "any.example.evil"), &set.domains[0]);
 }
@@ -88,6 +88,48 @@ TEST(TlsDomainsSelection, ServerNameModeSubdomainsAndMostSpecificWins) {
   EXPECT_EQ(set.server_for(other, "a.deep.sub.example"), &set.domains[7]);  // longer suffix
   EXPECT_EQ(set.server_for(other, "x.sub.example"), &set.domains[8]);       // exact beats suffix
   EXPECT_EQ(set.server_for(other, "xsub.example"), &set.domains[0]);        // not a subdomain
+}
+
+// Issue 11 part 7: "*.example.com" patterns, the most specific match, any letter case.
+const char kPatternCfg[] =
+    "[server:default]\n"                                                   // 0
+    "[server:any]\nserver_name = *.example.com\n"                          // 1
+    "[server:any]\nserver_name = example.com\nserver_name_mode = 2\n"      // 2
+    "[server:any]\nserver_name = *.sip.example.com\n"                      // 3
+    "[server:any]\nserver_name = edge.sip.example.com\n"                   // 4
+    "[server:any]\nserver_name = sip.example.com\nserver_name_mode = 1\n"  // 5
+    "[server:10.0.0.1:5061]\nserver_name = *.example.net\n";               // 6
+
+TEST(TlsDomainsSelection, PatternMatchesExactlyOneLabel) {
+  const TlsDomainSet set = must_parse(kPatternCfg);
+  const SockAddr other = addr("10.0.0.9:5061");
+  EXPECT_EQ(set.server_for(other, "a.example.com"), &set.domains[1]);
+  // Not the name itself (no server_name answers it: default), not two labels (mode 2 does).
+  EXPECT_EQ(set.server_for(other, "example.com"), &set.domains[0]);
+  EXPECT_EQ(set.server_for(other, "a.b.example.com"), &set.domains[2]);
+  EXPECT_EQ(set.server_for(other, "aexample.com"), &set.domains[0]);
+  EXPECT_EQ(set.server_for(other, ".example.com"), &set.domains[0]);  // an empty label
+}
+
+TEST(TlsDomainsSelection, MostSpecificWinsExactThenLongestSuffixThenPattern) {
+  const TlsDomainSet set = must_parse(kPatternCfg);
+  const SockAddr other = addr("10.0.0.9:5061");
+  EXPECT_EQ(set.server_for(other, "edge.sip.example.com"), &set.domains[4]);  // exact
+  EXPECT_EQ(set.server_for(other, "sip.example.com"), &set.domains[5]);       // exact (mode 1)
+  // One label before sip.example.com: the pattern beats mode 1's suffix of the same length,
+  // and both beat the shorter suffixes example.com.
+  EXPECT_EQ(set.server_for(other, "pbx.sip.example.com"), &set.domains[3]);
+  // Two labels: only mode 1 of sip.example.com (longer than mode 2's example.com) covers it.
+  EXPECT_EQ(set.server_for(other, "a.pbx.sip.example.com"), &set.domains[5]);
+}
+
+TEST(TlsDomainsSelection, PatternsCompareCaseInsensitivelyAndKeepTheAddressTier) {
+  const TlsDomainSet set = must_parse(kPatternCfg);
+  EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "PBX.Sip.EXAMPLE.com"), &set.domains[3]);
+  EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "A.EXAMPLE.COM"), &set.domains[1]);
+  EXPECT_EQ(set.server_for(addr("10.0.0.1:5061"), "Sip.Example.NET"), &set.domains[6]);
+  EXPECT_EQ(set.server_for(addr("10.0.0.9:5061"), "sip.example.net"), &set.domains[0]);
+  EXPECT_EQ(set.domains[1].name(), "server:any/*.example.com");
 }
 
 TEST(TlsDomainsSelection, ServerExactPortBeatsPortZeroAndMappedIpv4Matches) {
