@@ -391,6 +391,10 @@ def main():
                   % (n, args.server_cpu, args.load_cpu,
                      ", ".join("%d / %d" % (s.get(str(args.server_cpu), 0), s.get(str(args.load_cpu), 0))
                                for s in steal)))
+    print("Handshakes/s achieved by the paced OpenSSL 3 client (medians), full / resumed: " +
+          "; ".join("%s %.0f / %.0f" % (n, results[n]["full_handshake_paced"]["per_s"],
+                                        results[n]["resumed_handshake_paced"]["per_s"])
+                    for n in names))
     print("Per-round server CPU per operation (us), in round order:")
     for label, key, field in rows[:4]:
         print("  %s: %s" % (key, "; ".join(

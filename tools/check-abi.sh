@@ -16,6 +16,8 @@
 #     (BoringSSL built in, hidden) it must need no libssl/libcrypto at all and carry no RUNPATH
 #     to Debian's android-libboringssl; with -Dboringssl=system it needs that library's
 #     libssl.so/libcrypto.so.
+#   "PASS abi-headers" when no object of the build was compiled with a header of OpenSSL 3's
+#     /usr/include/openssl (ninja's recorded header dependencies): BoringSSL's headers must win.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 update=0
@@ -112,4 +114,19 @@ if ((deps_fail)); then
 else
   echo "PASS abi-deps (soname $soname; BoringSSL: $boringssl; needs $needed)"
 fi
-((fail == 0 && deps_fail == 0))
+
+headers_fail=0
+if command -v ninja >/dev/null && [[ -f $build/build.ninja ]]; then
+  openssl3=$(ninja -C "$build" -t deps 2>/dev/null | grep -c '^ */usr/include/openssl/')
+  if ((openssl3 > 0)); then
+    echo "$openssl3 header dependencies on OpenSSL 3's /usr/include/openssl, e.g.:"
+    ninja -C "$build" -t deps | grep -B200 -m1 '^ */usr/include/openssl/' | grep -v '^ ' | tail -1
+    headers_fail=1
+    echo "FAIL abi-headers"
+  else
+    echo "PASS abi-headers (no object includes OpenSSL 3's /usr/include/openssl)"
+  fi
+else
+  echo "SKIP abi-headers (no ninja or no $build/build.ninja)"
+fi
+((fail == 0 && deps_fail == 0 && headers_fail == 0))
