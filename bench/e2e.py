@@ -4,10 +4,25 @@
 Each server runs pinned to one CPU (default 0) and sipring-load pinned to another (default 1).
 On two cores the load tool, not the server, caps the raw rates, so the figure that compares
 servers is the server's CPU time per operation, read from /proc for all its threads (sipring)
-or processes (Kamailio) over exactly the measured phase. Every load runs --repeat times and the
-median is reported. Prints every command it runs, a Markdown table, and one JSON line of results.
+or processes (Kamailio) over exactly the measured phase. All servers run side by side and every
+round runs each load once on each server in turn (so the machine's noise falls on all of them
+alike); --repeat rounds, medians reported. Prints every command it runs, a Markdown table with
+each server's ratio to the first, and one JSON line of results.
 
-  bench/e2e.py [--build build] [--repeat 3] [--servers sipring,kamailio] [--quick]
+Besides sipring-load (which saturates the server), the handshakes are also measured at a rate
+that leaves the server partly idle, from an OpenSSL 3 client (bench/lib/paced_tls.py, Python's
+ssl), as real traffic is.
+
+--build-system DIR adds "sipring-system", the same sipring built with -Dboringssl=system
+(Debian's shared android-libboringssl, OPENSSL_SMALL), beside the default source build: e.g.
+
+  meson setup build-system --buildtype=release -Db_ndebug=true -Dboringssl=system
+  ninja -C build-system tools/sipring
+  bench/e2e.py --build-system build-system --repeat 3 [--handshakes-only]
+
+  bench/e2e.py [--build build] [--build-system DIR] [--repeat 3]
+               [--servers sipring,sipring-system,kamailio] [--handshakes-only]
+               [--paced-rate 800] [--quick]
 """
 import argparse
 import json
@@ -53,15 +68,13 @@ def wait_listening(port, timeout=15.0):
 
 
 class Sipring:
-    name = "sipring"
-
-    def __init__(self, build, certs, cpu, workdir):
-        self.build, self.certs, self.cpu, self.workdir = build, certs, cpu, workdir
+    def __init__(self, name, build, certs, cpu, workdir):
+        self.name, self.build, self.certs, self.cpu, self.workdir = name, build, certs, cpu, workdir
         self.port = free_port()
         self.proc = None
 
     def start(self):
-        cfg = os.path.join(self.workdir, "sipring.cfg")
+        cfg = os.path.join(self.workdir, self.name + ".cfg")
         with open(cfg, "w") as f:
             f.write('loadmodule "tls.so"\nenable_tls=yes\nlisten=tls:127.0.0.1:%d\n'
                     'modparam("tls", "certificate", "%s")\n'
@@ -72,10 +85,18 @@ class Sipring:
                     % (self.port, os.path.join(self.certs, "server.pem"), self.cpu))
         cmd = ["taskset", "-c", str(self.cpu), os.path.join(self.build, "tools", "sipring"), "-f", cfg]
         log("$ " + " ".join(cmd) + " &")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.workdir, "sipring.log"), "w"))
+        logfile = os.path.join(self.workdir, self.name + ".log")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(logfile, "w"))
         if not wait_listening(self.port):
-            raise RuntimeError("sipring did not start; see " + self.workdir + "/sipring.log")
+            raise RuntimeError("%s did not start; see %s" % (self.name, logfile))
+
+    def features(self):
+        """The start-up feature line (which BoringSSL, whether its fast P-256 is in use)."""
+        with open(os.path.join(self.workdir, self.name + ".log")) as f:
+            for line in f:
+                if "TLS: " in line:
+                    return line.split("TLS: ", 1)[1].split(";")[0].strip()
+        return "?"
 
     def pids(self):
         return [self.proc.pid]
@@ -93,7 +114,7 @@ class Kamailio:
     name = "kamailio"
     script = os.path.join(HERE, "kamailio", "run-kamailio.sh")
 
-    def __init__(self, build, certs, cpu, workdir):
+    def __init__(self, name, build, certs, cpu, workdir):
         self.certs, self.cpu = certs, cpu
         self.port = free_port()
 
@@ -111,6 +132,10 @@ class Kamailio:
     def stop(self):
         subprocess.run([self.script, "stop", str(self.port)], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+
+    def features(self):
+        out = subprocess.run(["kamailio", "-v"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "?"
 
 
 def steal_ticks(cpus):
@@ -143,6 +168,29 @@ def load(args, server, mode_args, load_cpu):
     # with stolen time next to it is the machine's, not the server's.
     r["steal_ms"] = {str(c): (steal_after.get(c, 0) - steal_before.get(c, 0)) * 10 for c in cpus}
     return r
+
+
+def paced(args, server, resume, load_cpu):
+    """bench/lib/paced_tls.py at --paced-rate: returns the load's JSON with the server's CPU per
+    handshake over exactly its run, in the shape of sipring-load's."""
+    seconds = 4 if args.quick else 10
+    cmd = (["taskset", "-c", str(load_cpu), sys.executable, os.path.join(HERE, "lib", "paced_tls.py"),
+            "--target", "127.0.0.1:%d" % server.port, "--rate", str(args.paced_rate),
+            "--duration", str(seconds)] + (["--resume"] if resume else []))
+    log("$ " + " ".join(shlex.quote(c) for c in cmd))
+    before = proc_cpu.cpu_seconds(server.pids(), tree=True)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    after = proc_cpu.cpu_seconds(server.pids(), tree=True)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise RuntimeError("paced load failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    n = max(1, r["handshakes"])
+    if r["failures"] or (resume and r["resumed"] < 0.9 * r["handshakes"]):
+        log("WARNING: paced on %s: %d failures, %d of %d resumed"
+            % (server.name, r["failures"], r["resumed"], r["handshakes"]))
+    return {"server": {"cpu_us_per_op": (after - before) * 1e6 / n}, "per_s": r["per_s"],
+            "latency_us": {"p50": 0, "p99": 0, "p999": 0}, "lost": r["failures"],
+            "mismatched": 0, "connect_failures": 0, "steal_ms": {}, "paced": r}
 
 
 JITTER_PROBE = r"""
@@ -183,37 +231,63 @@ def median(values):
     return statistics.median(values) if values else 0.0
 
 
-def measure(args, server, load_cpu):
+def plans(args):
+    """What each round runs: (key, sipring-load arguments, or ("paced", resume))."""
     q = args.quick
-    plans = {
+    p = {
         "full_handshake": ["handshake", "--count", "1500" if q else "6000", "--connections", "8"],
         "resumed_handshake": ["handshake", "--resume", "--count", "1500" if q else "6000",
                               "--connections", "8"],
-        "options_pipelined": ["rps", "--connections", "50", "--pipeline", "16", "--duration",
-                              "3" if q else "8"],
-        "latency_10k": ["rate", "--connections", "50", "--rate", "10000", "--duration",
-                        "4" if q else "10", "--warmup", "1"],
+        "full_handshake_paced": ("paced", False),
+        "resumed_handshake_paced": ("paced", True),
     }
-    res = {}
-    for key, mode_args in plans.items():
-        rows = []
-        for _ in range(args.repeat):
-            r = load(args, server, mode_args, load_cpu)
-            if r["lost"] or r["mismatched"] or r["connect_failures"]:
-                log("WARNING: %s on %s: lost %d mismatched %d connect failures %d" %
-                    (key, server.name, r["lost"], r["mismatched"], r["connect_failures"]))
-            rows.append(r)
-        res[key] = {
-            "cpu_us_per_op": median([r["server"]["cpu_us_per_op"] for r in rows]),
-            "per_s": median([r["per_s"] for r in rows]),
-            "p50_us": median([r["latency_us"]["p50"] for r in rows]),
-            "p99_us": median([r["latency_us"]["p99"] for r in rows]),
-            "p999_us": median([r["latency_us"]["p999"] for r in rows]),
-            "lost": sum(r["lost"] + r["mismatched"] for r in rows),
-            "runs": len(rows),
-            "steal_ms": [r["steal_ms"] for r in rows],
-        }
-    # Idle memory: Pss of the server before and while holding N established connections.
+    if not args.handshakes_only:
+        p["options_pipelined"] = ["rps", "--connections", "50", "--pipeline", "16", "--duration",
+                                  "3" if q else "8"]
+        p["latency_10k"] = ["rate", "--connections", "50", "--rate", "10000", "--duration",
+                            "4" if q else "10", "--warmup", "1"]
+    return p
+
+
+def measure(args, servers, load_cpu):
+    """Every plan on every server, --repeat rounds; per server and plan the medians."""
+    rows = {s.name: {} for s in servers}
+    for _ in range(args.repeat):
+        for key, mode_args in plans(args).items():
+            for server in servers:
+                if isinstance(mode_args, tuple):
+                    r = paced(args, server, mode_args[1], load_cpu)
+                else:
+                    r = load(args, server, mode_args, load_cpu)
+                if r["lost"] or r["mismatched"] or r["connect_failures"]:
+                    log("WARNING: %s on %s: lost %d mismatched %d connect failures %d" %
+                        (key, server.name, r["lost"], r["mismatched"], r["connect_failures"]))
+                rows[server.name].setdefault(key, []).append(r)
+    results = {}
+    for server in servers:
+        res = {}
+        for key, runs in rows[server.name].items():
+            res[key] = {
+                "cpu_us_per_op": median([r["server"]["cpu_us_per_op"] for r in runs]),
+                "cpu_us_per_op_runs": [r["server"]["cpu_us_per_op"] for r in runs],
+                "per_s": median([r["per_s"] for r in runs]),
+                "p50_us": median([r["latency_us"]["p50"] for r in runs]),
+                "p99_us": median([r["latency_us"]["p99"] for r in runs]),
+                "p999_us": median([r["latency_us"]["p999"] for r in runs]),
+                "lost": sum(r["lost"] + r["mismatched"] for r in runs),
+                "runs": len(runs),
+                "steal_ms": [r["steal_ms"] for r in runs],
+            }
+        if not args.handshakes_only:
+            res["idle_memory"] = idle_memory(args, server, load_cpu)
+        res["features"] = server.features()
+        results[server.name] = res
+    return results
+
+
+def idle_memory(args, server, load_cpu):
+    """Pss of the server before and while holding N established connections."""
+    q = args.quick
     n = 2000 if q else 10000
     pss = []
     for _ in range(1 if q else max(1, args.repeat - 1)):
@@ -223,32 +297,43 @@ def measure(args, server, load_cpu):
             log("WARNING: idle on %s: only %d of %d connections opened" % (server.name, r["opened"], n))
         pss.append((r["server"]["pss_kib"] - before) * 1024.0 / max(1, r["opened"]))
         time.sleep(1)
-    res["idle_memory"] = {"bytes_per_connection": median(pss), "connections": n}
-    return res
+    return {"bytes_per_connection": median(pss), "connections": n}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--build-system", help="a second build dir, configured -Dboringssl=system")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--servers", default="sipring,kamailio")
+    ap.add_argument("--servers", help="default: sipring[,sipring-system],kamailio")
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--load-cpu", type=int, default=1)
+    ap.add_argument("--paced-rate", type=float, default=800,
+                    help="handshakes/s of the OpenSSL 3 client that leaves the server partly idle")
+    ap.add_argument("--handshakes-only", action="store_true",
+                    help="only the handshake figures (saturated and paced)")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     args = ap.parse_args()
+    if args.servers is None:
+        args.servers = "sipring,sipring-system,kamailio" if args.build_system else "sipring,kamailio"
     work = tempfile.mkdtemp(prefix="sipring-e2e-")
     certs = os.path.join(work, "certs")
     run([os.path.join(args.build, "tools", "sipring-certs"), "demo", "--dir", certs],
         stdout=subprocess.DEVNULL)
-    results = {}
-    for name in args.servers.split(","):
-        cls = {"sipring": Sipring, "kamailio": Kamailio}[name]
-        server = cls(args.build, certs, args.server_cpu, work)
-        server.start()
-        try:
-            time.sleep(0.5)
-            results[name] = measure(args, server, args.load_cpu)
-        finally:
+    servers = []
+    try:
+        for name in args.servers.split(","):
+            if name == "sipring-system" and not args.build_system:
+                ap.error("sipring-system needs --build-system DIR")
+            build = args.build_system if name == "sipring-system" else args.build
+            cls = Kamailio if name == "kamailio" else Sipring
+            server = cls(name, build, certs, args.server_cpu, work)
+            server.start()
+            servers.append(server)
+        time.sleep(0.5)
+        results = measure(args, servers, args.load_cpu)
+    finally:
+        for server in servers:
             server.stop()
     cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(" :\t")
     jitter = machine_jitter(args.server_cpu)
@@ -263,35 +348,58 @@ def main():
           "round trips/s, server CPU %d) has p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us.\n"
           % (args.server_cpu, floor["p50_us"], floor["p99_us"], floor["p999_us"], floor["max_us"]))
     names = list(results)
-    rows = [
-        ("server CPU per full TLS 1.3 handshake (+1 OPTIONS)", "full_handshake", "cpu_us_per_op", "us"),
-        ("server CPU per resumed TLS 1.3 handshake (+1 OPTIONS)", "resumed_handshake", "cpu_us_per_op", "us"),
-        ("server CPU per OPTIONS, 50 conns x 16 pipelined", "options_pipelined", "cpu_us_per_op", "us"),
-        ("latency p50 at 10k req/s open loop, 50 conns", "latency_10k", "p50_us", "us"),
-        ("latency p99", "latency_10k", "p99_us", "us"),
-        ("latency p99.9", "latency_10k", "p999_us", "us"),
-        ("server CPU per OPTIONS at 10k req/s", "latency_10k", "cpu_us_per_op", "us"),
-    ]
-    print("| figure | " + " | ".join(names) + (" | ratio |" if len(names) == 2 else " |"))
-    print("|---|" + "---|" * len(names) + ("---|" if len(names) == 2 else ""))
-    for label, key, field, unit in rows:
-        vals = [results[n][key][field] for n in names]
-        line = "| %s | " % label + " | ".join("%.2f %s" % (v, unit) for v in vals) + " |"
-        if len(names) == 2 and vals[0] > 0:
-            line += " %.1fx |" % (vals[1] / vals[0])
-        print(line)
-    mem = [results[n]["idle_memory"]["bytes_per_connection"] for n in names]
-    line = ("| Pss per idle TLS connection (%d conns) | " % results[names[0]]["idle_memory"]["connections"]
-            + " | ".join("%.0f B" % v for v in mem) + " |")
-    if len(names) == 2 and mem[0] > 0:
-        line += " %.1fx |" % (mem[1] / mem[0])
-    print(line)
     for n in names:
-        steal = results[n]["latency_10k"]["steal_ms"]
-        print("Stolen vCPU time during %s's latency runs (ms, server CPU %d / load CPU %d): %s"
-              % (n, args.server_cpu, args.load_cpu,
-                 ", ".join("%d / %d" % (s.get(str(args.server_cpu), 0), s.get(str(args.load_cpu), 0))
-                           for s in steal)))
+        print("%s: %s" % (n, results[n]["features"]))
+    print()
+    rows = [
+        ("server CPU per full TLS 1.3 handshake (+1 OPTIONS), sipring-load", "full_handshake", "cpu_us_per_op"),
+        ("server CPU per resumed TLS 1.3 handshake (+1 OPTIONS), sipring-load", "resumed_handshake", "cpu_us_per_op"),
+        ("server CPU per full handshake (+1 OPTIONS), OpenSSL 3 client at %g/s" % args.paced_rate,
+         "full_handshake_paced", "cpu_us_per_op"),
+        ("server CPU per resumed handshake (+1 OPTIONS), OpenSSL 3 client at %g/s" % args.paced_rate,
+         "resumed_handshake_paced", "cpu_us_per_op"),
+    ]
+    if not args.handshakes_only:
+        rows += [
+            ("server CPU per OPTIONS, 50 conns x 16 pipelined", "options_pipelined", "cpu_us_per_op"),
+            ("latency p50 at 10k req/s open loop, 50 conns", "latency_10k", "p50_us"),
+            ("latency p99", "latency_10k", "p99_us"),
+            ("latency p99.9", "latency_10k", "p999_us"),
+            ("server CPU per OPTIONS at 10k req/s", "latency_10k", "cpu_us_per_op"),
+        ]
+    # Each other server's figure divided by the first's (for Kamailio: how many times sipring's).
+    others = names[1:]
+    print("| figure | " + " | ".join(names) + " | " +
+          " | ".join("%s / %s" % (o, names[0]) for o in others) + " |")
+    print("|---|" + "---|" * (len(names) + len(others)))
+    for label, key, field in rows:
+        vals = [results[n][key][field] for n in names]
+        line = "| %s | " % label + " | ".join("%.2f us" % v for v in vals) + " |"
+        for v in vals[1:]:
+            line += (" %.2fx |" % (v / vals[0])) if vals[0] > 0 else " - |"
+        print(line)
+    if not args.handshakes_only:
+        mem = [results[n]["idle_memory"]["bytes_per_connection"] for n in names]
+        line = ("| Pss per idle TLS connection (%d conns) | " % results[names[0]]["idle_memory"]["connections"]
+                + " | ".join("%.0f B" % v for v in mem) + " |")
+        for v in mem[1:]:
+            line += (" %.2fx |" % (v / mem[0])) if mem[0] > 0 else " - |"
+        print(line)
+        for n in names:
+            steal = results[n]["latency_10k"]["steal_ms"]
+            print("Stolen vCPU time during %s's latency runs (ms, server CPU %d / load CPU %d): %s"
+                  % (n, args.server_cpu, args.load_cpu,
+                     ", ".join("%d / %d" % (s.get(str(args.server_cpu), 0), s.get(str(args.load_cpu), 0))
+                               for s in steal)))
+    print("Handshakes/s achieved by the paced OpenSSL 3 client (medians), full / resumed: " +
+          "; ".join("%s %.0f / %.0f" % (n, results[n]["full_handshake_paced"]["per_s"],
+                                        results[n]["resumed_handshake_paced"]["per_s"])
+                    for n in names))
+    print("Per-round server CPU per operation (us), in round order:")
+    for label, key, field in rows[:4]:
+        print("  %s: %s" % (key, "; ".join(
+            "%s %s" % (n, "/".join("%.0f" % v for v in results[n][key]["cpu_us_per_op_runs"]))
+            for n in names)))
     print()
     print(json.dumps({"machine": cpu, "jitter": jitter, "wake_floor": floor, "results": results}))
 

@@ -12,7 +12,12 @@
 #     a BoringSSL, fmt, nlohmann, liburing or libstdc++ symbol fails it and --update refuses it.
 #   "PASS abi-deps" when the soname is libsipring.so.0, the library needs neither jemalloc
 #     (an embedder keeps its allocator) nor OpenSSL's libssl.so.3/libcrypto.so.3 (BoringSSL only),
-#     and the loader finds everything it needs without LD_LIBRARY_PATH.
+#     and the loader finds everything it needs without LD_LIBRARY_PATH. With -Dboringssl=source
+#     (BoringSSL built in, hidden) it must need no libssl/libcrypto at all and carry no RUNPATH
+#     to Debian's android-libboringssl; with -Dboringssl=system it needs that library's
+#     libssl.so/libcrypto.so.
+#   "PASS abi-headers" when no object of the build was compiled with a header of OpenSSL 3's
+#     /usr/include/openssl (ninja's recorded header dependencies): BoringSSL's headers must win.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 update=0
@@ -77,6 +82,27 @@ for forbidden in libjemalloc libssl.so.3 libcrypto.so.3; do
     deps_fail=1
   fi
 done
+# Which BoringSSL the build uses (meson -Dboringssl; an older build dir has no such option).
+boringssl=$(python3 -c 'import json, sys
+opts = {o["name"]: o["value"] for o in json.load(open(sys.argv[1]))}
+print(opts.get("boringssl", "system"))' "$build/meson-info/intro-buildoptions.json" 2>/dev/null)
+runpath=$(readelf -d "$lib" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+case "$boringssl" in
+  source)
+    if [[ " $needed" == *" libssl"* || " $needed" == *" libcrypto"* || $runpath == *android* ]]; then
+      echo "-Dboringssl=source: libsipring.so must carry BoringSSL itself (NEEDED: $needed;" \
+        "RUNPATH: ${runpath:-none})"
+      deps_fail=1
+    fi ;;
+  system)
+    if [[ " $needed" != *" libssl.so.0"* || " $needed" != *" libcrypto.so.0"* ]]; then
+      echo "-Dboringssl=system: libsipring.so must need android-libboringssl (NEEDED: $needed)"
+      deps_fail=1
+    fi ;;
+  *)
+    echo "cannot tell which BoringSSL $build uses ($build/meson-info/intro-buildoptions.json)"
+    deps_fail=1 ;;
+esac
 # Its own DT_RUNPATH must find BoringSSL: a consumer passes no -rpath and no LD_LIBRARY_PATH.
 if command -v ldd >/dev/null && ldd "$lib" | grep -q 'not found'; then
   echo "the loader cannot find what libsipring.so needs:"
@@ -86,6 +112,21 @@ fi
 if ((deps_fail)); then
   echo "FAIL abi-deps"
 else
-  echo "PASS abi-deps (soname $soname; needs $needed)"
+  echo "PASS abi-deps (soname $soname; BoringSSL: $boringssl; needs $needed)"
 fi
-((fail == 0 && deps_fail == 0))
+
+headers_fail=0
+if command -v ninja >/dev/null && [[ -f $build/build.ninja ]]; then
+  openssl3=$(ninja -C "$build" -t deps 2>/dev/null | grep -c '^ */usr/include/openssl/')
+  if ((openssl3 > 0)); then
+    echo "$openssl3 header dependencies on OpenSSL 3's /usr/include/openssl, e.g.:"
+    ninja -C "$build" -t deps | grep -B200 -m1 '^ */usr/include/openssl/' | grep -v '^ ' | tail -1
+    headers_fail=1
+    echo "FAIL abi-headers"
+  else
+    echo "PASS abi-headers (no object includes OpenSSL 3's /usr/include/openssl)"
+  fi
+else
+  echo "SKIP abi-headers (no ninja or no $build/build.ninja)"
+fi
+((fail == 0 && deps_fail == 0 && headers_fail == 0))

@@ -2,8 +2,11 @@
 # The whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs the
 # unit tests (GoogleTest), the ABI check, the certificate tool's tests, the integration/interop
 # tests against real peers (Python ssl, openssl s_client, Kamailio; `meson install` and the
-# examples built against the installed tree among them) and the attack tests (tests/attack/).
-# Ends with "N passed, N failed".
+# examples built against the installed tree among them) and the attack tests (tests/attack/),
+# all on build/ (BoringSSL built from Debian's source package, the default). Then it builds
+# everything again in build-system/ against Debian's shared android-libboringssl
+# (-Dboringssl=system) and runs the unit tests, the ABI check and the test of which BoringSSL
+# the daemon reports (test_tls_library) there too, their names prefixed "system:". Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh || exit 1
@@ -13,24 +16,27 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 passed=0 failed=0 skipped=0
 
-# Unit tests: one line per test case from each GoogleTest binary's XML report.
-for bin in build/tests/*_test; do
-  [[ -x "$bin" ]] || continue
-  name=$(basename "$bin")
-  echo "== $name"
-  timeout 600 "$bin" --gtest_output="xml:$results/$name.xml" >"$results/$name.log" 2>&1
-  rc=$?
-  if [[ ! -s "$results/$name.xml" ]]; then
-    echo "FAIL $name (exit $rc, no report)"; tail -20 "$results/$name.log"; failed=$((failed + 1)); continue
-  fi
-  bin_failed=0
-  while read -r status case; do
-    case "$status" in
-      PASS) passed=$((passed + 1)) ;;
-      SKIP) skipped=$((skipped + 1)); echo "SKIP $case" ;;
-      *) failed=$((failed + 1)); bin_failed=1; echo "FAIL $case" ;;
-    esac
-  done < <(python3 - "$results/$name.xml" <<'PY'
+# Unit tests: one line per test case from each GoogleTest binary's XML report; PREFIX before
+# each name says which build ran it.
+run_unit_tests() {
+  local dir=$1 prefix=$2 bin name rc bin_failed status case
+  for bin in "$dir"/tests/*_test; do
+    [[ -x "$bin" ]] || continue
+    name=$prefix$(basename "$bin")
+    echo "== $name"
+    timeout 600 "$bin" --gtest_output="xml:$results/$name.xml" >"$results/$name.log" 2>&1
+    rc=$?
+    if [[ ! -s "$results/$name.xml" ]]; then
+      echo "FAIL $name (exit $rc, no report)"; tail -20 "$results/$name.log"; failed=$((failed + 1)); continue
+    fi
+    bin_failed=0
+    while read -r status case; do
+      case "$status" in
+        PASS) passed=$((passed + 1)) ;;
+        SKIP) skipped=$((skipped + 1)); echo "SKIP $prefix$case" ;;
+        *) failed=$((failed + 1)); bin_failed=1; echo "FAIL $prefix$case" ;;
+      esac
+    done < <(python3 - "$results/$name.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 for tc in ET.parse(sys.argv[1]).getroot().iter('testcase'):
     name = tc.get('classname') + '.' + tc.get('name')
@@ -39,11 +45,13 @@ for tc in ET.parse(sys.argv[1]).getroot().iter('testcase'):
     else: print('PASS', name)
 PY
 )
-  if ((rc != 0 && bin_failed == 0)); then
-    # Every case passed but the binary did not exit cleanly (a crash at exit, a sanitizer).
-    echo "FAIL $name (exit $rc)"; tail -20 "$results/$name.log"; failed=$((failed + 1))
-  fi
-done
+    if ((rc != 0 && bin_failed == 0)); then
+      # Every case passed but the binary did not exit cleanly (a crash at exit, a sanitizer).
+      echo "FAIL $name (exit $rc)"; tail -20 "$results/$name.log"; failed=$((failed + 1))
+    fi
+  done
+}
+run_unit_tests build ""
 
 # Script-driven tests print "PASS name" / "FAIL name" / "SKIP name (why)" lines.
 count_lines() {
@@ -71,6 +79,18 @@ count_lines < <(timeout 3600 python3 tests/integration/run_integration.py --buil
 echo "== attack"
 count_lines < <(timeout 1200 python3 tests/integration/run_integration.py --build build \
   --dir tests/attack 2>&1 | grep -E '^(PASS|FAIL|SKIP) |^attack ')
+
+# The system build: Debian's shared android-libboringssl (OPENSSL_SMALL), kept selectable.
+echo "== system build (-Dboringssl=system)"
+if tools/build.sh --system; then
+  run_unit_tests build-system "system:"
+  count_lines < <({ tools/check-abi.sh build-system
+                    timeout 300 python3 tests/integration/run_integration.py --build build-system \
+                      -k test_tls_library; } 2>&1 | grep -E '^(PASS|FAIL|SKIP) ' \
+                  | sed 's/^\(PASS\|FAIL\|SKIP\) /\1 system:/')
+else
+  echo "FAIL system:build"; failed=$((failed + 1))
+fi
 
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"

@@ -2,7 +2,6 @@
 // CPU, and routes calls from any thread to the owning reactor.
 #include "sipring/engine.h"
 
-#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -331,8 +330,8 @@ Status Engine::start() {
   }
   m.auto_reload.start(m.store.get(), [this] { return reload_tls(); });
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
-               "; TLS: " + OpenSSL_version(OPENSSL_VERSION) +
-               " (BoringSSL), TLS 1.3 records in place, " + "TLS 1.2 via SealRecord/OpenRecord; " +
+               "; TLS: " + tls_library_summary() +
+               "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +
                std::to_string(n) + " reactor(s)";
   SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
   return Status::ok();

@@ -4,6 +4,10 @@
   libsipring.so -> libsipring.so.0 -> libsipring.so.X.Y.Z, libsipring.a and sipring.pc, the
   four tools, and no test or benchmark binary; the installed tools find the library by their
   rpath alone and still bring jemalloc themselves.
+* BoringSSL either way (meson -Dboringssl): with the source build (the default) libsipring.so
+  contains it, hidden, and needs no BoringSSL library at run time (nor OpenSSL's); libsipring.a's
+  consumers get its two static archives, installed under LIBDIR/sipring/. With the system build
+  libsipring.so needs Debian's android-libboringssl and its RUNPATH names that directory.
 * sipring.pc alone (no other .pc file visible) gives what a consumer needs: -I and -lsipring for
   the shared library, and BoringSSL, liburing and the C++ runtime only under --static. Each
   installed header compiles on its own with those flags (C++20; sipring.h also as strict C11).
@@ -29,6 +33,8 @@ import harness as h
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(SOURCE_ROOT, "examples")
 TOOLS = ("sipring", "sipring-certs", "sipring-load", "sipringctl")
+BORINGSSL_SYSTEM_DIR = "/usr/lib/x86_64-linux-gnu/android"  # Debian's android-libboringssl
+BORINGSSL_ARCHIVES = ("libsipring_bssl_ssl.a", "libsipring_bssl_crypto.a")  # the source build's
 COMPILE_TIMEOUT = 600  # seconds: the machine may be busy building other trees
 READY_TIMEOUT = 20.0
 
@@ -59,6 +65,7 @@ class InstalledTree(unittest.TestCase):
             raise unittest.SkipTest("this build has no libsipring.so")
         options = {o["name"]: o["value"] for o in introspect(cls.build, "--buildoptions")}
         cls.version = introspect(cls.build, "--projectinfo")["version"]
+        cls.boringssl_source = options.get("boringssl", "system") == "source"
         cls.tmp = tempfile.mkdtemp(prefix="sipring-it-install.")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.dest = os.path.join(cls.tmp, "dest")
@@ -106,7 +113,9 @@ class InstalledTree(unittest.TestCase):
         self.assertTrue(os.path.isfile(lib("pkgconfig/sipring.pc")))
         self.assertEqual(sorted(os.listdir(self.libdir)),
                          sorted(["libsipring.a", "libsipring.so", "libsipring.so.0", real,
-                                 "pkgconfig"]))
+                                 "pkgconfig"] + (["sipring"] if self.boringssl_source else [])))
+        if self.boringssl_source:
+            self.assertEqual(sorted(os.listdir(lib("sipring"))), sorted(BORINGSSL_ARCHIVES))
         self.assertEqual(os.listdir(lib("pkgconfig")), ["sipring.pc"])
         self.assertEqual(sorted(os.listdir(self.bindir)), sorted(TOOLS))
 
@@ -122,8 +131,16 @@ class InstalledTree(unittest.TestCase):
         needed = run(["readelf", "-d", lib(real)]).stdout
         self.assertIn("Library soname: [libsipring.so.0]", needed)
         self.assertNotIn("libjemalloc", needed)
-        self.assertIn("/usr/lib/x86_64-linux-gnu/android", needed,
-                      "libsipring.so's own RUNPATH must name BoringSSL's directory")
+        self.assertNotIn("libssl.so.3", needed)
+        self.assertNotIn("libcrypto.so.3", needed)
+        if self.boringssl_source:
+            # BoringSSL is inside: no BoringSSL library needed, no RUNPATH to find one.
+            self.assertNotIn("libssl", needed)
+            self.assertNotIn("libcrypto", needed)
+            self.assertNotIn(BORINGSSL_SYSTEM_DIR, needed)
+        else:
+            self.assertIn(BORINGSSL_SYSTEM_DIR, needed,
+                          "libsipring.so's own RUNPATH must name BoringSSL's directory")
 
     def test_installed_tools_find_the_library(self):
         env = dict(os.environ)
@@ -149,11 +166,21 @@ class InstalledTree(unittest.TestCase):
         self.assertEqual(self.pkg_config("--modversion"), [self.version])
         self.assertEqual(self.pkg_config("--cflags"), ["-I" + self.includedir])
         self.assertEqual(self.pkg_config("--libs"), ["-L" + self.libdir, "-lsipring"])
-        static = " ".join(self.pkg_config("--static", "--libs"))
-        for flag in ("-lsipring", "/usr/lib/x86_64-linux-gnu/android/libssl.so",
-                     "/usr/lib/x86_64-linux-gnu/android/libcrypto.so", "-luring", "-lstdc++"):
+        # pkg-config moves some plain paths into the sysroot (the destdir) and not others:
+        # compare without it.
+        static = [f.replace(self.dest, "", 1) if f.startswith(self.dest + "/") else f
+                  for f in self.pkg_config("--static", "--libs")]
+        if self.boringssl_source:
+            # By full path, so that OpenSSL's libssl/libcrypto can never be taken instead.
+            libdir = self.libdir[len(self.dest):]
+            boringssl = [os.path.join(libdir, "sipring", a) for a in BORINGSSL_ARCHIVES]
+            self.assertFalse([f for f in static if BORINGSSL_SYSTEM_DIR in f], static)
+        else:
+            boringssl = [BORINGSSL_SYSTEM_DIR + "/libssl.so", BORINGSSL_SYSTEM_DIR + "/libcrypto.so"]
+        for flag in ["-lsipring", "-luring", "-lstdc++"] + boringssl:
             self.assertIn(flag, static)
-        self.assertNotIn("jemalloc", static)
+        self.assertFalse([f for f in static if f in ("-lssl", "-lcrypto")], static)
+        self.assertNotIn("jemalloc", " ".join(static))
 
     def test_each_installed_header_compiles_alone(self):
         # C++20 for every header; sipring.h (the C ABI) also as strict C11.
@@ -249,7 +276,13 @@ class InstalledTree(unittest.TestCase):
         self.assertIn(os.path.join(self.libdir, "libsipring.so." + self.version), mapped)
         self.assertFalse([m for m in mapped if "jemalloc" in m],
                          "an embedder keeps its own allocator")
-        self.assertIn("/usr/lib/x86_64-linux-gnu/android/libssl.so.0", mapped)
+        # Never OpenSSL's libraries; BoringSSL's only with the system build.
+        self.assertFalse([m for m in mapped if "libssl.so.3" in m or "libcrypto.so.3" in m])
+        boringssl = [m for m in mapped if BORINGSSL_SYSTEM_DIR in m]
+        if self.boringssl_source:
+            self.assertEqual(boringssl, [], "libsipring.so carries BoringSSL itself")
+        else:
+            self.assertIn(BORINGSSL_SYSTEM_DIR + "/libssl.so.0", mapped)
 
     def test_cpp_example_shared(self):
         exe = self.build_example("cpp_minimal.cc", "c++ -std=c++20 -O1")
