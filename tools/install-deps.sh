@@ -13,6 +13,7 @@ packages=(
   python3 openssl                             # interop peers (Python ssl = OpenSSL 3, s_client)
   kamailio kamailio-tls-modules               # reference server for interop and benchmarks
   testssl.sh nmap                             # TLS audit of the defaults (test_tls_audit.py)
+  tshark                                      # decrypts captures with the key log (test_keylog.py)
   procps iproute2                             # pgrep/ss for the scripts
 )
 
