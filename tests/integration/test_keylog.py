@@ -234,62 +234,14 @@ class ServerRole(KeylogCase):
 
 # --- client role ------------------------------------------------------------------------------
 
-class Upstream:
-    """A Python ssl (OpenSSL 3) SIP server on loopback answering every request with 200 OK,
-    at most TLS `version`."""
-
-    def __init__(self, test, version):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(h.demo_certs(), "server.pem"))
-        ctx.minimum_version = ctx.maximum_version = h.TLS_VERSIONS[version]
-        self.ctx = ctx
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((h.HOST, 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop_flag = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        test.addCleanup(self.close)
-
-    def close(self):
-        self.stop_flag.set()
-        self.thread.join(5)
-        self.sock.close()
-
-    def _serve(self):
-        while not self.stop_flag.is_set():
-            try:
-                raw, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(raw,), daemon=True).start()
-
-    def _one(self, raw):
-        try:
-            raw.settimeout(10)
-            conn = h.SipConn(self.ctx.wrap_socket(raw, server_side=True))
-            deadline = time.monotonic() + 20
-            while not self.stop_flag.is_set() and time.monotonic() < deadline:
-                try:
-                    msg = conn.read_message(timeout=0.5)
-                except h.ConnectionClosed:
-                    return
-                except (socket.timeout, AssertionError):
-                    continue
-                if msg is None or msg.start_line.startswith("SIP/2.0"):
-                    continue
-                head = ["SIP/2.0 200 OK"]
-                for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-                    tag = ";tag=up" if name == "To" else ""
-                    head += ["%s: %s%s" % (name, v, tag) for v in msg.all(name)]
-                conn.send(("\r\n".join(head + ["Content-Length: 0", "", ""])).encode())
-        except (OSError, ssl.SSLError):
-            pass
+def upstream(test, version):
+    """A Python ssl (OpenSSL 3) SIP server on loopback answering 200 OK, at most TLS `version`
+    (test_verification_matrix's peer)."""
+    import test_verification_matrix
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(h.demo_certs(), "server.pem"))
+    ctx.minimum_version = ctx.maximum_version = h.TLS_VERSIONS[version]
+    return test_verification_matrix.SipTlsPeer(test, ctx)
 
 
 class ClientRole(KeylogCase):
@@ -297,7 +249,7 @@ class ClientRole(KeylogCase):
         import test_relay
         for version in ("1.3", "1.2"):
             with self.subTest(version=version):
-                up = Upstream(self, version)
+                up = upstream(self, version)
                 # The capture must see the upstream handshake, which the relay makes at start.
                 cap = Capture(self, [up.port])
                 relay = test_relay.start_relay(

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -80,13 +81,16 @@ class KeylogTest : public ClientServerTest {
     });
   }
 
-  // One OPTIONS over a new connection from a BoringSSL client; returns its client random.
-  std::string exchange(const std::string& method = "TLSv1.3") {
+  // One OPTIONS over a new connection from a BoringSSL client, which `inspect` may look at
+  // before it closes; returns its client random.
+  std::string exchange(const std::string& method = "TLSv1.3",
+                       const std::function<void(const SSL*)>& inspect = {}) {
     BlockingClient c(port_, method);
     EXPECT_TRUE(c.connected());
     EXPECT_TRUE(c.send(options_request(1)));
     std::string got = c.read_responses(1);
     EXPECT_EQ(got.rfind("SIP/2.0 200 OK\r\n", 0), 0u) << got;
+    if (inspect) inspect(c.ssl());
     return client_random(c.ssl());
   }
 
@@ -98,23 +102,21 @@ class KeylogTest : public ClientServerTest {
 
 TEST_F(KeylogTest, Tls13ServerLogsTheTrafficSecretsTheClientUses) {
   start_logging_server(11);
-  BlockingClient c(port_, "TLSv1.3");
-  ASSERT_TRUE(c.connected());
-  ASSERT_TRUE(c.send(options_request(1)));
-  ASSERT_EQ(c.read_responses(1).rfind("SIP/2.0 200 OK\r\n", 0), 0u);
-  const std::string random = client_random(c.ssl());
-  bssl::Span<const uint8_t> read_secret, write_secret;
-  ASSERT_TRUE(bssl::SSL_get_traffic_secrets(c.ssl(), &read_secret, &write_secret));
+  std::string read_secret, write_secret;
+  const std::string random = exchange("TLSv1.3", [&](const SSL* ssl) {
+    bssl::Span<const uint8_t> r, w;
+    ASSERT_TRUE(bssl::SSL_get_traffic_secrets(ssl, &r, &w));
+    read_secret = hex(r.data(), r.size());
+    write_secret = hex(w.data(), w.size());
+  });
 
   std::vector<std::string> lines = with_random(lines_of(file()), random);
   ASSERT_EQ(lines.size(), 5u) << ::testing::PrintToString(lines_of(file()));
   auto has = [&lines](const std::string& want) {
     return std::find(lines.begin(), lines.end(), want) != lines.end();
   };
-  EXPECT_TRUE(has("CLIENT_TRAFFIC_SECRET_0 " + random + " " +
-                  hex(write_secret.data(), write_secret.size())));
-  EXPECT_TRUE(
-      has("SERVER_TRAFFIC_SECRET_0 " + random + " " + hex(read_secret.data(), read_secret.size())));
+  EXPECT_TRUE(has("CLIENT_TRAFFIC_SECRET_0 " + random + " " + write_secret));
+  EXPECT_TRUE(has("SERVER_TRAFFIC_SECRET_0 " + random + " " + read_secret));
   for (const char* label : {"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
                             "EXPORTER_SECRET "}) {
     EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
@@ -131,15 +133,14 @@ TEST_F(KeylogTest, Tls13ServerLogsTheTrafficSecretsTheClientUses) {
 
 TEST_F(KeylogTest, Tls12ServerLogsTheMasterSecretTheClientUses) {
   start_logging_server(11);
-  BlockingClient c(port_, "TLSv1.2");
-  ASSERT_TRUE(c.connected());
-  ASSERT_TRUE(c.send(options_request(1)));
-  ASSERT_EQ(c.read_responses(1).rfind("SIP/2.0 200 OK\r\n", 0), 0u);
-  uint8_t master[SSL_MAX_MASTER_KEY_LENGTH];
-  size_t n = SSL_SESSION_get_master_key(SSL_get_session(c.ssl()), master, sizeof(master));
-  ASSERT_EQ(n, 48u);
-  EXPECT_EQ(lines_of(file()), std::vector<std::string>{"CLIENT_RANDOM " + client_random(c.ssl()) +
-                                                       " " + hex(master, n)});
+  std::string master;
+  const std::string random = exchange("TLSv1.2", [&](const SSL* ssl) {
+    uint8_t key[SSL_MAX_MASTER_KEY_LENGTH];
+    size_t n = SSL_SESSION_get_master_key(SSL_get_session(ssl), key, sizeof(key));
+    ASSERT_EQ(n, 48u);
+    master = hex(key, n);
+  });
+  EXPECT_EQ(lines_of(file()), std::vector<std::string>{"CLIENT_RANDOM " + random + " " + master});
   EXPECT_EQ(lines_written(), 1u);
 }
 
