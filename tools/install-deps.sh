@@ -18,6 +18,7 @@ packages=(
   kamailio kamailio-tls-modules               # reference server for interop and benchmarks
   testssl.sh nmap                             # TLS audit of the defaults (test_tls_audit.py)
   gnutls-bin                                  # gnutls-cli: a GnuTLS peer (test_cert_selection.py)
+  tshark                                      # decrypts captures with the key log (test_keylog.py)
   procps iproute2                             # pgrep/ss for the scripts
 )
 

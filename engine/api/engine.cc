@@ -17,6 +17,7 @@
 #include "crypto/library_check.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_context.h"
+#include "engine/api/engine_keylog.h"
 #include "engine/api/tls_auto_reload.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
@@ -209,6 +210,8 @@ Status Engine::start() {
   if (!cctx) return cctx.status();
   m.client_ctx = std::move(cctx.value());
   SSL_CTX_sess_set_new_cb(m.client_ctx.get(), &Reactor::on_new_session);
+  auto keylog = start_keylog(cfg.tls, m.client_ctx.get());
+  if (!keylog) return keylog.status();
 
   // One listening socket per reactor and address (SO_REUSEPORT: the kernel spreads connections
   // by 4-tuple hash), or with sipring.reuseport=0 one socket whose accept queue every reactor
@@ -246,7 +249,7 @@ Status Engine::start() {
   }
 
   m.store = std::make_unique<ConfigStore>(n);
-  m.store->init(cfg, std::move(contexts));
+  m.store->init(cfg, std::move(contexts), std::move(keylog.value()));
   m.shared.store = m.store.get();
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
@@ -442,7 +445,13 @@ Status Engine::set_param(std::string_view module, std::string_view name, std::st
     }
     v = ParamValue::of_number(n);
   }
-  Status s = m.store->set_runtime(module, name, v);
+  ConfigStore::Prepare prepare;
+  std::unique_lock<std::mutex> rebuild_lock;
+  if (module == "tls" && name.starts_with("keylog_")) {  // bit 1 may rebuild the contexts
+    rebuild_lock = std::unique_lock<std::mutex>(m.reload_mu);
+    prepare = keylog_change(name, &m.tickets, m.options.listen, m.client_ctx.get());
+  }
+  Status s = m.store->set_runtime(module, name, v, prepare);
   if (s && module == "tls" && name.starts_with("low_mem_threshold")) {
     const Config now = m.store->config();
     m.mem.set_thresholds(now.tls.low_mem_threshold1, now.tls.low_mem_threshold2);

@@ -41,6 +41,22 @@ const char* refuse_fragment(int64_t v) {
                            : nullptr;
 }
 
+const char* refuse_keylog_mode(int64_t v) {
+  if ((v & 16) != 0) {
+    return "bit 16 (Kamailio's keylog_peer: secrets sent to a peer over UDP) is not supported: "
+           "session secrets would cross the network in clear; use 8 (tls.keylog_file)";
+  }
+  if ((v & 2) != 0 && (v & 1) == 0) {
+    return "bit 2 (active) without bit 1 (initialise) logs nothing, since only TLS contexts built "
+           "with bit 1 set carry the key log hook; write e.g. 11 (to the file) or 7 (to the log)";
+  }
+  if ((v & 2) != 0 && (v & 12) == 0) {
+    return "bit 2 (active) without 4 (to the log) or 8 (to tls.keylog_file) writes nothing; "
+           "write e.g. 11 (to the file) or 7 (to the log)";
+  }
+  return nullptr;
+}
+
 const char* refuse_small_budget(int64_t v) {
   // Reactors claim a shared budget in quanta of at least 4 KiB (engine/sync/budget.h): below 64 KiB
   // a few claims would exhaust it and even handshakes would be shed.
@@ -381,6 +397,30 @@ std::vector<ParamDef> build_registry() {
        .description = "Log a warning for every certificate in use that expires within this many "
                       "days (or has expired): at start, after each reload and daily; 0: never.",
        .field = [](Config& c) -> ParamField { return &c.tls.cert_expiry_warn_days; }},
+      {.module = "tls",
+       .name = "keylog_mode",
+       .type = T::kInt,
+       .default_text = "0",
+       .min = 0,
+       .max = 31,
+       .refuse_int = refuse_keylog_mode,
+       .runtime = true,
+       .description = "Key log for Wireshark (NSS format, both roles, TLS 1.2 and 1.3), as sums "
+                      "of Kamailio's bits: 1 initialise (TLS contexts built while it is set, at "
+                      "start or tls.reload, carry the key log hook; setting it at runtime "
+                      "rebuilds them), 2 active, 4 to the log, 8 to keylog_file; e.g. 11 = to "
+                      "the file, 0 = off. The key log is a secret: it decrypts every logged "
+                      "session.",
+       .field = [](Config& c) -> ParamField { return &c.tls.keylog_mode; }},
+      {.module = "tls",
+       .name = "keylog_file",
+       .type = T::kPath,
+       .runtime = true,
+       .description = "File keylog_mode bit 8 appends key log lines to (one write per line, "
+                      "from every reactor); created with mode 0600, refused if it is a link, "
+                      "not a regular file, another user's, or open to group or others. A "
+                      "runtime change opens the new file at once.",
+       .field = [](Config& c) -> ParamField { return &c.tls.keylog_file; }},
 
       {.module = "sipring",
        .name = "reactors",

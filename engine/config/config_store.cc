@@ -14,8 +14,9 @@ ConfigStore::~ConfigStore() {
   for (ConfigSnapshot* s : retired_) delete s;
 }
 
-void ConfigStore::init(Config config, std::shared_ptr<const TlsContextSet> tls) {
-  auto* s = new ConfigSnapshot{std::move(config), std::move(tls), 1};
+void ConfigStore::init(Config config, std::shared_ptr<const TlsContextSet> tls,
+                       std::shared_ptr<const KeyLogFile> keylog) {
+  auto* s = new ConfigSnapshot{std::move(config), std::move(tls), std::move(keylog), 1};
   // Release: readers that load the pointer see a fully built snapshot.
   delete current_.exchange(s, std::memory_order_release);
 }
@@ -55,7 +56,7 @@ void ConfigStore::reclaim() {
 }
 
 Status ConfigStore::set_runtime(std::string_view module, std::string_view name,
-                                const ParamValue& value) {
+                                const ParamValue& value, const Prepare& prepare) {
   auto def = lookup_param(module, name);
   if (!def) return def.status();
   const ParamDef& d = *def.value();
@@ -77,6 +78,9 @@ Status ConfigStore::set_runtime(std::string_view module, std::string_view name,
   auto next = std::make_unique<ConfigSnapshot>(*cur);
   if (Status s = set_param(next->config, d, value); !s) {
     return Error{Errc::kInvalidArgument, s.message()};
+  }
+  if (prepare) {
+    if (Status s = prepare(*cur, *next); !s) return s;
   }
   publish(next.release());
   return Status::ok();

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,11 +23,16 @@
 
 namespace sipring {
 
+class KeyLogFile;
 class TlsContextSet;
 
 struct ConfigSnapshot {
   Config config;
   std::shared_ptr<const TlsContextSet> tls;  // null for an engine without TLS contexts yet
+  // tls.keylog_file, open while tls.keylog_mode has bit 8 (crypto/keylog.h); a reactor appends
+  // to the file of the snapshot it reads, so a file replaced at runtime is closed only once no
+  // reactor can still be writing to it.
+  std::shared_ptr<const KeyLogFile> keylog;
   uint64_t version = 0;
 };
 
@@ -39,7 +45,8 @@ class ConfigStore {
   ConfigStore& operator=(const ConfigStore&) = delete;
 
   // Installs the first snapshot. Before any reader starts.
-  void init(Config config, std::shared_ptr<const TlsContextSet> tls);
+  void init(Config config, std::shared_ptr<const TlsContextSet> tls,
+            std::shared_ptr<const KeyLogFile> keylog = nullptr);
 
   // Reader `r` (a reactor thread): the current snapshot. Valid until r calls current() again;
   // lock-free, allocation-free.
@@ -55,7 +62,13 @@ class ConfigStore {
 
   // Changes a parameter that may change at runtime, validated exactly like a config file value.
   // Parameters that may not change at runtime are refused with a message saying how they do.
-  Status set_runtime(std::string_view module, std::string_view name, const ParamValue& value);
+  // `prepare`, if given, runs on the new snapshot (its config already changed) before it is
+  // published, with the current one to compare, under the writers' lock: what must change with
+  // the value (the key log file a new tls.keylog_file names) is published in the same snapshot,
+  // and an error it returns refuses the change, leaving everything as it was.
+  using Prepare = std::function<Status(const ConfigSnapshot& cur, ConfigSnapshot& next)>;
+  Status set_runtime(std::string_view module, std::string_view name, const ParamValue& value,
+                     const Prepare& prepare = nullptr);
   // The current value, formatted as the registry does ("600", "1", "TLSv1.2+").
   Result<std::string> get(std::string_view module, std::string_view name);
   // A copy of the current configuration and TLS context set.

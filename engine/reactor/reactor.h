@@ -28,6 +28,7 @@
 //   reactor_control.cc  control calls answered on the reactor thread (tls.list, tls.info,
 //                       tls.kill)
 //   reactor_facts.cc    ReactorPort::tls_facts
+//   reactor_keylog.cc   the key log callback (tls.keylog_mode, tls.keylog_file)
 //   connection.h        per-connection state; conn_table.{h,cc} the slots ConnIds address;
 //   op.h                io_uring request tags; conn_sink.h the ByteSink over a send queue;
 //   source_limits.{h,cc} the per-source counts every reactor shares.
@@ -158,8 +159,13 @@ class Reactor final : public ReactorPort {
   // BoringSSL's servername callback for server contexts: the connection (the SSL's user
   // pointer) says which address it was accepted on, and the set switches its domain.
   static int on_server_name(SSL* ssl, int* alert, void* set);
-  // Both, for TlsContextSet::build.
-  static TlsHooks tls_hooks() { return {&Reactor::on_new_session, &Reactor::on_server_name}; }
+  // BoringSSL's key log callback, in every context built while tls.keylog_mode has bit 1: hands
+  // `line` to the reactor running the handshake (see write_keylog). Ignored off reactor threads.
+  static void on_keylog(const SSL* ssl, const char* line);
+  // All three, for TlsContextSet::build.
+  static TlsHooks tls_hooks() {
+    return {&Reactor::on_new_session, &Reactor::on_server_name, &Reactor::on_keylog};
+  }
   // The reactor running on the calling thread, or nullptr.
   static Reactor* current() { return current_; }
 
@@ -303,6 +309,11 @@ class Reactor final : public ReactorPort {
   // rate-limited per reactor.
   void log_peer(int level, Connection* c, const char* what, const char* detail);
 
+  // reactor_keylog.cc
+  // Writes a key log line where this iteration's tls.keylog_mode says (bit 2 active: 4 the log,
+  // 8 the snapshot's keylog_file), counting keylog_lines and keylog_failures. Handshakes only.
+  void write_keylog(const char* line) noexcept;
+
   static thread_local Reactor* current_;
 
   uint32_t index_;
@@ -327,6 +338,7 @@ class Reactor final : public ReactorPort {
   uint64_t core_deadline_ns_ = 0;
   ReactorCounters counters_;
   RateLimitedLog peer_log_{20};
+  RateLimitedLog keylog_log_{1};  // failed key log writes: one line a second at most
 
   uint64_t now_ns_ = 0;
   uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions

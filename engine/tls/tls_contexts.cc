@@ -69,6 +69,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParam
     set->domains_ = std::move(loaded.value());
   }
   warn_deprecated_versions(set->domains_);
+  set->keylog_hook_ = hooks.keylog != nullptr && (params.keylog_mode & TlsParams::kKeylogInit);
   for (const TlsDomain& d : set->domains_.domains) {
     const TlsProfile& p = d.profile;
     const bool server = d.role == TlsDomain::Role::kServer;
@@ -97,6 +98,8 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParam
       SSL_CTX_set_tlsext_servername_arg(c, set.get());
     }
     if (!server && hooks.new_session != nullptr) SSL_CTX_sess_set_new_cb(c, hooks.new_session);
+    // Only when asked: with a callback set, BoringSSL formats every secret of every handshake.
+    if (set->keylog_hook_) SSL_CTX_set_keylog_callback(c, hooks.keylog);
     set->contexts_.push_back(std::move(ctx.value()));
   }
   return std::shared_ptr<const TlsContextSet>(std::move(set));

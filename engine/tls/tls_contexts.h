@@ -28,6 +28,9 @@ struct TlsHooks {
   // The servername callback of server contexts, with the TlsContextSet as its argument; it
   // finds the connection and calls on_server_name(). Null: SNI never switches domains.
   int (*server_name)(SSL* ssl, int* alert, void* set) = nullptr;
+  // The key log callback (an NSS key log line of `ssl`'s handshake), installed in every context
+  // when tls.keylog_mode has bit 1 (initialise) at build time. Null: never installed.
+  void (*keylog)(const SSL* ssl, const char* line) = nullptr;
 };
 
 class TlsContextSet {
@@ -63,6 +66,8 @@ class TlsContextSet {
   const TlsDomainSet& domains() const { return domains_; }
   uint64_t generation() const { return generation_; }
   bool has_server() const;
+  // Whether every context carries TlsHooks::keylog (tls.keylog_mode had bit 1 when it was built).
+  bool has_keylog_hook() const { return keylog_hook_; }
 
  private:
   TlsContextSet() = default;
@@ -70,6 +75,7 @@ class TlsContextSet {
   TlsDomainSet domains_;
   std::vector<bssl::UniquePtr<SSL_CTX>> contexts_;  // parallel to domains_.domains
   uint64_t generation_ = 0;
+  bool keylog_hook_ = false;
 };
 
 }  // namespace sipring

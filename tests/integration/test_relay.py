@@ -115,10 +115,12 @@ class Relay:
             self.proc.wait(10)
 
 
-def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactors=2):
+def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactors=2,
+                config_lines=()):
     """Starts sipring-relay for `test` on a free loopback port with the demo certificates,
     relaying to 127.0.0.1:upstream_port (verified as `upstream_name`); returns it once it
-    listens. Registers its kill and the removal of its directory."""
+    listens. `config_lines` are added to its config file. Registers its kill and the removal
+    of its directory."""
     if not os.access(relay_bin(), os.X_OK):
         raise unittest.SkipTest("sipring-relay is not built (%s)" % relay_bin())
     workdir = tempfile.mkdtemp(prefix="sipring-it-relay.")
@@ -136,6 +138,7 @@ def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactor
                     'modparam("sipring", "max_message_size", 65535)\n'
                     'modparam("ctl", "socket", "unix:%s/ctl.sock")\n'
                     % (h.HOST, port, reactors, workdir))
+            f.write("".join(line + "\n" for line in config_lines))
         argv = [relay_bin(), "-f", cfg, "--upstream", "%s:%d" % (h.HOST, upstream_port)]
         if upstream_name:
             argv += ["--upstream-name", upstream_name]

@@ -90,6 +90,16 @@ struct TlsParams {
   bool auto_reload = true;          // watch the files in use and tls.reload when they change
   int auto_reload_delay_ms = 1000;  // quiet time after the last change before reloading
   int cert_expiry_warn_days = 14;   // warn about certificates expiring this soon; 0 = never
+
+  // The key log for Wireshark (Kamailio's keylog_mode bits, see the registry): 1 = TLS contexts
+  // built while it is set carry the key log hook, 2 = write lines, 4 = to the log, 8 = to
+  // keylog_file. 0 = off.
+  static constexpr int kKeylogInit = 1;
+  static constexpr int kKeylogActive = 2;
+  static constexpr int kKeylogToLog = 4;
+  static constexpr int kKeylogToFile = 8;
+  int keylog_mode = 0;
+  std::string keylog_file;  // NSS key log format; created 0600
 };
 
 // A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.

@@ -46,6 +46,8 @@ namespace sipring {
   X(rx_partial_record_bytes, "ciphertext bytes copied because a record spanned two recvs")        \
   X(tx_copied_bytes, "plaintext bytes copied into TLS record buffers")                            \
   X(key_updates, "TLS 1.3 KeyUpdate messages received")                                           \
+  X(keylog_lines, "key log lines written (tls.keylog_mode: to the log, to tls.keylog_file)")      \
+  X(keylog_failures, "key log lines tls.keylog_file did not take (write failed)")                 \
   X(send_unknown_connection, "replies for connections that had closed")                           \
   X(shutdown_discarded_bytes, "bytes received after shutdown began, not processed")               \
   X(send_queue_full, "replies refused: connection send queue over its limit")                     \

@@ -87,6 +87,34 @@ TEST(ConfigStore, ManualsRuntimeParametersAllChange) {
   EXPECT_EQ(c.tls.config, "/etc/sipring/tls.cfg");
 }
 
+// What must change with a value (the key log file a new tls.keylog_file names) is published in
+// the same snapshot, or the change is refused as a whole.
+TEST(ConfigStore, PrepareChangesTheNewSnapshotOrRefusesTheChange) {
+  ConfigStore store(1);
+  store.init(Config{}, nullptr);
+  const ConfigSnapshot* before = store.current(0);
+  Status s =
+      store.set_runtime("tls", "keylog_mode", ParamValue::of_number(11),
+                        [](const ConfigSnapshot& cur, ConfigSnapshot& next) -> Status {
+                          EXPECT_EQ(cur.config.tls.keylog_mode, 0);
+                          EXPECT_EQ(next.config.tls.keylog_mode, 11);
+                          return Error{Errc::kInvalidArgument, "tls.keylog_file x: cannot open it"};
+                        });
+  EXPECT_EQ(s.message(), "tls.keylog_file x: cannot open it");
+  EXPECT_EQ(store.current(0), before);
+  EXPECT_EQ(store.get("tls", "keylog_mode").value(), "0");
+
+  ASSERT_TRUE(store.set_runtime("tls", "keylog_mode", ParamValue::of_number(11),
+                                [](const ConfigSnapshot&, ConfigSnapshot& next) {
+                                  next.config.tls.tls_log = 1;  // stands for derived state
+                                  return Status::ok();
+                                }));
+  const ConfigSnapshot* after = store.current(0);
+  EXPECT_EQ(after->config.tls.keylog_mode, 11);
+  EXPECT_EQ(after->config.tls.tls_log, 1);
+  EXPECT_EQ(after->version, before->version + 1);
+}
+
 TEST(ConfigStore, OldSnapshotsAreFreedOnlyAfterEveryReaderMovedOn) {
   ConfigStore store(2);
   store.init(Config{}, nullptr);

@@ -1,0 +1,84 @@
+#include "crypto/keylog.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/base/error_format.h"
+
+namespace sipring {
+
+Result<std::unique_ptr<KeyLogFile>> KeyLogFile::open(const std::string& path) {
+  if (path.empty()) {
+    return format_error(Errc::kConfig,
+                        "tls.keylog_file is not set, but tls.keylog_mode has bit 8 (write to "
+                        "the file): set the file first");
+  }
+  // O_NOFOLLOW: a link planted where the key log goes (a shared directory) must not redirect
+  // secrets elsewhere. O_NONBLOCK: opening a FIFO for writing must not wait for a reader.
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+             S_IRUSR | S_IWUSR);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP) {
+      return format_error(Errc::kConfig,
+                          "tls.keylog_file {} is a symbolic link, which sipring does not follow "
+                          "for a file of secrets: name the file itself",
+                          path);
+    }
+    return format_error(Errc::kConfig, "tls.keylog_file {}: cannot open or create it: {}", path,
+                        strerror(err));
+  }
+  auto refuse = [fd](Error e) {
+    ::close(fd);
+    return e;
+  };
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return refuse(format_error(Errc::kConfig, "tls.keylog_file {}: {}", path, strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return refuse(format_error(Errc::kConfig,
+                               "tls.keylog_file {} is not a regular file: the key log is "
+                               "appended by the reactors, which must never wait on a pipe or a "
+                               "device",
+                               path));
+  }
+  if (st.st_uid != geteuid()) {
+    return refuse(format_error(Errc::kConfig,
+                               "tls.keylog_file {} belongs to user {}, not to sipring's user {}: "
+                               "its owner could read the session secrets; remove it or name "
+                               "another file (sipring creates it with mode 0600)",
+                               path, st.st_uid, geteuid()));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return refuse(format_error(Errc::kConfig,
+                               "tls.keylog_file {} has mode {:04o}: the key log holds session "
+                               "secrets and must be readable by its owner only; chmod 600 it",
+                               path, st.st_mode & 07777));
+  }
+  // Back to blocking writes: a regular file never makes a writer wait for a reader anyway.
+  fcntl(fd, F_SETFL, O_APPEND);
+  return std::unique_ptr<KeyLogFile>(new KeyLogFile(fd, path));
+}
+
+KeyLogFile::~KeyLogFile() {
+  ::close(fd_);
+}
+
+int KeyLogFile::append(std::string_view line) const noexcept {
+  if (line.size() > kMaxLine) return EMSGSIZE;
+  char buf[kMaxLine + 1];
+  memcpy(buf, line.data(), line.size());
+  buf[line.size()] = '\n';
+  const size_t n = line.size() + 1;
+  const ssize_t w = ::write(fd_, buf, n);
+  if (w < 0) return errno;
+  return static_cast<size_t>(w) == n ? 0 : ENOSPC;
+}
+
+}  // namespace sipring
