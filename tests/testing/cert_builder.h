@@ -30,6 +30,8 @@ struct CertSpec {
   std::vector<std::vector<uint8_t>> san_ip;  // 4 or 16 bytes (other lengths are kept as given)
   // basicConstraints CA:TRUE, for certificates that issue others.
   bool ca = false;
+  // extendedKeyUsage id-kp-OCSPSigning: a responder the issuer authorised (RFC 6960 §4.2.2.2).
+  bool ocsp_signing = false;
 };
 
 // A certificate with its private key (a fresh P-256 key per certificate).
