@@ -104,6 +104,12 @@ class TlsConn {
   const CRYPTO_BUFFER* peer_certificate() const { return peer_cert_.get(); }
   // Why the handshake or a record failed: BoringSSL's reason text (static storage).
   const char* failure_reason() const { return failure_; }
+  // After a failed client handshake: why ocsp_require refused the server's OCSP staple (static
+  // text, crypto/verify.h), else nullptr.
+  const char* ocsp_refusal() const { return ocsp_refusal_; }
+  // Server: whether this handshake sent an OCSP staple (the client asked, the context has one,
+  // and the certificate was sent: not a resumption).
+  bool stapled() const { return stapled_; }
 
  private:
   TlsConn() = default;
@@ -116,6 +122,7 @@ class TlsConn {
   std::unique_ptr<IoBioState> io_;            // while BoringSSL does I/O
   bssl::UniquePtr<CRYPTO_BUFFER> peer_cert_;  // leaf certificate the peer presented, if any
   const char* failure_ = "";
+  const char* ocsp_refusal_ = nullptr;
   uint16_t version_ = 0;
   uint16_t cipher_ = 0;
   uint16_t prefix_ = 0;
@@ -124,6 +131,8 @@ class TlsConn {
   Mode mode_ = Mode::kHandshake;
   bool resumed_ = false;
   bool peer_verified_ = false;
+  bool staple_asked_ = false;  // server: the client asked for a staple and the context has one
+  bool stapled_ = false;
 };
 
 }  // namespace sipring

@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
+#include "crypto/ocsp_staple.h"
 #include "crypto/private_key.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_error.h"
@@ -160,6 +162,7 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
   // pick a weaker suite that both sides support.
   SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (Status s = use_certificate_and_key(c, profile); !s) return s;
+  if (Status s = use_ocsp_staple(c, profile, time(nullptr)); !s) return s;
   if (Status s = apply_verification(c, profile, /*server=*/true); !s) return s;
   // Stateless resumption only: tickets work on whichever reactor the client lands on, and no
   // session cache means no lock and no per-session memory on the server.

@@ -35,6 +35,8 @@
 // |                      |              | Kamailio asks for it on the console instead        |
 // | verify_hostname      |              | (sipring, client domains only) name the server's   |
 // |                      |              | certificate must carry                             |
+// | ocsp_staple_file     |              | (sipring, server domains) DER OCSP response path   |
+// | ocsp_require         |              | (sipring, client domains) boolean: demand a staple |
 //
 // Not Kamailio names, so refused as unknown: ca_file, cipher, verify_client_depth.
 // Booleans: yes/no, on/off, true/false, 1/0, enable/disable, enabled/disabled.
@@ -59,6 +61,7 @@
 #include "engine/base/ascii.h"
 #include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
+#include "engine/tls/tls_cfg_ocsp.h"
 #include "engine/tls/tls_cfg_scanner.h"
 #include "engine/tls/tls_domains.h"
 
@@ -83,6 +86,8 @@ enum class Attr : uint8_t {
   kVerifyClient,
   kPrivateKeyPassword,
   kVerifyHostname,
+  kOcspStapleFile,
+  kOcspRequire,
   kCount,
 };
 
@@ -109,6 +114,8 @@ constexpr AttrName kAttrNames[] = {
     {"verify_client", Attr::kVerifyClient},
     {"private_key_password", Attr::kPrivateKeyPassword},
     {"verify_hostname", Attr::kVerifyHostname},
+    {"ocsp_staple_file", Attr::kOcspStapleFile},
+    {"ocsp_require", Attr::kOcspRequire},
     {"method", Attr::kTlsMethod},
     {"verify_cert", Attr::kVerifyCertificate},
     {"require_cert", Attr::kRequireCertificate},
@@ -140,6 +147,10 @@ std::string_view registry_param(Attr a) {
       return "crl";
     case Attr::kCipherList:
       return "cipher_list";
+    case Attr::kOcspStapleFile:
+      return "ocsp_staple_file";
+    case Attr::kOcspRequire:
+      return "ocsp_require";
     default:
       return "";
   }
@@ -546,6 +557,14 @@ class TlsCfgParser {
         }
         p.verify_hostname = value;
         break;
+      case Attr::kOcspStapleFile:
+      case Attr::kOcspRequire:
+        if (std::string why = ocsp_attr_problem(written, a == Attr::kOcspRequire,
+                                                d.role == TlsDomain::Role::kClient);
+            !why.empty()) {
+          return fail(line, why);
+        }
+        break;  // stored by the registry
       case Attr::kCount:
         break;
     }

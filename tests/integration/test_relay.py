@@ -115,17 +115,19 @@ class Relay:
             self.proc.wait(10)
 
 
-def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactors=2):
+def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactors=2,
+                tls_cfg=TLS_CFG, extra_cfg=""):
     """Starts sipring-relay for `test` on a free loopback port with the demo certificates,
-    relaying to 127.0.0.1:upstream_port (verified as `upstream_name`); returns it once it
-    listens. Registers its kill and the removal of its directory."""
+    `tls_cfg` as its tls.cfg and `extra_cfg` appended to its config, relaying to
+    127.0.0.1:upstream_port (verified as `upstream_name`); returns it once it listens.
+    Registers its kill and the removal of its directory."""
     if not os.access(relay_bin(), os.X_OK):
         raise unittest.SkipTest("sipring-relay is not built (%s)" % relay_bin())
     workdir = tempfile.mkdtemp(prefix="sipring-it-relay.")
     test.addCleanup(shutil.rmtree, workdir, True)
     shutil.copytree(h.demo_certs(), os.path.join(workdir, "certs"))
     with open(os.path.join(workdir, "tls.cfg"), "w") as f:
-        f.write(TLS_CFG)
+        f.write(tls_cfg)
     for attempt in range(5):
         port = h.free_port()
         cfg = os.path.join(workdir, "relay.cfg")
@@ -135,7 +137,7 @@ def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactor
                     'modparam("sipring", "reactors", %d)\n'
                     'modparam("sipring", "max_message_size", 65535)\n'
                     'modparam("ctl", "socket", "unix:%s/ctl.sock")\n'
-                    % (h.HOST, port, reactors, workdir))
+                    % (h.HOST, port, reactors, workdir) + extra_cfg)
         argv = [relay_bin(), "-f", cfg, "--upstream", "%s:%d" % (h.HOST, upstream_port)]
         if upstream_name:
             argv += ["--upstream-name", upstream_name]
