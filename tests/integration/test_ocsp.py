@@ -151,6 +151,31 @@ class ServerStapling(_Pki):
             self.assertIn("Cert Status: good", now)
 
 
+class ServerStapleAutoReload(_Pki):
+    """tls.auto_reload watches the staple file like the certificate: a renewed staple reaches
+    new connections by itself; a broken one changes nothing and is logged with the reason."""
+
+    def test_renewed_staple_is_picked_up_and_a_broken_one_refused(self):
+        live = os.path.join(self.dir, "live.der")
+        shutil.copyfile(self.staple("good.der"), live)
+        d = h.start_daemon(self, params={
+            ("tls", "certificate"): self.cert, ("tls", "private_key"): self.key,
+            ("tls", "ca_list"): self.cacert, ("tls", "ocsp_staple_file"): live,
+            ("tls", "auto_reload_delay_ms"): 200})
+        replace_file(self.staple("new.der", "--this-update", "20250101000000Z",
+                                 "--next-update", "20401231000000Z"), live)
+        want = "Jan  1 00:00:00 2025 GMT"
+        got = h.wait_until(lambda: this_update(s_client(d.port, "-status", ca=self.cacert))
+                           == want, 10, 0.2)
+        self.assertTrue(got, d.log_text())
+        replace_file(self.staple("exp.der", "--this-update", "20200101000000Z",
+                                 "--next-update", "20200108000000Z"), live)
+        self.assertTrue(h.wait_until(lambda: any("ocsp_staple_file" in l and "expired" in l
+                                                 for l in d.log_lines()), 10, 0.2),
+                        d.log_text())
+        self.assertEqual(this_update(s_client(d.port, "-status", ca=self.cacert)), want)
+
+
 class ServerStaplingRefusedAtStart(_Pki):
     def start_with(self, staple, ca_list=True):
         params = [("tls", "certificate", self.cert), ("tls", "private_key", self.key),
