@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "crypto/ocsp_staple.h"
 #include "crypto/verify.h"
 
 namespace sipring {
@@ -76,7 +77,14 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
     return Step::kDone;
   }
   int err = SSL_get_error(ssl_.get(), r);
-  if (err == SSL_ERROR_WANT_READ) return Step::kNeedMore;
+  if (err == SSL_ERROR_WANT_READ) {
+    // The request is only visible while the handshake runs (BoringSSL drops it at the end).
+    if (!staple_asked_ && SSL_is_server(ssl_.get()) &&
+        SSL_get_tlsext_status_type(ssl_.get()) == TLSEXT_STATUSTYPE_ocsp) {
+      staple_asked_ = context_staples(SSL_get_SSL_CTX(ssl_.get()));
+    }
+    return Step::kNeedMore;
+  }
   const uint32_t last = ERR_peek_last_error();
   failure_ = reason_from_queue(err == SSL_ERROR_ZERO_RETURN ? "peer closed during handshake"
                                                             : "handshake failed");
@@ -97,6 +105,7 @@ TlsConn::Step TlsConn::handshake(std::span<const uint8_t> in, size_t* consumed,
       ERR_GET_LIB(last) == ERR_LIB_SSL && ERR_GET_REASON(last) == SSL_R_CERTIFICATE_VERIFY_FAILED
           ? static_cast<int32_t>(SSL_get_verify_result(ssl_.get()))
           : X509_V_OK;
+  if (!SSL_is_server(ssl_.get())) ocsp_refusal_ = sipring::ocsp_refusal(ssl_.get());
   mode_ = Mode::kFailed;
   return Step::kFailed;
 }
@@ -106,6 +115,7 @@ void TlsConn::finish_handshake(bool server) noexcept {
   version_ = static_cast<uint16_t>(SSL_version(ssl));
   cipher_ = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl));
   resumed_ = SSL_session_reused(ssl) != 0;
+  stapled_ = staple_asked_ && !resumed_;
   const STACK_OF(CRYPTO_BUFFER)* chain = SSL_get0_peer_certificates(ssl);
   if (chain != nullptr && sk_CRYPTO_BUFFER_num(chain) > 0) {
     CRYPTO_BUFFER* leaf = sk_CRYPTO_BUFFER_value(chain, 0);

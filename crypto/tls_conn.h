@@ -110,6 +110,12 @@ class TlsConn {
   // Servers: which certificate the handshake served, or why it refused the client
   // (crypto/cert_select.h); kNone before the ClientHello and for clients.
   CertOutcome certificate_outcome() const { return cert_outcome_; }
+  // After a failed client handshake: why ocsp_require refused the server's OCSP staple (static
+  // text, crypto/verify.h), else nullptr.
+  const char* ocsp_refusal() const { return ocsp_refusal_; }
+  // Server: whether this handshake sent an OCSP staple (the client asked, the context has one,
+  // and the certificate was sent: not a resumption).
+  bool stapled() const { return stapled_; }
 
  private:
   TlsConn() = default;
@@ -122,6 +128,7 @@ class TlsConn {
   std::unique_ptr<IoBioState> io_;            // while BoringSSL does I/O
   bssl::UniquePtr<CRYPTO_BUFFER> peer_cert_;  // leaf certificate the peer presented, if any
   const char* failure_ = "";
+  const char* ocsp_refusal_ = nullptr;
   uint16_t version_ = 0;
   uint16_t cipher_ = 0;
   uint16_t prefix_ = 0;
@@ -131,6 +138,8 @@ class TlsConn {
   CertOutcome cert_outcome_ = CertOutcome::kNone;
   bool resumed_ = false;
   bool peer_verified_ = false;
+  bool staple_asked_ = false;  // server: the client asked for a staple and the context has one
+  bool stapled_ = false;
 };
 
 }  // namespace sipring

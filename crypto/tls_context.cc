@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "crypto/cert_select.h"
+#include "crypto/ocsp_staple.h"
 #include "crypto/private_key.h"
 #include "crypto/ticket_keys.h"
 #include "crypto/tls_error.h"
@@ -197,6 +199,9 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
   ERR_clear_error();
   auto ctx = server_context_with(profile, first_files(profile), max_send_fragment, tickets);
   if (!ctx) return ctx.status();
+  // The staple is the first certificate's (an OCSP response names one certificate); a
+  // certificate2 context sends none.
+  if (Status s = use_ocsp_staple(ctx->get(), profile, time(nullptr)); !s) return s;
   bssl::UniquePtr<SSL_CTX> second;
   if (!profile.certificate2.empty()) {
     auto made = server_context_with(profile, second_files(profile), max_send_fragment, tickets);

@@ -47,10 +47,11 @@ std::string weak_cipher_suites(const SSL_CTX* ctx);
 // can use neither refused (crypto/cert_select.h); versions, TLS 1.2 cipher list
 // (kDefaultCipherList unless set) and key exchange groups (profile.groups, kDefaultGroups
 // unless set; crypto/tls_groups.h) in the server's order; client verification
-// (verify_certificate, require_certificate, verify_client, CAs, CRL); stateless session tickets
-// sealed with `tickets` (shared by all reactors; must outlive the context) and limited to the
-// lifetimes above; no server-side session cache. `max_send_fragment` > 0 caps the plaintext of
-// BoringSSL's own records (the module's ssl_max_send_fragment); otherwise 16384.
+// (verify_certificate, require_certificate, verify_client, CAs, CRL); the OCSP staple
+// (ocsp_staple_file, checked: crypto/ocsp_staple.h; for `certificate` only); stateless session
+// tickets sealed with `tickets` (shared by all reactors; must outlive the context) and limited
+// to the lifetimes above; no server-side session cache. `max_send_fragment` > 0 caps the
+// plaintext of BoringSSL's own records (the module's ssl_max_send_fragment); otherwise 16384.
 // profile.tickets and the client-only fields are not used.
 Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
                                                      int max_send_fragment, TicketKeys* tickets);
@@ -58,8 +59,9 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
 // A client context from `profile` (client role, load generator): versions, ciphers, key
 // exchange groups as for servers; a client certificate if one is set (certificate2 is not
 // used); the server's chain verified when verify_certificate is on (the name check is per
-// connection, set_expected_peer_name); session tickets offered and stored when
-// profile.tickets. verify_client and require_certificate are not used.
+// connection, set_expected_peer_name) and its OCSP staple demanded when ocsp_require
+// (crypto/verify.h); session tickets offered and stored when profile.tickets. verify_client and
+// require_certificate are not used.
 Result<bssl::UniquePtr<SSL_CTX>> make_client_context(const TlsProfile& profile);
 
 }  // namespace sipring

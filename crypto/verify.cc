@@ -9,9 +9,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 #include "crypto/name_check.h"
+#include "crypto/ocsp.h"
 #include "crypto/tls_error.h"
 #include "engine/base/error_format.h"
 
@@ -51,6 +53,59 @@ int check_name(int ok, X509_STORE_CTX* store) {
   return 0;
 }
 
+// ocsp_require: the verdict on the server's staple, set while its chain is verified. Null = not
+// checked; kStapleGood; else why it was refused (static text). Never freed.
+constexpr char kStapleGood[] = "good";
+int staple_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Why the staple of `ssl`'s server is not a valid OCSP response saying good for the leaf of the
+// verified chain in `store`, by that leaf's issuer in the chain; nullptr when it is.
+const char* staple_problem(SSL* ssl, X509_STORE_CTX* store, bool* revoked) {
+  const uint8_t* der = nullptr;
+  size_t len = 0;
+  SSL_get0_ocsp_response(ssl, &der, &len);
+  if (len == 0) return "the server sent none";
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(store);
+  if (chain == nullptr || sk_X509_num(chain) < 2) {
+    return "the verified chain has no issuer for the server's certificate";
+  }
+  OcspVerdict v = check_ocsp_response({der, len}, sk_X509_value(chain, 0), sk_X509_value(chain, 1),
+                                      static_cast<int64_t>(time(nullptr)));
+  *revoked = v.kind == OcspVerdict::Kind::kRevoked;
+  return v.kind == OcspVerdict::Kind::kGood ? nullptr : v.reason;
+}
+
+// Clients with ocsp_require: check_name, then, once the whole chain verified (the callback for
+// the leaf comes last), the staple. Revoked fails verification itself (alert
+// certificate_revoked); any other problem is left for staple_verdict, which BoringSSL calls
+// after a successful verification and whose refusal sends bad_certificate_status_response.
+int check_name_and_staple(int ok, X509_STORE_CTX* store) {
+  ok = check_name(ok, store);
+  if (!ok || X509_STORE_CTX_get_error_depth(store) != 0) return ok;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr) return 0;
+  bool revoked = false;
+  const char* why = staple_problem(ssl, store, &revoked);
+  SSL_set_ex_data(ssl, staple_index(), const_cast<char*>(why != nullptr ? why : kStapleGood));
+  if (!revoked) return 1;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REVOKED);
+  return 0;
+}
+
+// BoringSSL's client OCSP callback: 1 accepts, 0 fails with bad_certificate_status_response.
+int staple_verdict(SSL* ssl, void*) {
+  const char* verdict = static_cast<const char*>(SSL_get_ex_data(ssl, staple_index()));
+  if (verdict == kStapleGood) return 1;
+  if (verdict == nullptr) {
+    SSL_set_ex_data(ssl, staple_index(), const_cast<char*>("it was not checked"));
+  }
+  return 0;
+}
+
 Status load_crls(X509_STORE* store, const std::string& path) {
   bssl::UniquePtr<BIO> bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) {
@@ -81,6 +136,11 @@ Status apply_verification(SSL_CTX* ctx, const TlsProfile& v, bool server) {
     mode = !v.verify_certificate ? "off" : (server && !v.require_certificate) ? "optional" : "on";
   }
   if (mode == "off") {
+    if (!server && v.ocsp_require) {
+      return make_error(Errc::kConfig,
+                        "ocsp_require needs verify_certificate = 1: a staple is checked against "
+                        "the issuer in the server's verified chain");
+    }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     return Status::ok();
   }
@@ -119,7 +179,11 @@ Status apply_verification(SSL_CTX* ctx, const TlsProfile& v, bool server) {
   // BoringSSL counts the trusted CA as a level of the chain (as OpenSSL 1.0.2 did); OpenSSL
   // 1.1/3, and so Kamailio today, do not: depth 0 = a leaf the trusted CA signed directly.
   SSL_CTX_set_verify_depth(ctx, v.verify_depth + 1);
-  if (!server) {
+  if (!server && v.ocsp_require) {
+    SSL_CTX_enable_ocsp_stapling(ctx);
+    SSL_CTX_set_tlsext_status_cb(ctx, staple_verdict);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, check_name_and_staple);
+  } else if (!server) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, check_name);
   } else if (mode == "on") {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
@@ -137,6 +201,11 @@ bool set_expected_peer_name(SSL* ssl, std::string_view name) {
   if (copy == nullptr) return false;
   delete static_cast<std::string*>(SSL_get_ex_data(ssl, name_index()));
   return SSL_set_ex_data(ssl, name_index(), copy) == 1;
+}
+
+const char* ocsp_refusal(const SSL* ssl) {
+  const char* verdict = static_cast<const char*>(SSL_get_ex_data(ssl, staple_index()));
+  return verdict == kStapleGood ? nullptr : verdict;
 }
 
 std::string_view expected_peer_name(const SSL* ssl) {

@@ -5,7 +5,8 @@
 # in-place TLS 1.3 record layer opening what a keyed peer seals or forges), sip_response (the
 # 200/400 built from a peer's request is one well-framed message), config_text and
 # tls_domains (any text: a config or an error, never a crash), json (control socket requests:
-# parse, dispatch, reply), cert (RFC 5922 name check and certificate facts on peer-chosen DER).
+# parse, dispatch, reply), cert (RFC 5922 name check and certificate facts on peer-chosen DER),
+# ocsp (a server's OCSP staple: parse and check).
 # Each runs from the seeds in tests/fuzz/corpus/<target> (copied to build-fuzz/corpus: new inputs
 # stay out of the tree).
 # Exits non-zero if any target crashes; the crashing input is left in build-fuzz/.
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(sip_framer record_tls13 sip_response config_text tls_domains json cert)
+((${#targets[@]})) || targets=(sip_framer record_tls13 sip_response config_text tls_domains json cert ocsp)
 command -v clang++ >/dev/null || { echo "run-fuzz: clang++ is needed (apt-get install clang)"; exit 2; }
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX=clang++ meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \

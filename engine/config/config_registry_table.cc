@@ -142,6 +142,27 @@ std::vector<ParamDef> build_registry() {
        .description = "PEM certificate revocation list checked when verifying peers.",
        .field = [](Config& c) -> ParamField { return &c.tls.profile.crl; }},
       {.module = "tls",
+       .name = "ocsp_staple_file",
+       .type = T::kPath,
+       .description = "Server role: DER OCSP response for the certificate, stapled to every "
+                      "handshake whose client asks (status_request), as nginx's "
+                      "ssl_stapling_file. Checked at start and on tls.reload: it must be "
+                      "successful, for this certificate, signed by its issuer (the next "
+                      "certificate in the certificate file, or one in ca_list) or a responder "
+                      "it authorised, current, and say good; otherwise refused with the reason. "
+                      "Renew it before its nextUpdate and run tls.reload.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.ocsp_staple_file; }},
+      {.module = "tls",
+       .name = "ocsp_require",
+       .type = T::kBool,
+       .default_text = "0",
+       .description = "Client role: ask servers for an OCSP staple and refuse those that send "
+                      "none, or one that is not valid for their certificate (signed by its "
+                      "issuer in the verified chain, current, good): the handshake fails with "
+                      "alert bad_certificate_status_response, or certificate_revoked. Needs "
+                      "verify_certificate. Resumed sessions are not re-checked.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.ocsp_require; }},
+      {.module = "tls",
        .name = "verify_certificate",
        .type = T::kBool,
        .default_text = "0",

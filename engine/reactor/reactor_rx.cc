@@ -162,7 +162,11 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
     }
     char detail[160];
     const char* why = c->tls->failure_reason();
-    if (int v = c->tls->verify_result(); v != X509_V_OK) {
+    if (const char* ocsp = c->tls->ocsp_refusal()) {
+      counters_.ocsp_refusals.add();
+      snprintf(detail, sizeof(detail), "OCSP staple refused (tls.ocsp_require): %s", ocsp);
+      why = detail;
+    } else if (int v = c->tls->verify_result(); v != X509_V_OK) {
       snprintf(detail, sizeof(detail), "%s (%s)", why, X509_verify_cert_error_string(v));
       why = detail;
     }
@@ -174,6 +178,7 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
   (c->tls->resumed() ? counters_.handshakes_resumed : counters_.handshakes_full).add();
   if (c->tls->certificate_outcome() == CertOutcome::kSecond)
     counters_.handshakes_certificate2.add();
+  if (c->tls->stapled()) counters_.ocsp_staples_sent.add();
   if (c->tls->mode() == TlsConn::Mode::kDirect13) counters_.tls13_direct.add();
   if (c->tls->mode() == TlsConn::Mode::kDirect12) counters_.tls12_direct.add();
   c->state = ConnState::kOpen;

@@ -31,6 +31,8 @@
 // | private_key_password2|              | (Kamailio master; servers) its key's passphrase;   |
 // |                      |              | alias pkey_password2                               |
 // | groups               |              | (sipring) as modparam groups: "X25519:P-256"       |
+// | ocsp_staple_file     |              | (sipring, server domains) DER OCSP response path   |
+// | ocsp_require         |              | (sipring, client domains) boolean: demand a staple |
 //
 // Not Kamailio names, so refused as unknown: ca_file, cipher, verify_client_depth.
 // Booleans: yes/no, on/off, true/false, 1/0, enable/disable, enabled/disabled.
@@ -82,6 +84,8 @@ constexpr AttrName kAttrNames[] = {
     {"private_key2", Attr::kPrivateKey2},
     {"private_key_password2", Attr::kPrivateKeyPassword2},
     {"groups", Attr::kGroups},
+    {"ocsp_staple_file", Attr::kOcspStapleFile},
+    {"ocsp_require", Attr::kOcspRequire},
     {"method", Attr::kTlsMethod},
     {"verify_cert", Attr::kVerifyCertificate},
     {"require_cert", Attr::kRequireCertificate},
@@ -121,6 +125,10 @@ std::string_view registry_param(Attr a) {
       return "private_key2";
     case Attr::kGroups:
       return "groups";
+    case Attr::kOcspStapleFile:
+      return "ocsp_staple_file";
+    case Attr::kOcspRequire:
+      return "ocsp_require";
     default:
       return "";
   }
@@ -305,6 +313,22 @@ Status apply_attr(Attr a, std::string_view written, std::string value, TlsDomain
       p.groups = groups.value();
       break;
     }
+    case Attr::kOcspStapleFile:
+      if (role != TlsDomain::Role::kServer) {
+        return config_error(std::string(written) +
+                            " applies to server domains only (the OCSP response stapled for "
+                            "this server's certificate); a client domain demands staples with "
+                            "ocsp_require");
+      }
+      break;  // stored by the registry
+    case Attr::kOcspRequire:
+      if (role != TlsDomain::Role::kClient) {
+        return config_error(std::string(written) +
+                            " applies to client domains only (sipring then demands a valid OCSP "
+                            "staple from the servers it connects to); a server domain staples "
+                            "with ocsp_staple_file");
+      }
+      break;  // stored by the registry
     case Attr::kCount:
       break;
   }

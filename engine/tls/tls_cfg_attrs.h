@@ -36,6 +36,8 @@ enum class Attr : uint8_t {
   kPrivateKey2,
   kPrivateKeyPassword2,
   kGroups,
+  kOcspStapleFile,
+  kOcspRequire,
   kCount,
 };
 inline constexpr size_t kAttrCount = static_cast<size_t>(Attr::kCount);

@@ -212,8 +212,14 @@ TlsDomainSet domains_from_params(const TlsParams& params) {
     d.role = role;
     d.kind = TlsDomain::Kind::kDefault;
     d.profile = params.profile;
-    // verify_hostname names what a server must be; it means nothing for the server domain.
-    if (role == TlsDomain::Role::kServer) d.profile.verify_hostname.clear();
+    // verify_hostname names what a server must be and ocsp_require demands a staple from it:
+    // both mean nothing for the server domain; a staple file means nothing for the client's.
+    if (role == TlsDomain::Role::kServer) {
+      d.profile.verify_hostname.clear();
+      d.profile.ocsp_require = false;
+    } else {
+      d.profile.ocsp_staple_file.clear();
+    }
     d.where = "modparam";
     set.domains.push_back(std::move(d));
   }

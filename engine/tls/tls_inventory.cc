@@ -25,6 +25,7 @@ constexpr ProfileFile kProfileFiles[] = {
     {"ca_list", &TlsProfile::ca_list, false},
     {"ca_path", &TlsProfile::ca_path, true},
     {"crl", &TlsProfile::crl, false},
+    {"ocsp_staple_file", &TlsProfile::ocsp_staple_file, false},
 };
 
 }  // namespace

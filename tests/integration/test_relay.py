@@ -116,18 +116,18 @@ class Relay:
 
 
 def start_relay(test, upstream_port, upstream_name="localhost", args=(), reactors=2,
-                config_lines=()):
+                tls_cfg=TLS_CFG, config_lines=()):
     """Starts sipring-relay for `test` on a free loopback port with the demo certificates,
-    relaying to 127.0.0.1:upstream_port (verified as `upstream_name`); returns it once it
-    listens. `config_lines` are added to its config file. Registers its kill and the removal
-    of its directory."""
+    `tls_cfg` as its tls.cfg, relaying to 127.0.0.1:upstream_port (verified as `upstream_name`);
+    returns it once it listens. `config_lines` are added to its config file. Registers its kill
+    and the removal of its directory."""
     if not os.access(relay_bin(), os.X_OK):
         raise unittest.SkipTest("sipring-relay is not built (%s)" % relay_bin())
     workdir = tempfile.mkdtemp(prefix="sipring-it-relay.")
     test.addCleanup(shutil.rmtree, workdir, True)
     shutil.copytree(h.demo_certs(), os.path.join(workdir, "certs"))
     with open(os.path.join(workdir, "tls.cfg"), "w") as f:
-        f.write(TLS_CFG)
+        f.write(tls_cfg)
     for attempt in range(5):
         port = h.free_port()
         cfg = os.path.join(workdir, "relay.cfg")

@@ -605,6 +605,85 @@ server_without_ca_names_missing_ca_file() {
   assert_eq 1 "$(exit_status "$BIN" server --dir empty --cn a.example)" "failure status"
 }
 
+# --- ocsp -----------------------------------------------------------------------------------
+
+# `openssl ocsp` reads the response, verifies its signature with the CA as the responder and
+# checks the status of $3 (issued by $2's CA) in it; further arguments go to openssl (-sha256:
+# look the certificate up by a SHA-256 CertID).
+ocsp_text() {  # response.der ca_dir cert [openssl ocsp options]
+  local der=$1 ca=$2 cert=$3
+  shift 3
+  openssl ocsp -respin "$der" -resp_text -VAfile "$ca/cacert.pem" -issuer "$ca/cacert.pem" \
+    "$@" -cert "$cert" 2>&1
+}
+
+ocsp_good_response_verifies_with_openssl() {
+  make_ca ca
+  "$BIN" server --dir ca --cn good.example
+  "$BIN" ocsp --dir ca ca/good.example-cert.pem --out good.der
+  assert_mode 644 good.der
+  local text
+  text=$(ocsp_text good.der ca ca/good.example-cert.pem)
+  assert_contains "$text" "OCSP Response Status: successful (0x0)" "status"
+  assert_contains "$text" "Response Type: Basic OCSP Response" "type"
+  assert_contains "$text" "Response verify OK" "signature by the CA"
+  assert_contains "$text" "ca/good.example-cert.pem: good" "cert status"
+  assert_contains "$text" "Hash Algorithm: sha1" "default CertID hash"
+  assert_contains "$text" "Signature Algorithm: ecdsa-with-SHA256" "signature algorithm"
+}
+
+ocsp_revoked_status_comes_from_the_index_and_times_from_options() {
+  make_ca ca
+  "$BIN" server --dir ca --cn bad.example
+  "$BIN" revoke --dir ca ca/bad.example-cert.pem
+  "$BIN" ocsp --dir ca ca/bad.example-cert.pem --out bad.der --this-update 20250101000000Z \
+    --next-update 20400101000000Z
+  local text
+  text=$(ocsp_text bad.der ca ca/bad.example-cert.pem)
+  assert_contains "$text" "ca/bad.example-cert.pem: revoked" "status from the index"
+  assert_contains "$text" "Revocation Time:" "revocation time"
+  assert_contains "$text" "This Update: Jan  1 00:00:00 2025 GMT" "thisUpdate"
+  assert_contains "$text" "Next Update: Jan  1 00:00:00 2040 GMT" "nextUpdate"
+  assert_contains "$text" "Response verify OK" "signature"
+  # --status overrides the index.
+  "$BIN" ocsp --dir ca ca/bad.example-cert.pem --out good.der --status good
+  assert_contains "$(ocsp_text good.der ca ca/bad.example-cert.pem)" \
+    "ca/bad.example-cert.pem: good" "--status good"
+}
+
+ocsp_sha256_cert_id_and_rsa_ca_verify_with_openssl() {
+  make_ca ca --rsa 2048
+  "$BIN" server --dir ca --cn a.example
+  "$BIN" ocsp --dir ca ca/a.example-cert.pem --out a.der --sha256 --status revoked \
+    --revoked-at 20240101000000Z --days 2
+  local text
+  text=$(ocsp_text a.der ca ca/a.example-cert.pem -sha256)
+  assert_contains "$text" "Hash Algorithm: sha256" "SHA-256 CertID"
+  assert_contains "$text" "ca/a.example-cert.pem: revoked" "found by its SHA-256 CertID"
+  assert_contains "$text" "Signature Algorithm: sha256WithRSAEncryption" "RSA signature"
+  assert_contains "$text" "Response verify OK" "signature"
+  assert_contains "$text" "Revocation Time: Jan  1 00:00:00 2024 GMT" "--revoked-at"
+}
+
+ocsp_refuses_foreign_certificates_bad_options_and_overwrites() {
+  make_ca ca
+  make_ca other
+  "$BIN" server --dir ca --cn a.example
+  "$BIN" server --dir other --cn b.example
+  expect_failure "$BIN" ocsp --dir ca other/b.example-cert.pem --out b.der
+  assert_contains "$ERR" "not issued by" "foreign cert"
+  assert_eq 2 "$(exit_status "$BIN" ocsp --dir ca ca/a.example-cert.pem --out x.der \
+    --status good --revoked-at 20240101000000Z)" "--revoked-at with good"
+  expect_failure "$BIN" ocsp --dir ca ca/a.example-cert.pem --out x.der \
+    --this-update 20250102000000Z --next-update 20250101000000Z
+  assert_contains "$ERR" "nextUpdate must be after thisUpdate" "time order"
+  assert_eq 2 "$(exit_status "$BIN" ocsp --dir ca ca/a.example-cert.pem --out x.der \
+    --status maybe)" "bad --status"
+  "$BIN" ocsp --dir ca ca/a.example-cert.pem --out a.der
+  expect_failure "$BIN" ocsp --dir ca ca/a.example-cert.pem --out a.der
+  assert_contains "$ERR" "a.der" "existing file named"
+}
+
 # ---------------------------------------------------------------------------------------------
 
 TESTS=(
@@ -635,6 +714,10 @@ TESTS=(
   crl_lists_revoked_serials_with_crl_number_signed_by_ca
   crl_check_rejects_revoked_and_accepts_valid_cert
   crl_refuses_to_overwrite_without_force
+  ocsp_good_response_verifies_with_openssl
+  ocsp_revoked_status_comes_from_the_index_and_times_from_options
+  ocsp_sha256_cert_id_and_rsa_ca_verify_with_openssl
+  ocsp_refuses_foreign_certificates_bad_options_and_overwrites
   index_interoperates_with_openssl_ca
   print_shows_names_serial_validity_sans_key_and_fingerprint
   print_reports_unreadable_file

@@ -111,6 +111,12 @@ IssuedCert issue_cert(const CertSpec& spec, const IssuedCert* issuer) {
     check(X509_add1_ext_i2d(x, NID_basic_constraints, bc.get(), 1, X509V3_ADD_DEFAULT) == 1,
           "basicConstraints");
   }
+  if (spec.ocsp_signing) {
+    bssl::UniquePtr<EXTENDED_KEY_USAGE> eku(sk_ASN1_OBJECT_new_null());
+    check(eku && sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_OCSP_sign)) != 0, "EKU");
+    check(X509_add1_ext_i2d(x, NID_ext_key_usage, eku.get(), 0, X509V3_ADD_DEFAULT) == 1,
+          "extendedKeyUsage");
+  }
   add_san(x, spec);
 
   EVP_PKEY* signer = issuer ? issuer->key.get() : out.key.get();

@@ -33,6 +33,8 @@ struct CertSpec {
   // The certificate's key (generated fresh for each certificate).
   enum class Key : uint8_t { kP256, kP384, kRsa2048 };
   Key key = Key::kP256;
+  // extendedKeyUsage id-kp-OCSPSigning: a responder the issuer authorised (RFC 6960 §4.2.2.2).
+  bool ocsp_signing = false;
 };
 
 // A certificate with its private key (a fresh key of CertSpec::key per certificate).

@@ -4,7 +4,7 @@
 //
 // This file is the command line: one CLI11 subcommand per task, each filling the options of the
 // function that does the work (create_ca, issue_cert, revoke_cert, write_crl, print_cert_file,
-// make_demo).
+// ocsp_response, make_demo).
 
 #include <cstdio>
 #include <ctime>
@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "issue.h"
 #include "keygen.h"
+#include "ocsp.h"
 #include "print.h"
 #include "revoke.h"
 #include "tools/common/cli.h"
@@ -39,6 +40,8 @@ struct Inputs {
   long issue_days = kDefaultIssueDays;
   std::string not_before, not_after;  // checked by utc_time()
   CrlOptions crl;
+  OcspOptions ocsp;
+  std::string this_update, next_update, revoked_at;  // checked by utc_time()
   std::string dir;        // revoke, demo
   std::string cert_file;  // revoke, print
   bool force = false;
@@ -223,6 +226,58 @@ Command add_crl(CLI::App& app, Inputs& in) {
           }};
 }
 
+Command add_ocsp(CLI::App& app, Inputs& in) {
+  CLI::App* sub = add_command(
+      app, "ocsp", "sign an OCSP response for a certificate (DER, for tls.ocsp_staple_file)",
+      "Writes to FILE a DER OCSP response (RFC 6960), signed by the CA in DIR, saying whether\n"
+      "CERT.pem is good or revoked: as DIR/index.txt records it (see `sipring-certs revoke`)\n"
+      "unless --status says. A server staples it with tls.ocsp_staple_file; renew it before\n"
+      "its nextUpdate. `openssl ocsp -respin FILE -resp_text` shows it.");
+  OcspOptions& o = in.ocsp;
+  add_dir(sub, &o.dir);
+  sub->add_option("CERT", o.cert_file, "the certificate")->type_name("CERT.pem")->required();
+  sub->add_option("--out", o.out, "where to write the response")->type_name("FILE")->required();
+  sub->add_option_function<std::string>(
+         "--status",
+         [&o](const std::string& v) {
+           o.status =
+               v == "good" ? OcspOptions::CertStatus::kGood : OcspOptions::CertStatus::kRevoked;
+         },
+         "good or revoked (default: from DIR/index.txt)")
+      ->type_name("STATUS")
+      ->check(CLI::IsMember({"good", "revoked"}));
+  sub->add_option("--this-update", in.this_update, "thisUpdate (default now)")
+      ->type_name("YYYYMMDDHHMMSSZ")
+      ->check(utc_time());
+  CLI::Option* next = sub->add_option("--next-update", in.next_update, "explicit nextUpdate")
+                          ->type_name("YYYYMMDDHHMMSSZ")
+                          ->check(utc_time());
+  cli::add_number(*sub, "--days", "N", o.days, 1, kMaxDays, "nextUpdate N days after thisUpdate")
+      ->excludes(next);
+  sub->add_option("--revoked-at", in.revoked_at,
+                  "revocation time (default: the index's, else thisUpdate)")
+      ->type_name("YYYYMMDDHHMMSSZ")
+      ->check(utc_time());
+  sub->add_flag("--sha256", o.sha256_cert_id,
+                "identify the certificate by SHA-256 (default SHA-1)");
+  add_force(sub, &in.force, "replace an existing FILE");
+  return {sub, [&in, sub]() -> Status {
+            OcspOptions& o = in.ocsp;
+            auto when = [sub](const char* opt, const std::string& v) -> std::optional<int64_t> {
+              if (sub->count(opt) == 0) return std::nullopt;
+              return parse_utc_time(v).value();  // already checked
+            };
+            o.this_update = when("--this-update", in.this_update);
+            o.next_update = when("--next-update", in.next_update);
+            o.revoked_at = when("--revoked-at", in.revoked_at);
+            if (o.revoked_at && o.status == OcspOptions::CertStatus::kGood) {
+              return usage_error("--revoked-at goes with --status revoked");
+            }
+            o.overwrite = overwrite(in.force);
+            return write_ocsp_response(o);
+          }};
+}
+
 Command add_print(CLI::App& app, Inputs& in) {
   CLI::App* sub = add_command(
       app, "print", "show a certificate's names, serial, validity, SANs, key and fingerprint",
@@ -257,6 +312,7 @@ int run(int argc, const char* const* argv) {
       add_issue(app, in, Purpose::kClient),
       add_revoke(app, in),
       add_crl(app, in),
+      add_ocsp(app, in),
       add_print(app, in),
       add_demo(app, in),
   };

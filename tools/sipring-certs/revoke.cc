@@ -30,12 +30,8 @@ Status revoke_cert(const std::string& dir, const std::string& cert_path) {
   if (!ca_cert) return ca_cert.status();
   Result<bssl::UniquePtr<X509>> cert = read_cert_file(cert_path);
   if (!cert) return cert.status();
-  bssl::UniquePtr<EVP_PKEY> ca_key(X509_get_pubkey(ca_cert->get()));
-  if (X509_NAME_cmp(X509_get_issuer_name(cert->get()), X509_get_subject_name(ca_cert->get())) !=
-          0 ||
-      !ca_key || X509_verify(cert->get(), ca_key.get()) != 1) {
-    ERR_clear_error();
-    return config_error(cert_path + ": was not issued by the CA in " + paths.cert);
+  if (Status s = check_issued_by(cert->get(), ca_cert->get(), cert_path, paths.cert); !s) {
+    return s;
   }
   Result<std::vector<IndexEntry>> index = load_index(paths.index);
   if (!index) return index.status();

@@ -3,6 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/conf.h>
 #include <openssl/digest.h>
+#include <openssl/err.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
 #include <openssl/rand.h>
@@ -104,6 +105,17 @@ Result<std::string> serial_hex(const ASN1_INTEGER* serial) {
   OPENSSL_free(hex);
   if (out.size() % 2 != 0) out = "0" + out;
   return out;
+}
+
+Status check_issued_by(X509* cert, X509* ca, const std::string& cert_path,
+                       const std::string& ca_path) {
+  bssl::UniquePtr<EVP_PKEY> ca_key(X509_get_pubkey(ca));
+  if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(ca)) != 0 || !ca_key ||
+      X509_verify(cert, ca_key.get()) != 1) {
+    ERR_clear_error();
+    return config_error(cert_path + ": was not issued by the CA in " + ca_path);
+  }
+  return Status::ok();
 }
 
 }  // namespace sipring::certs

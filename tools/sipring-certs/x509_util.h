@@ -41,6 +41,11 @@ Result<bssl::UniquePtr<BIGNUM>> random_serial();
 // Signs |cert| with |key| using SHA-256.
 Status sign_cert(X509* cert, EVP_PKEY* key);
 
+// Returns a config error naming |cert_path| and |ca_path| unless |ca| issued |cert| (names
+// match and the CA's key verifies the signature).
+Status check_issued_by(X509* cert, X509* ca, const std::string& cert_path,
+                       const std::string& ca_path);
+
 // Returns the serial number of |cert| as upper-case hex with an even number of digits, the
 // form OpenSSL's index.txt uses.
 Result<std::string> serial_hex(const ASN1_INTEGER* serial);

@@ -45,6 +45,8 @@ struct TlsProfile {
   std::string cipher_list;           // TLS 1.2 cipher list; empty = RFC 9325 default
   bool tickets = true;               // clients: offer and store session tickets (servers
                                      // always issue them, sealed with the shared TicketKeys)
+  std::string ocsp_staple_file;      // servers: DER OCSP response stapled for `certificate`
+  bool ocsp_require = false;         // clients: refuse servers without a valid OCSP staple
   // tls.cfg only (domain selection, engine/tls/tls_domains.h): server: the SNI this domain
   // answers, client: the SNI to send.
   std::string server_name;

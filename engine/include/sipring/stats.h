@@ -23,6 +23,8 @@ namespace sipring {
   X(no_shared_group, "... of which: no key-exchange group of tls.groups shared")                  \
   X(no_fitting_certificate, "... of which: no certificate of the domain fits the client")         \
   X(handshake_timeouts, "TLS handshakes that did not finish in time")                             \
+  X(ocsp_staples_sent, "TLS handshakes that sent an OCSP staple (tls.ocsp_staple_file)")          \
+  X(ocsp_refusals, "servers refused for their OCSP staple (tls.ocsp_require)")                    \
   X(idle_timeouts, "connections closed by tls.connection_timeout")                                \
   X(tls13_direct, "TLS 1.3 connections on sipring's in-place record layer")                       \
   X(tls12_direct, "TLS 1.2 connections on BoringSSL's in-place record API")                       \

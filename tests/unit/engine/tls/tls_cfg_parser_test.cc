@@ -194,6 +194,7 @@ TEST(TlsDomainsAttributes, EveryNameAndKamailioAliasSetsItsField) {
        [](const TlsProfile& p) { return p.private_key_password == "s3cret pass"; }},
       {"verify_hostname = peer.example.org",
        [](const TlsProfile& p) { return p.verify_hostname == "peer.example.org"; }},
+      {"ocsp_require = yes", [](const TlsProfile& p) { return p.ocsp_require; }},
   };
   for (const AliasCase& c : cases) {
     SCOPED_TRACE(c.line);
@@ -240,6 +241,12 @@ TEST(TlsDomainsAttributes, SecondCertificateAndGroupsSetTheirFields) {
               AllOf(StartsWith("tls.cfg:2: groups \"X25519:X448\": \"X448\" is not a "
                                "key-exchange group this BoringSSL implements; it offers "),
                     HasSubstr("X25519")));
+}
+
+TEST(TlsDomainsAttributes, OcspStapleFileIsAServerPathResolvedLikeCertificates) {
+  const TlsDomainSet set = must_parse("[server:default]\nocsp_staple_file = staple.der\n");
+  EXPECT_EQ(set.domains[0].profile.ocsp_staple_file, "/etc/sipring/staple.der");
+  EXPECT_FALSE(set.domains[0].profile.ocsp_require);
 }
 
 TEST(TlsDomainsAttributes, NamesRolesAndDomainWordsAreCaseInsensitive) {
@@ -502,6 +509,11 @@ TEST(TlsDomainsErrors, EachFormNamesFileLineAndWhatIsAccepted) {
       {"[server:any]\nserver_name = example.org.\n", "tls.cfg:2: ", "is not a host name"},
       {"[server:default]\nverify_hostname = x.example\n",
        "tls.cfg:2: ", "verify_hostname applies to client domains only"},
+      {"[server:default]\nocsp_require = 1\n",
+       "tls.cfg:2: ", "ocsp_require applies to client domains only"},
+      {"[client:default]\nocsp_staple_file = /x.der\n",
+       "tls.cfg:2: ", "ocsp_staple_file applies to server domains only"},
+      {"[client:default]\nocsp_require = maybe\n", "tls.cfg:2: ", "ocsp_require: "},
       // Whole-section checks, reported at the section's header line.
       {"[server:default]\n[server:any]\nmethod = TLSv1.2\n",
        "tls.cfg:2: ", "[server:any] needs server_name"},

@@ -40,6 +40,7 @@ TEST(TlsFiles, ListsEveryFileOnceWithItsDomain) {
   server.ca_list = "/etc/sip/ca.pem";
   server.ca_path = "/etc/sip/ca.d";
   server.crl = "/etc/sip/crl.pem";
+  server.ocsp_staple_file = "/etc/sip/staple.der";
   TlsProfile client;
   client.ca_list = "/etc/sip/ca.pem";  // shared: listed once
   set.domains = {domain(TlsDomain::Role::kServer, server),
@@ -50,6 +51,7 @@ TEST(TlsFiles, ListsEveryFileOnceWithItsDomain) {
                                            "ca_list /etc/sip/ca.pem @server:default",
                                            "ca_path /etc/sip/ca.d (directory) @server:default",
                                            "crl /etc/sip/crl.pem @server:default",
+                                           "ocsp_staple_file /etc/sip/staple.der @server:default",
                                        }));
 }
 
