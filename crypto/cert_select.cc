@@ -324,6 +324,13 @@ Status install_certificate_choice(SSL_CTX* ctx, bssl::UniquePtr<SSL_CTX> second,
   return Status::ok();
 }
 
+SSL_CTX* certificate2_context(const SSL_CTX* ctx) noexcept {
+  const int index = choice_index();
+  if (ctx == nullptr || index < 0) return nullptr;
+  const auto* ch = static_cast<const CertChoice*>(SSL_CTX_get_ex_data(ctx, index));
+  return ch != nullptr ? ch->second.get() : nullptr;
+}
+
 CertOutcome take_certificate_outcome(const SSL* ssl, const char** out_reason) noexcept {
   LastOutcome& last = t_outcome;
   const bool mine = last.ssl == ssl && ssl != nullptr;

@@ -42,6 +42,11 @@ namespace sipring {
 Status install_certificate_choice(SSL_CTX* ctx, bssl::UniquePtr<SSL_CTX> second,
                                   const TlsProfile& profile);
 
+// The context serving `ctx`'s certificate2 (installed by install_certificate_choice), or null
+// when `ctx` has one certificate. Owned by `ctx`. For what must be set on every context a
+// handshake may switch to (the key log callback) and for listing certificates (tls.certs).
+SSL_CTX* certificate2_context(const SSL_CTX* ctx) noexcept;
+
 // What the choice did for a handshake.
 enum class CertOutcome : uint8_t {
   kNone,           // nothing (yet): the ClientHello was not processed in that call, or no choice

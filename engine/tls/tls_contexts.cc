@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "crypto/cert_select.h"
 #include "crypto/tls_context.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
@@ -99,7 +100,12 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const TlsParam
     }
     if (!server && hooks.new_session != nullptr) SSL_CTX_sess_set_new_cb(c, hooks.new_session);
     // Only when asked: with a callback set, BoringSSL formats every secret of every handshake.
-    if (set->keylog_hook_) SSL_CTX_set_keylog_callback(c, hooks.keylog);
+    // BoringSSL reads the callback from the context in use, so certificate2's context (which a
+    // handshake switches to) needs it too.
+    if (set->keylog_hook_) {
+      SSL_CTX_set_keylog_callback(c, hooks.keylog);
+      if (SSL_CTX* c2 = certificate2_context(c)) SSL_CTX_set_keylog_callback(c2, hooks.keylog);
+    }
     set->contexts_.push_back(std::move(ctx.value()));
   }
   return std::shared_ptr<const TlsContextSet>(std::move(set));

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "crypto/cert_facts.h"
+#include "crypto/cert_select.h"
 #include "engine/tls/tls_contexts.h"
 
 namespace sipring {
@@ -22,6 +23,8 @@ struct ProfileFile {
 constexpr ProfileFile kProfileFiles[] = {
     {"certificate", &TlsProfile::certificate, false},
     {"private_key", &TlsProfile::private_key, false},
+    {"certificate2", &TlsProfile::certificate2, false},
+    {"private_key2", &TlsProfile::private_key2, false},
     {"ca_list", &TlsProfile::ca_list, false},
     {"ca_path", &TlsProfile::ca_path, true},
     {"crl", &TlsProfile::crl, false},
@@ -59,19 +62,23 @@ int64_t days_left(int64_t not_after, int64_t now_unix) noexcept {
 
 std::vector<TlsCertificate> certificates_in_use(const TlsContextSet& set, int64_t now_unix) {
   std::vector<TlsCertificate> out;
-  for (const TlsDomain& d : set.domains().domains) {
-    SSL_CTX* ctx = set.context_of(&d);
+  auto add = [&out, now_unix](const TlsDomain& d, const std::string& file, SSL_CTX* ctx) {
     // BoringSSL takes the context's lock to build the X509 it returns, so this is safe while
-    // reactors use the context. A certificate2 would be listed here too.
+    // reactors use the context.
     std::optional<CertFacts> facts =
         ctx != nullptr ? cert_facts_of(SSL_CTX_get0_certificate(ctx)) : std::nullopt;
-    if (!facts) continue;
+    if (!facts) return;
     TlsCertificate c;
     c.domain = d.name();
-    c.file = d.profile.certificate;
+    c.file = file;
     c.days_left = days_left(facts->not_after, now_unix);
     c.facts = std::move(*facts);
     out.push_back(std::move(c));
+  };
+  for (const TlsDomain& d : set.domains().domains) {
+    SSL_CTX* ctx = set.context_of(&d);
+    add(d, d.profile.certificate, ctx);
+    if (ctx != nullptr) add(d, d.profile.certificate2, certificate2_context(ctx));
   }
   return out;
 }
