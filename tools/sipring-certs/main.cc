@@ -42,8 +42,8 @@ struct Inputs {
   CrlOptions crl;
   OcspOptions ocsp;
   std::string this_update, next_update, revoked_at;  // checked by utc_time()
-  std::string dir;        // revoke, demo
-  std::string cert_file;  // revoke, print
+  std::string dir;                                   // revoke, demo
+  std::string cert_file;                             // revoke, print
   bool force = false;
 };
 
