@@ -138,7 +138,9 @@ void TlsAutoReload::start(ConfigStore* store, std::function<Status()> reload) {
   reload_ = std::move(reload);
   if (wake_fd_ < 0) wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stopping_.store(false, std::memory_order_relaxed);
+  watching_.store(false, std::memory_order_relaxed);
   thread_ = std::thread([this] { run(); });
+  watching_.wait(false, std::memory_order_acquire);  // run() arms before its first poll()
 }
 
 void TlsAutoReload::stop() {
@@ -183,6 +185,10 @@ void TlsAutoReload::run() {
       w.arm(*set, cfg, enabled, false);  // switched on or off: from the contents now
     }
 
+    if (!watching_.load(std::memory_order_relaxed)) {
+      watching_.store(true, std::memory_order_release);  // the watch above is armed
+      watching_.notify_all();
+    }
     uint64_t now = now_ns();
     const uint64_t wake_at = std::min(w.debounce.due_at(), next_warning);
     const uint64_t wait_ms = wake_at > now ? (wake_at - now + kMsNs - 1) / kMsNs : 0;

@@ -46,7 +46,9 @@ class TlsAutoReload {
   TlsAutoReload& operator=(const TlsAutoReload&) = delete;
 
   // Starts the thread when `store` holds TLS contexts (a listening engine); otherwise does
-  // nothing. `reload` is Engine::reload_tls. `store` must outlive stop().
+  // nothing. Returns once the thread watches the files in use, so a file changed after the
+  // engine said it serves is never missed. `reload` is Engine::reload_tls. `store` must outlive
+  // stop().
   void start(ConfigStore* store, std::function<Status()> reload);
   // Joins the thread (waits for a reload in progress). Idempotent.
   void stop();
@@ -63,6 +65,7 @@ class TlsAutoReload {
   std::function<Status()> reload_;
   int wake_fd_ = -1;  // eventfd: poke() and stop()
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> watching_{false};  // set once the thread's first watch is armed
   std::atomic<uint64_t> reloads_{0};
   std::atomic<uint64_t> refused_{0};
   std::thread thread_;
