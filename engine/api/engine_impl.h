@@ -1,0 +1,74 @@
+// Engine's private state, shared by the files that implement the public Engine (engine.cc:
+// start, stop and parameters; engine_calls.cc: calls routed to the reactor that owns a
+// connection). Not part of the installed API.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/ticket_keys.h"
+#include "engine/api/tls_auto_reload.h"
+#include "engine/config/config_store.h"
+#include "engine/control/rpc_server.h"
+#include "engine/io/mem_watch.h"
+#include "engine/reactor/reactor.h"
+#include "sipring/engine.h"
+
+namespace sipring {
+
+// The consumer side of one reactor's handoff ring, for a core thread.
+class ThreadInbox final : public Engine::Inbox {
+ public:
+  ThreadInbox(SpscRing<HandoffEntry>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  const Frame* front() noexcept override {
+    const HandoffEntry* e = ring_->front();
+    if (e == nullptr) {
+      ring_->release();  // hand popped slots back before reporting "empty"
+      return nullptr;
+    }
+    return &e->frame;
+  }
+  void pop() noexcept override {
+    ring_->pop();
+    // Publish pops in small batches so the reactor can recycle buffers while we work.
+    if (++pops_ % 16 == 0) ring_->release();
+  }
+  bool wait() noexcept override {
+    ring_->release();
+    return ring_->wait_nonempty(*stop_);
+  }
+
+ private:
+  SpscRing<HandoffEntry>* ring_;
+  std::atomic<bool>* stop_;
+  uint32_t pops_ = 0;
+};
+
+struct Engine::Impl {
+  Config config;
+  Options options;
+  ReactorShared shared;
+  TicketKeys tickets;
+  std::unique_ptr<ConfigStore> store;
+  std::mutex reload_mu;   // one tls.reload at a time
+  std::mutex control_mu;  // one control call per reactor at a time
+  std::unique_ptr<RpcServer> rpc;
+  bssl::UniquePtr<SSL_CTX> client_ctx;
+  std::vector<std::unique_ptr<Reactor>> reactors;
+  std::vector<std::unique_ptr<ThreadInbox>> inboxes;
+  std::vector<std::thread> threads;
+  std::atomic<bool> inbox_stop{false};
+  std::string features;
+  std::atomic<bool> running{false};
+  MemWatch mem;  // tls.low_mem_threshold1/2
+  // tls.auto_reload and tls.cert_expiry_warn_days, on a thread of its own.
+  TlsAutoReload auto_reload;
+};
+
+}  // namespace sipring
