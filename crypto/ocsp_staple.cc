@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <memory>
 
 #include "crypto/ocsp.h"
 #include "engine/base/ascii.h"
@@ -15,9 +16,15 @@
 namespace sipring {
 namespace {
 
-// Marks the contexts use_ocsp_staple() gave a staple (the value is never dereferenced).
+// The StapleInfo of the contexts use_ocsp_staple() gave a staple, owned by the context.
+void free_staple_info(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*index*/,
+                      long /*argl*/, void* /*argp*/) {
+  delete static_cast<StapleInfo*>(ptr);
+}
+
 int staple_index() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  static const int index =
+      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_staple_info);
   return index;
 }
 
@@ -70,26 +77,27 @@ std::string utc_text(int64_t t) {
   return buf;
 }
 
-Status use_ocsp_staple(SSL_CTX* ctx, const TlsProfile& profile, int64_t now) {
-  const std::string& path = profile.ocsp_staple_file;
+Status use_ocsp_staple(SSL_CTX* ctx, const TlsProfile& profile, StapleFor which, int64_t now) {
+  const bool second = which == StapleFor::kCertificate2;
+  const char* param = second ? "tls.ocsp_staple_file2" : "tls.ocsp_staple_file";
+  const std::string& path = second ? profile.ocsp_staple_file2 : profile.ocsp_staple_file;
+  const std::string& certificate = second ? profile.certificate2 : profile.certificate;
   if (path.empty()) return Status::ok();
   Result<std::string> der = read_file(path);
   if (!der) {
-    return format_error(Errc::kConfig, "tls.ocsp_staple_file {}: cannot read: {}", path,
-                        der.error().message);
+    return format_error(Errc::kConfig, "{} {}: cannot read: {}", param, path, der.error().message);
   }
   X509* leaf = SSL_CTX_get0_certificate(ctx);
   if (leaf == nullptr) {
-    return format_error(Errc::kConfig, "tls.ocsp_staple_file {}: the domain has no certificate",
-                        path);
+    return format_error(Errc::kConfig, "{} {}: the domain has no certificate", param, path);
   }
   bssl::UniquePtr<X509> issuer = find_issuer(ctx, leaf, profile.ca_list);
   if (!issuer) {
     return format_error(Errc::kConfig,
-                        "tls.ocsp_staple_file {}: cannot check it: the issuer of {} ({}) is "
+                        "{} {}: cannot check it: the issuer of {} ({}) is "
                         "neither the next certificate in the certificate file nor in ca_list; "
                         "append the issuing CA's certificate to {}",
-                        path, profile.certificate, subject_of(leaf), profile.certificate);
+                        param, path, certificate, subject_of(leaf), certificate);
   }
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(der->data()), der->size());
   OcspVerdict v = check_ocsp_response(bytes, leaf, issuer.get(), now);
@@ -100,20 +108,23 @@ Status use_ocsp_staple(SSL_CTX* ctx, const TlsProfile& profile, int64_t now) {
              (v.single.next_update != 0 ? utc_text(v.single.next_update) : "none") + ")";
     }
     const bool pem = der->starts_with("-----BEGIN");
-    return format_error(Errc::kConfig,
-                        "tls.ocsp_staple_file {}: refused for certificate {}: {}{}{}", path,
-                        profile.certificate, v.reason, when,
+    return format_error(Errc::kConfig, "{} {}: refused for certificate {}: {}{}{}", param, path,
+                        certificate, v.reason, when,
                         pem ? "; the file is PEM text, the staple must be the DER response" : "");
   }
+  auto info = std::make_unique<StapleInfo>();
+  info->file = path;
+  info->next_update = v.single.next_update;
   if (!SSL_CTX_set_ocsp_response(ctx, bytes.data(), bytes.size()) ||
-      !SSL_CTX_set_ex_data(ctx, staple_index(), ctx)) {
-    return format_error(Errc::kTls, "tls.ocsp_staple_file {}: cannot set the staple", path);
+      !SSL_CTX_set_ex_data(ctx, staple_index(), info.get())) {
+    return format_error(Errc::kTls, "{} {}: cannot set the staple", param, path);
   }
+  info.release();  // the context owns it now (free_staple_info)
   return Status::ok();
 }
 
-bool context_staples(const SSL_CTX* ctx) {
-  return SSL_CTX_get_ex_data(ctx, staple_index()) != nullptr;
+const StapleInfo* context_staple(const SSL_CTX* ctx) {
+  return static_cast<const StapleInfo*>(SSL_CTX_get_ex_data(ctx, staple_index()));
 }
 
 }  // namespace sipring

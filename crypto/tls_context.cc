@@ -199,14 +199,22 @@ Result<bssl::UniquePtr<SSL_CTX>> make_server_context(const TlsProfile& profile,
   ERR_clear_error();
   auto ctx = server_context_with(profile, first_files(profile), max_send_fragment, tickets);
   if (!ctx) return ctx.status();
-  // The staple is the first certificate's (an OCSP response names one certificate); a
-  // certificate2 context sends none.
-  if (Status s = use_ocsp_staple(ctx->get(), profile, time(nullptr)); !s) return s;
+  // An OCSP response names one certificate: each context staples its own certificate's.
+  const int64_t now = time(nullptr);
+  if (Status s = use_ocsp_staple(ctx->get(), profile, StapleFor::kCertificate, now); !s) return s;
   bssl::UniquePtr<SSL_CTX> second;
   if (!profile.certificate2.empty()) {
     auto made = server_context_with(profile, second_files(profile), max_send_fragment, tickets);
     if (!made) return made.status();
     second = std::move(made.value());
+    if (Status s = use_ocsp_staple(second.get(), profile, StapleFor::kCertificate2, now); !s) {
+      return s;
+    }
+  } else if (!profile.ocsp_staple_file2.empty()) {
+    return format_error(Errc::kConfig,
+                        "tls.ocsp_staple_file2 {} is set without tls.certificate2; it is the "
+                        "OCSP response for certificate2 (certificate's is ocsp_staple_file)",
+                        profile.ocsp_staple_file2);
   } else if (!profile.private_key2.empty()) {
     return format_error(Errc::kConfig,
                         "tls.private_key2 {} is set without tls.certificate2; set both (the key "

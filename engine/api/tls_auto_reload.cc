@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/ocsp_staple.h"
 #include "engine/base/log.h"
 #include "engine/config/config_store.h"
 #include "engine/io/file_watch.h"
@@ -24,6 +25,7 @@ namespace {
 
 constexpr uint64_t kMsNs = 1'000'000;
 constexpr uint64_t kDayNs = 86400ull * 1'000'000'000ull;
+constexpr uint64_t kHourNs = 3600ull * 1'000'000'000ull;
 
 uint64_t now_ns() {
   timespec ts;
@@ -81,6 +83,42 @@ void warn_expiring(const TlsContextSet& set, int warn_days) {
     }
   }
 }
+
+// Warns once when a loaded OCSP staple comes within a day of its nextUpdate, and logs an error
+// once when it has passed it: clients that check staples (ocsp_require, must-staple) refuse an
+// outdated one, so the file must be renewed (the automatic reload then loads the new one). A
+// staple that is renewed in time is never mentioned.
+class StapleWarnings {
+ public:
+  static constexpr int64_t kWarnSeconds = 86400;
+
+  void check(const TlsContextSet& set, int64_t now) {
+    std::map<std::string, int> next;
+    for (const TlsStaple& s : staples_in_use(set)) {
+      const int state = s.next_update <= now ? 2 : s.next_update - now < kWarnSeconds ? 1 : 0;
+      const std::string key = s.domain + "\n" + s.file + "\n" + std::to_string(s.next_update);
+      next[key] = state;
+      auto it = said_.find(key);
+      if (state == 0 || (it != said_.end() && it->second >= state)) continue;
+      if (state == 2) {
+        log_line(kLogErr, "tls",
+                 "OCSP staple %s of TLS domain %s is out of date (nextUpdate %s): clients that "
+                 "check staples refuse it; write a new response to the file",
+                 s.file.c_str(), s.domain.c_str(), utc_text(s.next_update).c_str());
+      } else {
+        log_line(kLogWarn, "tls",
+                 "OCSP staple %s of TLS domain %s must be renewed before its nextUpdate %s "
+                 "(in %lld minutes)",
+                 s.file.c_str(), s.domain.c_str(), utc_text(s.next_update).c_str(),
+                 static_cast<long long>((s.next_update - now) / 60));
+      }
+    }
+    said_ = std::move(next);  // forgets staples no longer loaded
+  }
+
+ private:
+  std::map<std::string, int> said_;  // domain, file and nextUpdate -> state last logged
+};
 
 // The watcher's state, on the thread's stack.
 struct Watcher {
@@ -171,6 +209,8 @@ void TlsAutoReload::run() {
              w.watch.error().c_str());
   }
   uint64_t next_warning = 0;
+  StapleWarnings staples;
+  uint64_t next_staple_check = 0;
   while (!stopping_.load(std::memory_order_acquire)) {
     const Config cfg = store_->config();
     const std::shared_ptr<const TlsContextSet> set = store_->tls();
@@ -181,6 +221,7 @@ void TlsAutoReload::run() {
       w.arm(*set, cfg, enabled, false);
       warn_expiring(*set, cfg.tls.cert_expiry_warn_days);
       next_warning = now_ns() + kDayNs;
+      next_staple_check = 0;
     } else if (enabled != w.armed) {
       w.arm(*set, cfg, enabled, false);  // switched on or off: from the contents now
     }
@@ -190,7 +231,7 @@ void TlsAutoReload::run() {
       watching_.notify_all();
     }
     uint64_t now = now_ns();
-    const uint64_t wake_at = std::min(w.debounce.due_at(), next_warning);
+    const uint64_t wake_at = std::min({w.debounce.due_at(), next_warning, next_staple_check});
     const uint64_t wait_ms = wake_at > now ? (wake_at - now + kMsNs - 1) / kMsNs : 0;
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {w.watch.fd(), POLLIN, 0}};
     if (poll(fds, 2, static_cast<int>(std::min<uint64_t>(wait_ms, INT_MAX))) < 0 &&
@@ -231,6 +272,11 @@ void TlsAutoReload::run() {
         // tls.cfg may name other files now (or, refused, files yet to be written).
         w.arm(*now_set, cfg, enabled, true);
       }
+    }
+    if (now_ns() >= next_staple_check) {
+      // Hourly, and after every reload (which resets it): a staple lives days, not years.
+      staples.check(*store_->tls(), static_cast<int64_t>(time(nullptr)));
+      next_staple_check = now_ns() + kHourNs;
     }
     if (now_ns() >= next_warning) {
       warn_expiring(*store_->tls(), cfg.tls.cert_expiry_warn_days);

@@ -153,6 +153,13 @@ std::vector<ParamDef> build_registry() {
                       "Renew it before its nextUpdate and run tls.reload.",
        .field = [](Config& c) -> ParamField { return &c.tls.profile.ocsp_staple_file; }},
       {.module = "tls",
+       .name = "ocsp_staple_file2",
+       .type = T::kPath,
+       .description = "Server role: DER OCSP response for certificate2, checked and sent as "
+                      "ocsp_staple_file is for certificate (an OCSP response names one "
+                      "certificate, so each has its own). Needs certificate2.",
+       .field = [](Config& c) -> ParamField { return &c.tls.profile.ocsp_staple_file2; }},
+      {.module = "tls",
        .name = "ocsp_require",
        .type = T::kBool,
        .default_text = "0",

@@ -32,6 +32,7 @@
 // |                      |              | alias pkey_password2                               |
 // | groups               |              | (sipring) as modparam groups: "X25519:P-256"       |
 // | ocsp_staple_file     |              | (sipring, server domains) DER OCSP response path   |
+// | ocsp_staple_file2    |              | (sipring, server domains) the same for certificate2|
 // | ocsp_require         |              | (sipring, client domains) boolean: demand a staple |
 //
 // Not Kamailio names, so refused as unknown: ca_file, cipher, verify_client_depth.
@@ -85,6 +86,7 @@ constexpr AttrName kAttrNames[] = {
     {"private_key_password2", Attr::kPrivateKeyPassword2},
     {"groups", Attr::kGroups},
     {"ocsp_staple_file", Attr::kOcspStapleFile},
+    {"ocsp_staple_file2", Attr::kOcspStapleFile2},
     {"ocsp_require", Attr::kOcspRequire},
     {"method", Attr::kTlsMethod},
     {"verify_cert", Attr::kVerifyCertificate},
@@ -127,6 +129,8 @@ std::string_view registry_param(Attr a) {
       return "groups";
     case Attr::kOcspStapleFile:
       return "ocsp_staple_file";
+    case Attr::kOcspStapleFile2:
+      return "ocsp_staple_file2";
     case Attr::kOcspRequire:
       return "ocsp_require";
     default:
@@ -314,6 +318,7 @@ Status apply_attr(Attr a, std::string_view written, std::string value, TlsDomain
       break;
     }
     case Attr::kOcspStapleFile:
+    case Attr::kOcspStapleFile2:
       if (role != TlsDomain::Role::kServer) {
         return config_error(std::string(written) +
                             " applies to server domains only (the OCSP response stapled for "

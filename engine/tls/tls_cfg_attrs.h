@@ -37,6 +37,7 @@ enum class Attr : uint8_t {
   kPrivateKeyPassword2,
   kGroups,
   kOcspStapleFile,
+  kOcspStapleFile2,
   kOcspRequire,
   kCount,
 };

@@ -219,6 +219,7 @@ TlsDomainSet domains_from_params(const TlsParams& params) {
       d.profile.ocsp_require = false;
     } else {
       d.profile.ocsp_staple_file.clear();
+      d.profile.ocsp_staple_file2.clear();
     }
     d.where = "modparam";
     set.domains.push_back(std::move(d));

@@ -7,6 +7,7 @@
 
 #include "crypto/cert_facts.h"
 #include "crypto/cert_select.h"
+#include "crypto/ocsp_staple.h"
 #include "engine/tls/tls_contexts.h"
 
 namespace sipring {
@@ -29,6 +30,7 @@ constexpr ProfileFile kProfileFiles[] = {
     {"ca_path", &TlsProfile::ca_path, true},
     {"crl", &TlsProfile::crl, false},
     {"ocsp_staple_file", &TlsProfile::ocsp_staple_file, false},
+    {"ocsp_staple_file2", &TlsProfile::ocsp_staple_file2, false},
 };
 
 }  // namespace
@@ -79,6 +81,19 @@ std::vector<TlsCertificate> certificates_in_use(const TlsContextSet& set, int64_
     SSL_CTX* ctx = set.context_of(&d);
     add(d, d.profile.certificate, ctx);
     if (ctx != nullptr) add(d, d.profile.certificate2, certificate2_context(ctx));
+  }
+  return out;
+}
+
+std::vector<TlsStaple> staples_in_use(const TlsContextSet& set) {
+  std::vector<TlsStaple> out;
+  for (const TlsDomain& d : set.domains().domains) {
+    SSL_CTX* ctx = set.context_of(&d);
+    if (ctx == nullptr) continue;
+    for (SSL_CTX* c : {ctx, certificate2_context(ctx)}) {
+      const StapleInfo* staple = c != nullptr ? context_staple(c) : nullptr;
+      if (staple != nullptr) out.push_back({d.name(), staple->file, staple->next_update});
+    }
   }
   return out;
 }

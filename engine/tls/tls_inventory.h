@@ -35,6 +35,17 @@ std::vector<TlsFileUse> tls_files(const TlsDomainSet& domains);
 // `now_unix`. Any thread; the set is immutable.
 std::vector<TlsCertificate> certificates_in_use(const TlsContextSet& set, int64_t now_unix);
 
+// One OCSP staple a domain of a TLS configuration sends (ocsp_staple_file, ocsp_staple_file2).
+struct TlsStaple {
+  std::string domain;       // "server:default"
+  std::string file;         // the staple file, as loaded
+  int64_t next_update = 0;  // the response's nextUpdate, unix seconds
+};
+
+// The staples the contexts of `set` send, as loaded (a file several domains share is listed for
+// each). Any thread; the set is immutable.
+std::vector<TlsStaple> staples_in_use(const TlsContextSet& set);
+
 // Whole days from `now_unix` to `not_after`, rounded down (negative once expired).
 int64_t days_left(int64_t not_after, int64_t now_unix) noexcept;
 

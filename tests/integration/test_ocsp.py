@@ -217,6 +217,82 @@ class ServerStaplingRefusedAtStart(_Pki):
         self.assertIn("neither the next certificate in the certificate file nor in ca_list", err)
 
 
+class SecondCertificateStapling(_Pki):
+    """ocsp_staple_file2: certificate2 (RSA) has its own staple, sent to the clients served it."""
+
+    def setUp(self):
+        super().setUp()
+        self.rsa, self.rsa_key = h.issue_server_cert(self.ca, "localhost",
+                                                     os.path.join(self.dir, "rsa"), rsa_bits=2048)
+
+    def params(self, staple2):
+        p = {("tls", "certificate"): self.cert, ("tls", "private_key"): self.key,
+             ("tls", "ca_list"): self.cacert, ("tls", "ocsp_staple_file"): self.staple("ec.der"),
+             ("tls", "certificate2"): self.rsa, ("tls", "private_key2"): self.rsa_key}
+        if staple2:
+            p[("tls", "ocsp_staple_file2")] = staple2
+        return p
+
+    def test_each_certificate_is_served_with_its_own_staple(self):
+        d = h.start_daemon(self, params=self.params(self.staple("rsa.der", cert=self.rsa)))
+        serials = {}
+        for name, sigalgs in (("ecdsa", "ECDSA+SHA256"), ("rsa", "rsa_pss_rsae_sha256")):
+            out = s_client(d.port, "-status", "-tls1_3", "-sigalgs", sigalgs, ca=self.cacert)
+            self.assertIn("OCSP Response Status: successful", out, out)
+            self.assertIn("Cert Status: good", out, out)
+            self.assertIn("Verify return code: 0 (ok)", out, out)
+            m = re.search(r"Serial Number: (\S+)", out)
+            self.assertIsNotNone(m, out)
+            serials[name] = m.group(1)
+        self.assertNotEqual(serials["ecdsa"], serials["rsa"])
+        self.assertEqual(d.stats()["engine"]["ocsp_staples_sent"], 2)
+
+    def test_certificate2_without_its_staple_sends_none(self):
+        d = h.start_daemon(self, params=self.params(None))
+        out = s_client(d.port, "-status", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256",
+                       ca=self.cacert)
+        self.assertIn("OCSP response: no response sent", out, out)
+        self.assertEqual(d.stats()["engine"]["ocsp_staples_sent"], 0)
+
+    def test_certificate_staple_given_as_certificate2_staple_is_refused(self):
+        text = h.config_text(h.free_port(), self.params(self.staple("wrong.der")))
+        rc, err, _ = h.run_config(self, text)
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("tls.ocsp_staple_file2", err)
+        self.assertIn("no status for this certificate", err)
+
+    def test_staple2_without_certificate2_is_refused(self):
+        p = self.params(self.staple("rsa.der", cert=self.rsa))
+        del p[("tls", "certificate2")], p[("tls", "private_key2")]
+        rc, err, _ = h.run_config(self, h.config_text(h.free_port(), p))
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("tls.ocsp_staple_file2", err)
+        self.assertIn("without tls.certificate2", err)
+
+
+class StapleRenewalWarning(_Pki):
+    def test_a_staple_near_its_next_update_is_warned_about_once(self):
+        soon = time.gmtime(time.time() + 2 * 3600)
+        staple = self.staple("soon.der", "--next-update", time.strftime("%Y%m%d%H%M%SZ", soon))
+        d = h.start_daemon(self, params={("tls", "certificate"): self.cert,
+                                         ("tls", "private_key"): self.key,
+                                         ("tls", "ca_list"): self.cacert,
+                                         ("tls", "ocsp_staple_file"): staple})
+        line = r"OCSP staple %s of TLS domain server:default must be renewed before its " \
+               r"nextUpdate" % re.escape(staple)
+        self.assertTrue(h.wait_until(lambda: re.search(line, d.log_text()), 10), d.log_text())
+        rc, out, err = h.ctl(d, "tls.reload")
+        self.assertEqual(rc, 0, err)
+        time.sleep(1)
+        self.assertEqual(len(re.findall(line, d.log_text())), 1, d.log_text())
+        # A renewed staple loads and is not warned about.
+        replace_file(self.staple("later.der"), staple)
+        rc, out, err = h.ctl(d, "tls.reload")
+        self.assertEqual(rc, 0, err)
+        time.sleep(1)
+        self.assertEqual(len(re.findall(line, d.log_text())), 1, d.log_text())
+
+
 class ServerStaplingFromTlsCfg(_Pki):
     def test_server_domain_staples_and_client_domain_refuses_the_attribute(self):
         staple = self.staple("good.der")

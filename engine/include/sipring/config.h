@@ -46,6 +46,7 @@ struct TlsProfile {
   bool tickets = true;               // clients: offer and store session tickets (servers
                                      // always issue them, sealed with the shared TicketKeys)
   std::string ocsp_staple_file;      // servers: DER OCSP response stapled for `certificate`
+  std::string ocsp_staple_file2;     // servers: DER OCSP response stapled for `certificate2`
   bool ocsp_require = false;         // clients: refuse servers without a valid OCSP staple
   // tls.cfg only (domain selection, engine/tls/tls_domains.h): server: the SNI this domain
   // answers, client: the SNI to send.
