@@ -19,6 +19,7 @@ packages=(
   testssl.sh nmap                             # TLS audit of the defaults (test_tls_audit.py)
   gnutls-bin                                  # gnutls-cli: a GnuTLS peer (test_cert_selection.py)
   tshark                                      # decrypts captures with the key log (test_keylog.py)
+  haproxy                                     # a real PROXY v2 sender (test_proxy_protocol.py)
   procps iproute2                             # pgrep/ss for the scripts
 )
 

@@ -6,7 +6,8 @@
 # 200/400 built from a peer's request is one well-framed message), config_text and
 # tls_domains (any text: a config or an error, never a crash), json (control socket requests:
 # parse, dispatch, reply), cert (RFC 5922 name check and certificate facts on peer-chosen DER),
-# ocsp (a server's OCSP staple: parse and check).
+# ocsp (a server's OCSP staple: parse and check), proxy_header (the PROXY protocol v1/v2 header a
+# balancer sends first: parse, refuse, round-trip).
 # Each runs from the seeds in tests/fuzz/corpus/<target> (copied to build-fuzz/corpus: new inputs
 # stay out of the tree).
 # Exits non-zero if any target crashes; the crashing input is left in build-fuzz/.
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(sip_framer record_tls13 sip_response config_text tls_domains json cert ocsp)
+((${#targets[@]})) || targets=(sip_framer record_tls13 sip_response config_text tls_domains json cert ocsp
+                             proxy_header)
 command -v clang++ >/dev/null || { echo "run-fuzz: clang++ is needed (apt-get install clang)"; exit 2; }
 if [[ ! -f build-fuzz/build.ninja ]]; then
   CXX=clang++ meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \

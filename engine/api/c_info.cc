@@ -63,6 +63,27 @@ void fill_tls_info(const TlsFacts& facts, sipring_tls_info* out) {
   out->truncated = !fit;
 }
 
+void fill_proxy_info(const ProxyFacts& p, sipring_proxy_info* out) {
+  std::memset(out, 0, sizeof(*out));
+  out->version = static_cast<uint8_t>(p.version);
+  out->local = p.local;
+  out->crc32c = p.crc32c;
+  out->ssl = p.ssl;
+  out->ssl_client = p.ssl_client;
+  out->ssl_verify = p.ssl_verify;
+  to_c_addr(p.balancer, &out->balancer);
+  to_c_addr(p.destination, &out->destination);
+  bool fit = p.unique_id.size() <= sizeof(out->unique_id);
+  out->unique_id_size = static_cast<uint16_t>(std::min(p.unique_id.size(), sizeof(out->unique_id)));
+  std::memcpy(out->unique_id, p.unique_id.data(), out->unique_id_size);
+  put(out->authority, p.authority, &fit);
+  put(out->alpn, p.alpn, &fit);
+  put(out->ssl_version, p.ssl_version, &fit);
+  put(out->ssl_cn, p.ssl_cn, &fit);
+  put(out->ssl_cipher, p.ssl_cipher, &fit);
+  out->truncated = !fit;
+}
+
 // The embedder's C sink behind sipring's LogSink; one per process, like the sink itself.
 struct CLogSink {
   std::atomic<sipring_log_fn> fn{nullptr};
@@ -104,6 +125,20 @@ int sipring_tls_info_get(sipring_engine* e, sipring_conn conn, sipring_tls_info*
     Result<TlsFacts> facts = e->engine->tls_facts(ConnId(conn));
     if (!facts) return capi::fail(err, err_size, facts.error());
     capi::fill_tls_info(facts.value(), out);
+    return int{SIPRING_OK};
+  });
+}
+
+int sipring_proxy_info_get(sipring_engine* e, sipring_conn conn, sipring_proxy_info* out,
+                           char* err, size_t err_size) {
+  return capi::guarded("sipring_proxy_info_get", err, err_size, int{SIPRING_ERR_INTERNAL}, [&] {
+    if (e == nullptr || out == nullptr) {
+      return capi::fail(err, err_size, SIPRING_ERR_INVALID_ARGUMENT,
+                        "sipring_proxy_info_get: e and out must not be NULL");
+    }
+    Result<TlsFacts> facts = e->engine->tls_facts(ConnId(conn));
+    if (!facts) return capi::fail(err, err_size, facts.error());
+    capi::fill_proxy_info(facts->proxy.value_or(ProxyFacts{}), out);
     return int{SIPRING_OK};
   });
 }

@@ -22,6 +22,7 @@
 #include "engine/api/tls_auto_reload.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
+#include "engine/base/net_prefix.h"
 #include "engine/config/config_store.h"
 #include "engine/control/engine_rpcs.h"
 #include "engine/control/rpc_server.h"
@@ -84,6 +85,38 @@ uint64_t budget_bytes(uint32_t set, uint64_t memory_bytes, uint64_t divisor) {
   return std::clamp<uint64_t>(memory_bytes / divisor, 16ull << 20, INT32_MAX);
 }
 
+// sipring.proxy_protocol_*: a proxy listener needs the balancers' networks (else every
+// connection would be refused, or worse, any peer could claim any address), and an address is
+// either a plain or a proxy listener, never both.
+Status check_proxy_protocol(const Config& config) {
+  auto trusted = parse_net_prefixes(config.engine.proxy_protocol_trusted);
+  if (!trusted) {
+    return make_error(Errc::kConfig, "%s: sipring.proxy_protocol_trusted: %s",
+                      config.source.c_str(), trusted.error().message.c_str());
+  }
+  if (config.proxy_protocol_listen.empty()) return Status::ok();
+  if (trusted->empty()) {
+    return make_error(Errc::kConfig,
+                      "%s: sipring.proxy_protocol_listen (tls:%s) needs "
+                      "sipring.proxy_protocol_trusted: the balancers' networks, e.g. "
+                      "modparam(\"sipring\", \"proxy_protocol_trusted\", \"10.0.0.0/24\"); "
+                      "without it no PROXY header could be believed",
+                      config.source.c_str(),
+                      config.proxy_protocol_listen[0].addr.to_string().c_str());
+  }
+  for (const ListenSpec& p : config.proxy_protocol_listen) {
+    for (const ListenSpec& l : config.listen) {
+      if (l.addr == p.addr) {
+        return make_error(Errc::kConfig,
+                          "%s: tls:%s is in both listen and sipring.proxy_protocol_listen: an "
+                          "address either expects a PROXY header or never reads one",
+                          config.source.c_str(), p.addr.to_string().c_str());
+      }
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -93,10 +126,15 @@ Engine::~Engine() {
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config, Options options) {
-  if (options.listen && config.listen.empty()) {
+  if (options.listen && config.listen.empty() && config.proxy_protocol_listen.empty()) {
     return make_error(Errc::kConfig,
                       "%s: nothing to listen on: add a line like listen=tls:127.0.0.1:5061",
                       config.source.c_str());
+  }
+  if (Status s = check_proxy_protocol(config); !s) return s;
+  if (options.client_proxy_protocol < 0 || options.client_proxy_protocol > 2) {
+    return make_error(Errc::kConfig, "client_proxy_protocol %d: write 0 (none), 1 or 2",
+                      options.client_proxy_protocol);
   }
   auto impl = std::make_unique<Impl>();
   impl->config = config;
@@ -158,6 +196,7 @@ Status Engine::start() {
     contexts = std::move(set.value());
   }
   m.shared.client_verify_hostname = m.options.client.verify_hostname;
+  m.shared.client_proxy_protocol = m.options.client_proxy_protocol;
   auto cctx = make_client_context(m.options.client);
   if (!cctx) return cctx.status();
   m.client_ctx = std::move(cctx.value());
@@ -171,7 +210,12 @@ Status Engine::start() {
   // first socket and reused by the others.
   std::vector<std::vector<ReactorListener>> listeners(n);
   if (m.options.listen) {
-    for (ListenSpec spec : cfg.listen) {
+    // Plain listeners first, then the PROXY protocol ones (their index says which they are).
+    std::vector<ListenSpec> specs = cfg.listen;
+    const size_t plain = specs.size();
+    specs.insert(specs.end(), cfg.proxy_protocol_listen.begin(), cfg.proxy_protocol_listen.end());
+    for (size_t i = 0; i < specs.size(); i++) {
+      ListenSpec spec = specs[i];
       for (uint32_t r = 0; r < n; r++) {
         Result<int> fd =
             (!cfg.engine.reuseport && r > 0)
@@ -188,6 +232,7 @@ Status Engine::start() {
         ReactorListener l;
         l.fd = fd.value();
         l.addr = bound_address(l.fd);
+        l.proxy = i >= plain;
         sockaddr_in6 any6 = {};
         l.wildcard = (spec.addr.family() == AF_INET &&
                       reinterpret_cast<const sockaddr_in*>(spec.addr.sa())->sin_addr.s_addr == 0) ||
@@ -203,6 +248,7 @@ Status Engine::start() {
   m.store = std::make_unique<ConfigStore>(n);
   m.store->init(cfg, std::move(contexts), std::move(keylog.value()));
   m.shared.store = m.store.get();
+  m.shared.proxy_trusted = parse_net_prefixes(cfg.engine.proxy_protocol_trusted).value();
   m.shared.client_ctx = m.client_ctx.get();
   m.shared.core = m.options.core;
   m.mem.set_thresholds(cfg.tls.low_mem_threshold1, cfg.tls.low_mem_threshold2);

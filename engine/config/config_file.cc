@@ -319,7 +319,7 @@ class Parser {
                     "enable_tls=yes needs the TLS module: add loadmodule "
                     "\"tls.so\" (before the modparam(\"tls\", ...) lines)");
       }
-      if (cfg_->listen.empty()) {
+      if (cfg_->listen.empty() && cfg_->proxy_protocol_listen.empty()) {
         return fail(enable_tls_line_,
                     "enable_tls=yes but there is nothing to listen on: add a "
                     "line like listen=tls:0.0.0.0:5061");

@@ -117,6 +117,9 @@ Status set_string(Config& cfg, const ParamDef& def, const ParamValue& value) {
     }
     v = std::string(*it);  // store the canonical spelling
   }
+  if (def.refuse_text != nullptr) {
+    if (std::string why = def.refuse_text(v); !why.empty()) return param_error(def, why);
+  }
   if (def.type == ParamType::kPath) v = resolve_config_path(v, cfg.config_dir);
   ParamField f = def.field(cfg);
   auto* p = std::get_if<std::string*>(&f);

@@ -69,6 +69,9 @@ struct ParamDef {
   // kInt/kBool: values in range that BoringSSL/sipring still cannot honour; returns why, or
   // null when `v` is fine. Refused values get that reason, never silent acceptance.
   const char* (*refuse_int)(int64_t v) = nullptr;
+  // kString: returns why `v` is refused ("" when it is fine): a syntax the allowed/refused
+  // lists cannot say, e.g. a CIDR list.
+  std::string (*refuse_text)(std::string_view v) = nullptr;
   bool runtime = false;  // may change while the engine runs (RPC), not only at start
   ParamSupport support = ParamSupport::kSupported;
   std::string_view description;  // one line, for the README

@@ -6,6 +6,7 @@
 // parameter is added, documented or enabled here and nowhere else.
 #include <climits>
 
+#include "engine/base/net_prefix.h"
 #include "engine/config/config_registry.h"
 
 namespace sipring {
@@ -64,6 +65,11 @@ const char* refuse_small_budget(int64_t v) {
                               "connections' bytes; write at least 65536, or 0 for the automatic "
                               "size"
                             : nullptr;
+}
+
+std::string refuse_networks(std::string_view v) {
+  auto list = parse_net_prefixes(v);
+  return list ? std::string() : list.error().message;
 }
 
 std::vector<ParamDef> build_registry() {
@@ -561,6 +567,31 @@ std::vector<ParamDef> build_registry() {
        .description = "Addresses to serve SIP over TLS on, as listen=tls:IP:PORT lines do (each "
                       "modparam adds to them).",
        .field = [](Config& c) -> ParamField { return &c.listen; }},
+      // PROXY protocol from L4 balancers (README "PROXY protocol").
+      {.module = "sipring",
+       .name = "proxy_protocol_listen",
+       .type = T::kListenList,
+       .description = "Addresses (tls:IP:PORT, as listen) also listened on, where every "
+                      "connection must start with a PROXY protocol v1 or v2 header from a "
+                      "sipring.proxy_protocol_trusted source; the client it names is the peer.",
+       .field = [](Config& c) -> ParamField { return &c.proxy_protocol_listen; }},
+      {.module = "sipring",
+       .name = "proxy_protocol_trusted",
+       .type = T::kString,
+       .refuse_text = refuse_networks,
+       .description = "The balancers' networks, comma-separated CIDRs (e.g. "
+                      "\"127.0.0.1/32,::1/128\"): connections to a proxy_protocol_listen address "
+                      "from elsewhere are closed at accept. Required with proxy_protocol_listen.",
+       .field = [](Config& c) -> ParamField { return &c.engine.proxy_protocol_trusted; }},
+      {.module = "sipring",
+       .name = "proxy_header_max",
+       .type = T::kInt,
+       .default_text = "4096",
+       .min = 64,
+       .max = 65551,
+       .description = "Longest PROXY v2 header (16 + its length field, TLVs included) accepted; "
+                      "longer ones close the connection (a v1 line is at most 107 bytes).",
+       .field = [](Config& c) -> ParamField { return &c.engine.proxy_header_max; }},
       {.module = "sipring",
        .name = "busy_poll_us",
        .type = T::kInt,

@@ -121,6 +121,44 @@ Result<JsonValue> tls_options(Engine& engine) {
   return out;
 }
 
+// What the PROXY header of a proxy listener's connection said; null for other connections.
+// unique_id is opaque bytes: as text, and as hex for ids that are not.
+JsonValue proxy_json(const std::optional<ProxyFacts>& p) {
+  if (!p) return nullptr;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : p->unique_id) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  JsonValue out = JsonValue::object({
+      {"version", p->version},
+      {"command", p->local ? "LOCAL" : "PROXY"},
+      {"balancer", p->balancer.to_string()},
+      {"destination", p->destination.empty() ? "" : p->destination.to_string()},
+      {"authority", p->authority},
+      {"unique_id", p->unique_id},
+      {"unique_id_hex", hex},
+      {"alpn", p->alpn},
+      {"netns", p->netns},
+      {"crc32c", p->crc32c},
+  });
+  if (p->ssl) {
+    out["ssl"] = JsonValue::object({
+        {"client", p->ssl_client},
+        {"verify", p->ssl_verify},
+        {"version", p->ssl_version},
+        {"cn", p->ssl_cn},
+        {"cipher", p->ssl_cipher},
+        {"sig_alg", p->ssl_sig_alg},
+        {"key_alg", p->ssl_key_alg},
+    });
+  } else {
+    out["ssl"] = nullptr;
+  }
+  return out;
+}
+
 Result<JsonValue> tls_list(Engine& engine) {
   auto conns = engine.connections();
   if (!conns) return conns.status();
@@ -138,6 +176,7 @@ Result<JsonValue> tls_list(Engine& engine) {
         {"cipher", c.cipher},
         {"state", c.state},
         {"queued", c.queued_bytes},
+        {"proxy", proxy_json(c.proxy)},
     }));
   }
   return out;
@@ -218,6 +257,7 @@ Result<JsonValue> tls_facts(Engine& engine, const JsonValue& params) {
       {"verify_error", f->verify_error},
       {"peer", cert_json(f->peer)},
       {"own", cert_json(f->own)},
+      {"proxy", proxy_json(f->proxy)},
   });
 }
 

@@ -20,6 +20,7 @@ namespace sipring {
 enum class ConnState : uint8_t {
   kFree,        // slot unused
   kInstalling,  // accepted; moving its fd into the direct descriptor table
+  kProxyHeader,  // proxy listener: reading the PROXY protocol header; TLS starts after it
   kConnecting,  // client: TCP connect in flight
   kHandshake,   // TLS handshake running
   kOpen,        // established: records flow
@@ -43,6 +44,14 @@ enum ConnFlags : uint16_t {
   kConnTxPaused = 1 << 13,          // reading paused: unsent replies passed sipring.conn_wq_max
   kConnSourceCounted = 1 << 14,     // counted in SourceLimits::kConnections (accepted)
   kConnHandshakeCounted = 1 << 15,  // counted as a server handshake in progress
+};
+
+// A connection accepted on a proxy listener (sipring.proxy_protocol_listen): the balancer's
+// address and the PROXY header as received, parsed again only when facts are asked for.
+struct ProxyOrigin {
+  SockAddr balancer;  // the socket's peer
+  uint32_t size = 0;
+  std::unique_ptr<uint8_t[]> header;
 };
 
 struct Connection {
@@ -76,6 +85,7 @@ struct Connection {
   uint64_t created_ns;          // monotonic time of accept/connect, for tls.list
   const TlsDomain* domain;      // the TLS domain in use (in tls_set)
   std::unique_ptr<char[]> sni;  // server: the client's SNI; client: the SNI we sent
+  std::unique_ptr<ProxyOrigin> proxy;  // proxy listeners: set once the header is read
   // The TLS contexts this connection started with: a reload does not change them under it.
   std::shared_ptr<const TlsContextSet> tls_set;
 };

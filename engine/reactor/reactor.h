@@ -28,6 +28,7 @@
 //   reactor_control.cc  control calls answered on the reactor thread (tls.list, tls.info,
 //                       tls.kill)
 //   reactor_facts.cc    ReactorPort::tls_facts
+//   reactor_proxy.cc    proxy listeners: the PROXY protocol header before TLS, its facts
 //   reactor_keylog.cc   the key log callback (tls.keylog_mode, tls.keylog_file)
 //   connection.h        per-connection state; conn_table.{h,cc} the slots ConnIds address;
 //   op.h                io_uring request tags; conn_sink.h the ByteSink over a send queue;
@@ -45,6 +46,7 @@
 
 #include "crypto/byte_sink.h"
 #include "engine/base/log.h"
+#include "engine/base/net_prefix.h"
 #include "engine/config/config_store.h"
 #include "engine/io/block_pool.h"
 #include "engine/io/buffer_ring.h"
@@ -92,6 +94,7 @@ struct ReactorShared {
   // Client role without client domains (an engine that does not listen, e.g. sipring-load).
   SSL_CTX* client_ctx = nullptr;
   std::string client_verify_hostname;
+  int client_proxy_protocol = 0;  // Engine::Options::client_proxy_protocol: 0, 1 or 2
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   const MemWatch* mem = nullptr;   // tls.low_mem_threshold1/2 flags (null: never low)
   CoreFactory core;                // inline core, or empty
@@ -101,6 +104,7 @@ struct ReactorShared {
   SourceLimits sources;                    // connections and handshakes per source address
   uint32_t max_per_source = 0;             // sipring.max_connections_per_source, resolved
   uint32_t max_handshakes_per_source = 0;  // sipring.max_handshakes_per_source, resolved
+  std::vector<NetPrefix> proxy_trusted;    // sipring.proxy_protocol_trusted
   // Clear-text bytes queued in all reactors (tls.ct_wq_max); relaxed: a limit, not an ordering.
   // Last and on its own cache line: every reactor writes it while connecting, while the fields
   // above are read on every cross-reactor send.
@@ -113,6 +117,7 @@ struct ReactorListener {
   SockAddr addr;
   bool wildcard = false;  // bound to 0.0.0.0/::, so each connection's local address is looked up
   bool accept_armed = false;  // a multishot accept is in flight on it
+  bool proxy = false;  // sipring.proxy_protocol_listen: connections start with a PROXY header
 };
 
 class Reactor final : public ReactorPort {
@@ -223,6 +228,9 @@ class Reactor final : public ReactorPort {
   void pause_accepting();
   void resume_accepting();
   void start_tls(Connection* c);
+  // Server role: picks the TLS domain of the connection's address and starts its handshake
+  // state (reading is armed by the caller). False when it closed the connection.
+  bool begin_server_tls(Connection* c);
   // Client tickets are keyed on everything the server's verification depended on: address,
   // client context and its generation, SNI and the expected name (RFC 5922). A resumed
   // session skips verification, so it must only resume where a full handshake would pass.
@@ -270,6 +278,18 @@ class Reactor final : public ReactorPort {
   bool answer_400(Connection* c, std::span<const uint8_t> head, const char* why);
   void rearm_stopped_recvs();
   void unref(Block* b) noexcept;
+
+  // reactor_proxy.cc
+  // Proxy listeners: `p`/`n` (a receive, in kProxyHeader state) go to the PROXY header; what
+  // follows a complete header is left in p/n for the handshake (state then kHandshake). A
+  // header split across receives is held in rx_partial. Refusals are counted, logged, closed.
+  void read_proxy_header(Connection* c, uint8_t*& p, size_t& n);
+  // The peer closed (`res` 0) or the header timer fired before a complete header.
+  void proxy_header_missing(Connection* c, bool timeout);
+  // Client role (Engine::Options::client_proxy_protocol): queues a PROXY header naming the
+  // socket's own addresses before the first TLS bytes.
+  bool queue_proxy_header(Connection* c);
+  static ProxyFacts proxy_facts(const ProxyOrigin& o);
 
   // reactor_tx.cc
   bool queue_plain(Connection* c, std::span<const uint8_t> bytes);

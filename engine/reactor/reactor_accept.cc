@@ -67,7 +67,8 @@ void Reactor::resume_accepting() {
 void Reactor::end_handshake(Connection* c) noexcept {
   if (!(c->flags & kConnHandshakeCounted)) return;
   c->flags &= static_cast<uint16_t>(~kConnHandshakeCounted);
-  shared_->sources.sub(SourceLimits::kHandshakes, c->source);
+  // A proxy listener's connection is counted for its source only once the header named it.
+  if (c->flags & kConnSourceCounted) shared_->sources.sub(SourceLimits::kHandshakes, c->source);
   handshakes_in_flight_--;
   counters_.handshakes_in_flight.sub();
   // Hysteresis: accept again once an eighth of the limit is free, not at every single one.
@@ -163,8 +164,22 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     return;
   }
   const SockAddr peer = peer_of(fd);
+  const bool proxy = listeners_[listener].proxy;
+  if (proxy && !any_contains(shared_->proxy_trusted, peer)) {
+    // Only a balancer may say who the client is (README "PROXY protocol").
+    counters_.proxy_untrusted.add();
+    SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogWarn, "accept",
+                        "reactor %u: refusing a connection to PROXY protocol listener %s from "
+                        "%s: not in sipring.proxy_protocol_trusted",
+                        index_, AddrText(listeners_[listener].addr).c_str(),
+                        AddrText(peer).c_str());
+    ::close(fd);
+    return;
+  }
+  // Per-source limits count the real client: on a proxy listener, once the header names it
+  // (read_proxy_header); the balancer itself is no source.
   const SourceLimits::Slots slots = shared_->sources.slots_of(peer);
-  if (!admit(peer, slots)) {
+  if (!proxy && !admit(peer, slots)) {
     ::close(fd);
     return;
   }
@@ -180,10 +195,13 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   // Per connection, not per message: two cheap syscalls give the addresses that io_uring's
   // multishot accept cannot report reliably.
   c->peer = peer;
-  c->source = slots;
-  c->flags |= kConnSourceCounted | kConnHandshakeCounted;
-  shared_->sources.add(SourceLimits::kConnections, slots);
-  shared_->sources.add(SourceLimits::kHandshakes, slots);
+  c->flags |= kConnHandshakeCounted;
+  if (!proxy) {
+    c->source = slots;
+    c->flags |= kConnSourceCounted;
+    shared_->sources.add(SourceLimits::kConnections, slots);
+    shared_->sources.add(SourceLimits::kHandshakes, slots);
+  }
   counters_.handshakes_in_flight.add();
   if (++handshakes_in_flight_ >= cfg_->engine.max_handshakes) pause_accepting();
   c->local = listeners_[listener].wildcard ? local_of(fd) : listeners_[listener].addr;
@@ -230,6 +248,16 @@ void Reactor::on_install(Connection* c, int res) {
     start_tls(c);
     return;
   }
+  if (listeners_[c->listener].proxy) {
+    // The header first, through the same receive path; TLS begins after it.
+    c->state = ConnState::kProxyHeader;
+    arm_recv(c);
+    return;
+  }
+  if (begin_server_tls(c)) arm_recv(c);
+}
+
+bool Reactor::begin_server_tls(Connection* c) {
   // The TLS domain of the address it was accepted on; SNI may switch it during the handshake.
   c->tls_set = snap_->tls;
   c->domain = c->tls_set ? c->tls_set->server_domain(c->local, {}) : nullptr;
@@ -237,17 +265,17 @@ void Reactor::on_install(Connection* c, int res) {
   if (ctx == nullptr) {
     log_peer(kLogErr, c, "no TLS server domain for this address", "");
     close_conn(c, CloseReason::kHandshakeFailed);
-    return;
+    return false;
   }
   c->tls = TlsConn::server(ctx);
   if (!c->tls) {
     log_peer(kLogErr, c, "out of memory for a TLS session", "");
     close_conn(c, CloseReason::kIoError);
-    return;
+    return false;
   }
   c->tls->set_user(c);
   c->state = ConnState::kHandshake;
-  arm_recv(c);
+  return true;
 }
 
 void Reactor::on_connect(Connection* c, int res) {
@@ -266,6 +294,11 @@ void Reactor::on_connect(Connection* c, int res) {
 
 void Reactor::start_tls(Connection* c) {
   c->state = ConnState::kHandshake;
+  if (shared_->client_proxy_protocol != 0 && !queue_proxy_header(c)) {
+    log_peer(kLogErr, c, "cannot queue the PROXY protocol header", "");
+    close_conn(c, CloseReason::kConnectFailed);
+    return;
+  }
   ConnSink sink(this, c);
   size_t consumed;
   if (c->tls->handshake({}, &consumed, sink) == TlsConn::Step::kFailed) {

@@ -253,6 +253,9 @@ void Reactor::on_timer(uint32_t slot) {
   switch (c->state) {
     case ConnState::kFree:
       return;
+    case ConnState::kProxyHeader:
+      proxy_header_missing(c, true);
+      return;
     case ConnState::kInstalling:
     case ConnState::kConnecting:
     case ConnState::kHandshake:

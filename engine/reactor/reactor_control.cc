@@ -18,6 +18,8 @@ const char* state_name(ConnState s) {
     case ConnState::kInstalling:
     case ConnState::kConnecting:
       return "connecting";
+    case ConnState::kProxyHeader:
+      return "proxy-header";
     case ConnState::kHandshake:
       return "handshake";
     case ConnState::kOpen:
@@ -97,6 +99,7 @@ void Reactor::describe_connections(std::vector<ConnectionInfo>* out) {
     }
     i.peer = c->peer;
     i.local = c->local;
+    if (c->proxy) i.proxy = proxy_facts(*c->proxy);
     if (c->tls && c->tls->cipher() != 0) {
       if (const SSL_CIPHER* cipher = SSL_get_cipher_by_value(c->tls->cipher())) {
         i.cipher = SSL_CIPHER_standard_name(cipher);

@@ -38,6 +38,7 @@ Result<TlsFacts> Reactor::tls_facts(ConnId id) noexcept {
   f.client_role = (c->flags & kConnClient) != 0;
   f.sni = c->sni ? c->sni.get() : "";
   f.domain = c->domain != nullptr ? c->domain->name() : "";
+  if (c->proxy) f.proxy = proxy_facts(*c->proxy);
   if (!c->tls) return f;
   const TlsConn& t = *c->tls;
   f.version = t.version();

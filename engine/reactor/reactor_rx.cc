@@ -79,11 +79,13 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
     c->last_io_ns = now_ns_;
     if (!delivering_) {
       counters_.shutdown_discarded_bytes.add(static_cast<uint64_t>(res));
-    } else if (blk != nullptr &&
-               (c->state == ConnState::kHandshake || c->state == ConnState::kOpen)) {
+    } else if (blk != nullptr && (c->state == ConnState::kHandshake ||
+                                  c->state == ConnState::kOpen ||
+                                  c->state == ConnState::kProxyHeader)) {
       on_bytes(c, blk, blk->data, static_cast<size_t>(res));
     }
   } else if (res == 0) {
+    if (c->state == ConnState::kProxyHeader) proxy_header_missing(c, false);
     if (c->state != ConnState::kClosing) close_conn(c, CloseReason::kPeerClosed);
   } else if (res == -ENOBUFS) {
     // Every receive buffer is held by frames the core has not popped yet: this connection
@@ -115,6 +117,10 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
 }
 
 void Reactor::on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n) {
+  if (c->state == ConnState::kProxyHeader) {
+    read_proxy_header(c, p, n);
+    if (n == 0) return;
+  }
   if (c->state == ConnState::kHandshake) {
     handshake_step(c, blk, p, n);
     if (c->state != ConnState::kOpen || n == 0) return;

@@ -139,6 +139,11 @@ struct EngineParams {
   uint32_t max_handshakes_per_source = 0;   // handshakes in flight per source; 0 = auto
   uint32_t max_handshakes = 1024;           // handshakes in flight per reactor; more wait
   uint32_t source_reserve_percent = 10;     // table share kept for sources holding few connections
+  // PROXY protocol (README "PROXY protocol"): the balancers' networks, comma-separated CIDRs,
+  // from which a connection to a Config::proxy_protocol_listen address is taken; and the longest
+  // v2 header read (a v1 line is at most 107 bytes).
+  std::string proxy_protocol_trusted;
+  uint32_t proxy_header_max = 4096;
   std::vector<ReactorOverride> overrides;   // per-reactor values, applied by params_for()
 };
 
@@ -153,6 +158,9 @@ struct Config {
   std::string config_dir;  // directory of the main config file
   bool enable_tls = false;
   std::vector<ListenSpec> listen;
+  // sipring.proxy_protocol_listen: also listened on; every connection there starts with a
+  // PROXY protocol header (v1 or v2) from a sipring.proxy_protocol_trusted source.
+  std::vector<ListenSpec> proxy_protocol_listen;
   TlsParams tls;
   EngineParams engine;
   CtlParams ctl;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -142,6 +143,9 @@ struct ConnectionInfo {
   uint32_t queued_bytes = 0;  // bytes waiting to be sent (clear-text queue included)
   bool client = false;        // opened by sipring
   bool peer_verified = false;
+  // Accepted on a sipring.proxy_protocol_listen address: what its PROXY header said (`peer`
+  // is the client it named). Absent while the header is still being read.
+  std::optional<ProxyFacts> proxy;
 };
 
 // What tls.info shows.
@@ -175,6 +179,10 @@ class Engine {
     // tickets: offer the last session ticket received from the same address.
     TlsProfile client;
     bool listen = true;  // false: a pure client (load generator)
+    // Client role: 1 or 2 sends a PROXY protocol header of that version (naming the socket's
+    // own addresses) before the TLS ClientHello, as a balancer would; 0 = none. For load
+    // generators and tests of proxy listeners (sipring-load --proxy-protocol).
+    int client_proxy_protocol = 0;
   };
 
   // Validates `config` (certificates, keys, sockets are checked at start()).

@@ -61,6 +61,14 @@ namespace sipring {
   X(reserve_refused, "connections refused: table in its reserve and the source holds many")       \
   X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")                  \
   X(handshake_refused, "accepted sockets closed: sipring.max_handshakes already in flight")       \
+  X(proxy_headers, "PROXY protocol headers accepted (sipring.proxy_protocol_listen)")              \
+  X(proxy_local, "... of which: LOCAL (the balancer's own connection, e.g. a health check)")      \
+  X(proxy_untrusted, "proxy listener: closed at accept, source not in proxy_protocol_trusted")     \
+  X(proxy_no_header, "proxy listener: closed, no PROXY header (other bytes, or none at all)")      \
+  X(proxy_bad_header, "proxy listener: closed, malformed, cut or unsupported PROXY header")        \
+  X(proxy_bad_crc, "proxy listener: closed, PROXY v2 CRC32C mismatch")                            \
+  X(proxy_too_long, "proxy listener: closed, v2 header over sipring.proxy_header_max")             \
+  X(proxy_timeouts, "proxy listener: closed, header incomplete after handshake_timeout_ms")        \
   X(tx_queued_bytes, "bytes queued for sending (gauge)")                                          \
   X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")               \
   X(handshakes_in_flight, "server handshakes in progress (gauge)")                                \

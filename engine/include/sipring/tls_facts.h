@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sipring/proxy_facts.h"
+
 namespace sipring {
 // The parts of a distinguished name that scripts ask for. When a name repeats an attribute, the
 // first occurrence in certificate order is kept (as Kamailio's selects do). Values are UTF-8.
@@ -58,6 +60,8 @@ struct TlsFacts {
   std::string verify_error;       // its text, "" when 0
   std::optional<CertFacts> peer;  // when presented
   std::optional<CertFacts> own;   // the certificate sipring presented, if any
+  // Connections accepted on a sipring.proxy_protocol_listen address: what the PROXY header said.
+  std::optional<ProxyFacts> proxy;
 };
 
 }  // namespace sipring
