@@ -153,6 +153,10 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
                   "rps/rate/idle: handshakes in flight while connecting");
   cli::add_number(app, "--handshake-timeout-ms", "N", p.handshake_timeout_ms, 100, 600000,
                   "give up on a connect and handshake after N ms");
+  cli::add_number(app, "--proxy-protocol", "V", a->proxy_protocol, 0, 2,
+                  "send a PROXY protocol header of version V (1 or 2) naming this tool's own "
+                  "addresses before TLS, as a balancer would (a sipring.proxy_protocol_listen "
+                  "target); 0: none");
   if (std::optional<int> done = cli::parse(app, argc, argv)) return done;
 
   if ((!a->client.crl.empty() || !a->client.verify_hostname.empty()) && a->client.ca_list.empty()) {

@@ -20,6 +20,7 @@ struct LoadArgs {
   std::string server_pids;  // --server-pid: comma-separated process ids, or empty
   double max_seconds = 0;   // 0: the duration (idle: the hold time) + 30
   uint32_t busy_poll_us = 1000;
+  int proxy_protocol = 0;  // --proxy-protocol: PROXY header version sent first (0 = none)
 };
 
 // Fills |a| from the command line; every number is checked against its range and the target is

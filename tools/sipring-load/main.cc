@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   Engine::Options options;
   options.listen = false;
   options.client = args.client;
+  options.client_proxy_protocol = args.proxy_protocol;
   options.core = [&](uint32_t r) -> std::unique_ptr<Core> {
     uint32_t share =
         plan.connections / plan.reactors + (r < plan.connections % plan.reactors ? 1 : 0);
