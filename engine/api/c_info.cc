@@ -129,8 +129,8 @@ int sipring_tls_info_get(sipring_engine* e, sipring_conn conn, sipring_tls_info*
   });
 }
 
-int sipring_proxy_info_get(sipring_engine* e, sipring_conn conn, sipring_proxy_info* out,
-                           char* err, size_t err_size) {
+int sipring_proxy_info_get(sipring_engine* e, sipring_conn conn, sipring_proxy_info* out, char* err,
+                           size_t err_size) {
   return capi::guarded("sipring_proxy_info_get", err, err_size, int{SIPRING_ERR_INTERNAL}, [&] {
     if (e == nullptr || out == nullptr) {
       return capi::fail(err, err_size, SIPRING_ERR_INVALID_ARGUMENT,

@@ -25,9 +25,10 @@ bool same_prefix(const uint8_t* a, const uint8_t* b, unsigned bits) {
 bool NetPrefix::contains(const SockAddr& a) const noexcept {
   if (a.family() == AF_INET) {
     if (family != AF_INET) return false;
-    return same_prefix(addr, reinterpret_cast<const uint8_t*>(
-                                 &reinterpret_cast<const sockaddr_in*>(a.sa())->sin_addr),
-                       bits);
+    return same_prefix(
+        addr,
+        reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(a.sa())->sin_addr),
+        bits);
   }
   if (a.family() != AF_INET6) return false;
   const auto* b = reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr.s6_addr;
@@ -72,11 +73,12 @@ Result<std::vector<NetPrefix>> parse_net_prefixes(std::string_view text) {
       p.bits = static_cast<uint8_t>(v);
     }
     NetPrefix host = p;  // the address with its host bits cleared must be the address itself
-    for (unsigned i = p.bits; i < max; i++) host.addr[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
+    for (unsigned i = p.bits; i < max; i++)
+      host.addr[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
     if (memcmp(host.addr, p.addr, sizeof(p.addr)) != 0) {
       return format_error(Errc::kConfig,
-                          "\"{}\" has host bits set: write the network ({}) or a host (/{})",
-                          item, net_prefix_text(host), max);
+                          "\"{}\" has host bits set: write the network ({}) or a host (/{})", item,
+                          net_prefix_text(host), max);
     }
     out.push_back(p);
   }

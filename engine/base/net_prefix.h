@@ -13,8 +13,8 @@
 namespace sipring {
 
 struct NetPrefix {
-  uint8_t family = 0;  // AF_INET or AF_INET6
-  uint8_t bits = 0;    // prefix length: 0..32 or 0..128
+  uint8_t family = 0;     // AF_INET or AF_INET6
+  uint8_t bits = 0;       // prefix length: 0..32 or 0..128
   uint8_t addr[16] = {};  // network bytes (4 used for IPv4), host bits zero
 
   // Whether `a`'s address lies in this network. An IPv4-mapped IPv6 address (::ffff:a.b.c.d,

@@ -298,7 +298,8 @@ ProxyParse parse_v2(std::span<const uint8_t> in, uint32_t max_length, ProxyHeade
     return fail(ProxyError::kNotProxy, "not a PROXY header (bad v2 signature)");
   }
   if (in.size() <= 12) return need(kProxyV2FixedLength);
-  if ((in[12] >> 4) != 2) return fail(ProxyError::kUnsupported, "v2 header of a version other than 2");
+  if ((in[12] >> 4) != 2)
+    return fail(ProxyError::kUnsupported, "v2 header of a version other than 2");
   const uint8_t command = in[12] & 0x0f;
   if (command > 1) return fail(ProxyError::kMalformed, "v2 command is neither LOCAL nor PROXY");
   if (in.size() < kProxyV2FixedLength) return need(kProxyV2FixedLength);
@@ -359,40 +360,39 @@ ProxyParse parse_v2(std::span<const uint8_t> in, uint32_t max_length, ProxyHeade
   }
   const char* why = "";
   size_t crc_at = 0;  // offset of the CRC32C TLV's value in the header, if any
-  const bool ok = walk_tlvs(
-      body + addr_len, body_len - addr_len, &why,
-      [&](uint8_t type, const uint8_t* v, size_t n, const uint8_t*) {
-        switch (type) {
-          case kTlvAlpn:
-            return take(&h.alpn, v, n, false, &why);
-          case kTlvAuthority:
-            return take(&h.authority, v, n, true, &why);
-          case kTlvUniqueId:
-            if (n > kMaxUniqueId) {
-              why = "v2 UNIQUE_ID longer than 128 bytes";
-              return false;
-            }
-            return take(&h.unique_id, v, n, false, &why);
-          case kTlvNetns:
-            return take(&h.netns, v, n, true, &why);
-          case kTlvSsl:
-            return parse_ssl(v, n, &h, &why);
-          case kTlvCrc32c:
-            if (n != 4) {
-              why = "v2 CRC32C TLV is not 4 bytes";
-              return false;
-            }
-            if (crc_at != 0) {
-              why = "v2 TLV repeated";
-              return false;
-            }
-            crc_at = static_cast<size_t>(v - in.data());
-            return true;
-          case kTlvNoop:
-          default:
-            return true;  // §2.2: skipped
-        }
-      });
+  const bool ok = walk_tlvs(body + addr_len, body_len - addr_len, &why,
+                            [&](uint8_t type, const uint8_t* v, size_t n, const uint8_t*) {
+                              switch (type) {
+                                case kTlvAlpn:
+                                  return take(&h.alpn, v, n, false, &why);
+                                case kTlvAuthority:
+                                  return take(&h.authority, v, n, true, &why);
+                                case kTlvUniqueId:
+                                  if (n > kMaxUniqueId) {
+                                    why = "v2 UNIQUE_ID longer than 128 bytes";
+                                    return false;
+                                  }
+                                  return take(&h.unique_id, v, n, false, &why);
+                                case kTlvNetns:
+                                  return take(&h.netns, v, n, true, &why);
+                                case kTlvSsl:
+                                  return parse_ssl(v, n, &h, &why);
+                                case kTlvCrc32c:
+                                  if (n != 4) {
+                                    why = "v2 CRC32C TLV is not 4 bytes";
+                                    return false;
+                                  }
+                                  if (crc_at != 0) {
+                                    why = "v2 TLV repeated";
+                                    return false;
+                                  }
+                                  crc_at = static_cast<size_t>(v - in.data());
+                                  return true;
+                                case kTlvNoop:
+                                default:
+                                  return true;  // §2.2: skipped
+                              }
+                            });
   if (!ok) return fail(ProxyError::kMalformed, why);
   if (crc_at != 0) {
     // §2.2.3: the CRC of the whole header with the checksum field as zeroes.
@@ -449,8 +449,8 @@ size_t write_proxy_header(int version, const SockAddr& src, const SockAddr& dst,
       v6_groups(d6->sin6_addr.s6_addr, d, sizeof(d));
     }
     char line[kProxyV1MaxLength + 1];
-    const int n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n", v4 ? "TCP4" : "TCP6",
-                           s, d, src.port(), dst.port());
+    const int n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n", v4 ? "TCP4" : "TCP6", s,
+                           d, src.port(), dst.port());
     if (n <= 0 || static_cast<size_t>(n) > kProxyV1MaxLength || static_cast<size_t>(n) > out.size())
       return 0;
     memcpy(out.data(), line, static_cast<size_t>(n));

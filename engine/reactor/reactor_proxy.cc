@@ -4,6 +4,8 @@
 // receive are parsed where they lie, and what follows the header in that buffer goes straight to
 // the TLS handshake. Only a header split across receives is copied (into rx_partial, at most
 // sipring.proxy_header_max bytes), plus one copy of the header kept for the facts.
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -133,8 +135,8 @@ void Reactor::proxy_header_missing(Connection* c, bool timeout) {
 
 bool Reactor::queue_proxy_header(Connection* c) {
   uint8_t header[kProxyV1MaxLength + 1];
-  const size_t n =
-      write_proxy_header(shared_->client_proxy_protocol, c->local, c->peer, {header, sizeof(header)});
+  const size_t n = write_proxy_header(shared_->client_proxy_protocol, c->local, c->peer,
+                                      {header, sizeof(header)});
   return n > 0 && queue_raw(c, {header, n});
 }
 

@@ -79,9 +79,9 @@ void Reactor::on_recv(Connection* c, io_uring_cqe* cqe) {
     c->last_io_ns = now_ns_;
     if (!delivering_) {
       counters_.shutdown_discarded_bytes.add(static_cast<uint64_t>(res));
-    } else if (blk != nullptr && (c->state == ConnState::kHandshake ||
-                                  c->state == ConnState::kOpen ||
-                                  c->state == ConnState::kProxyHeader)) {
+    } else if (blk != nullptr &&
+               (c->state == ConnState::kHandshake || c->state == ConnState::kOpen ||
+                c->state == ConnState::kProxyHeader)) {
       on_bytes(c, blk, blk->data, static_cast<size_t>(res));
     }
   } else if (res == 0) {

@@ -42,9 +42,9 @@ TEST(NetPrefix, OddPrefixLengths) {
 }
 
 TEST(NetPrefix, Refusals) {
-  for (const char* bad : {"192.0.2.1/24", "192.0.2.0/33", "::/129", "example.com/24", "10.0.0.0/",
-                          "10.0.0.0/08", "10.0.0.0/-1", "10.0.0.0/8/8", "2001:db8::1/32",
-                          "1.2.3/8"}) {
+  for (const char* bad :
+       {"192.0.2.1/24", "192.0.2.0/33", "::/129", "example.com/24", "10.0.0.0/", "10.0.0.0/08",
+        "10.0.0.0/-1", "10.0.0.0/8/8", "2001:db8::1/32", "1.2.3/8"}) {
     auto r = parse_net_prefixes(bad);
     EXPECT_FALSE(r.is_ok()) << bad;
     if (!r.is_ok()) {

@@ -110,7 +110,8 @@ struct V2 {
   size_t crc_at = SIZE_MAX;
 };
 
-Bytes ssl_tlv_value(uint8_t client, uint32_t verify, const std::vector<std::pair<uint8_t, std::string>>& subs) {
+Bytes ssl_tlv_value(uint8_t client, uint32_t verify,
+                    const std::vector<std::pair<uint8_t, std::string>>& subs) {
   Bytes v = {client, static_cast<uint8_t>(verify >> 24), static_cast<uint8_t>(verify >> 16),
              static_cast<uint8_t>(verify >> 8), static_cast<uint8_t>(verify)};
   for (const auto& [type, text] : subs) {
@@ -349,13 +350,13 @@ TEST(ProxyHeaderV2, RefusesUdpUnixAndUndefined) {
     size_t body;
     ProxyError error;
   } cases[] = {
-      {0x21, 0x12, 12, ProxyError::kUnsupported},  // UDP over IPv4
-      {0x21, 0x22, 36, ProxyError::kUnsupported},  // UDP over IPv6
-      {0x21, 0x31, 216, ProxyError::kUnsupported}, // UNIX stream
-      {0x21, 0x32, 216, ProxyError::kUnsupported}, // UNIX datagram
-      {0x21, 0x13, 12, ProxyError::kMalformed},    // undefined protocol
-      {0x21, 0x41, 12, ProxyError::kMalformed},    // undefined family
-      {0x22, 0x11, 12, ProxyError::kMalformed},    // undefined command
+      {0x21, 0x12, 12, ProxyError::kUnsupported},   // UDP over IPv4
+      {0x21, 0x22, 36, ProxyError::kUnsupported},   // UDP over IPv6
+      {0x21, 0x31, 216, ProxyError::kUnsupported},  // UNIX stream
+      {0x21, 0x32, 216, ProxyError::kUnsupported},  // UNIX datagram
+      {0x21, 0x13, 12, ProxyError::kMalformed},     // undefined protocol
+      {0x21, 0x41, 12, ProxyError::kMalformed},     // undefined family
+      {0x22, 0x11, 12, ProxyError::kMalformed},     // undefined command
       {0x2f, 0x11, 12, ProxyError::kMalformed},
       {0x11, 0x11, 12, ProxyError::kUnsupported},  // version 1 in a v2 header
       {0x31, 0x11, 12, ProxyError::kUnsupported},  // version 3
@@ -388,8 +389,8 @@ TEST(ProxyHeaderV2, EveryTlv) {
                                 {0x23, "TLS_AES_128_GCM_SHA256"},
                                 {0x24, "ecdsa-with-SHA256"},
                                 {0x25, "EC256"},
-                                {0x26, "X25519"},        // group: skipped
-                                {0x28, "\x30\x82"}}))    // client certificate: skipped
+                                {0x26, "X25519"},      // group: skipped
+                                {0x28, "\x30\x82"}}))  // client certificate: skipped
       .tlv(0x30, "blue")
       .tlv(0xe0, Bytes(40, 0x00));  // custom: skipped
   const Bytes b = v.build();
@@ -462,13 +463,13 @@ TEST(ProxyHeaderV2, RefusesBrokenTlvs) {
     v.addr4("192.0.2.10", "198.51.100.1", 1, 2);
     return v;
   };
-  cases.push_back(base().tlv(0x05, too_long_id));                // UNIQUE_ID over 128
-  cases.push_back(base().tlv(0x03, Bytes{1, 2, 3}));             // CRC32C not 4 bytes
-  cases.push_back(base().tlv(0x02, "a").tlv(0x02, "b"));         // AUTHORITY twice
-  cases.push_back(base().tlv(0x05, "a").tlv(0x05, "b"));         // UNIQUE_ID twice
-  cases.push_back(base().crc().crc());                           // CRC32C twice
-  cases.push_back(base().tlv(0x02, "bad\nname"));                // control character
-  cases.push_back(base().tlv(0x20, Bytes{1, 0, 0, 0}));          // SSL shorter than its head
+  cases.push_back(base().tlv(0x05, too_long_id));         // UNIQUE_ID over 128
+  cases.push_back(base().tlv(0x03, Bytes{1, 2, 3}));      // CRC32C not 4 bytes
+  cases.push_back(base().tlv(0x02, "a").tlv(0x02, "b"));  // AUTHORITY twice
+  cases.push_back(base().tlv(0x05, "a").tlv(0x05, "b"));  // UNIQUE_ID twice
+  cases.push_back(base().crc().crc());                    // CRC32C twice
+  cases.push_back(base().tlv(0x02, "bad\nname"));         // control character
+  cases.push_back(base().tlv(0x20, Bytes{1, 0, 0, 0}));   // SSL shorter than its head
   cases.push_back(base().tlv(0x20, ssl_tlv_value(1, 0, {})).tlv(0x20, ssl_tlv_value(1, 0, {})));
   cases.push_back(base().tlv(0x20, ssl_tlv_value(1, 0, {{0x22, "a"}, {0x22, "b"}})));
   V2 overrun = base().tlv(0x02, "abc");
