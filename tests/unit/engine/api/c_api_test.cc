@@ -277,6 +277,17 @@ TEST_F(CApiTest, ConsumerThreadsAnswerOptionsOverTls) {
     EXPECT_EQ(info.truncated, 0);
     EXPECT_EQ(sipring_tls_info_get(e, conn ^ 1, &info, err, sizeof err),
               SIPRING_ERR_UNKNOWN_CONNECTION);
+    // Not a proxy listener's connection: no PROXY header facts (version 0).
+    sipring_proxy_info proxy;
+    memset(&proxy, 0xff, sizeof proxy);
+    ASSERT_EQ(sipring_proxy_info_get(e, conn, &proxy, err, sizeof err), SIPRING_OK) << err;
+    EXPECT_EQ(proxy.version, 0);
+    EXPECT_EQ(proxy.unique_id_size, 0);
+    EXPECT_EQ(proxy.balancer.family, 0);
+    EXPECT_EQ(sipring_proxy_info_get(e, conn ^ 1, &proxy, err, sizeof err),
+              SIPRING_ERR_UNKNOWN_CONNECTION);
+    EXPECT_EQ(sipring_proxy_info_get(e, conn, nullptr, err, sizeof err),
+              SIPRING_ERR_INVALID_ARGUMENT);
 
     // The client leaves: a CLOSED frame says why.
     client.close();

@@ -174,5 +174,58 @@ INSTANTIATE_TEST_SUITE_P(Versions, TlsFactsTest, ::testing::Values("TLSv1.3", "T
                            return std::string(info.param) == "TLSv1.2" ? "Tls12" : "Tls13";
                          });
 
+// ---------------------------------------------------------------------------------------------
+// A proxy listener (sipring.proxy_protocol_listen) fed by a client engine that sends a PROXY v2
+// header first (Engine::Options::client_proxy_protocol): the header names the client's own
+// socket, so the frame's peer is that address, and the facts say who sent it and to where.
+
+class ProxyFactsTest : public ClientServerTest {};
+
+TEST_F(ProxyFactsTest, HeaderFromTheClientRoleReachesTheFacts) {
+  const IssuedCert cert = issue_cert(leaf_spec("sip.example.test", {"sip.example.test"}), &pki_.ca);
+  std::mutex mu;
+  std::vector<Frame> frames;
+  std::vector<Result<TlsFacts>> facts;
+  server_core_.set_on_frame([&](ReactorPort& port, const Frame& f) {
+    if (f.kind != FrameKind::kMessage) return;
+    Result<TlsFacts> r = port.tls_facts(f.conn);
+    std::lock_guard<std::mutex> l(mu);
+    frames.push_back(f);
+    facts.push_back(std::move(r));
+  });
+  start_server(cert, [](Config& c) {
+    c.proxy_protocol_listen = c.listen;
+    c.listen.clear();
+    c.engine.proxy_protocol_trusted = "127.0.0.0/8,::1/128";
+  });
+  client_core_ = std::make_unique<CoreDriver>();
+  Engine::Options o;
+  o.listen = false;
+  o.client = verifying();
+  o.core = client_core_->factory();
+  o.client_proxy_protocol = 2;
+  client_ = start_engine(client_config(1), std::move(o));
+  ASSERT_NE(client_, nullptr);
+  ASSERT_EQ(client_->send_to(dest("sip.example.test"), bytes(options_request(1))).status,
+            SendStatus::kOk);
+  ASSERT_NE(wait_first_reply_conn(), ConnId()) << events_of(client_core_->frames());
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(facts[0].is_ok()) << facts[0].error().message;
+  ASSERT_TRUE(facts[0]->proxy.has_value());
+  const ProxyFacts& p = *facts[0]->proxy;
+  EXPECT_EQ(p.version, 2);
+  EXPECT_FALSE(p.local);
+  EXPECT_EQ(p.balancer, frames[0].peer);  // the client named its own socket
+  EXPECT_EQ(p.destination, loopback(port_));
+  EXPECT_EQ(facts[0]->version, TLS1_3_VERSION);  // TLS ran after the header
+  auto listed = server_->connections();
+  ASSERT_TRUE(listed.is_ok());
+  ASSERT_EQ(listed->size(), 1u);
+  ASSERT_TRUE((*listed)[0].proxy.has_value());
+  EXPECT_EQ((*listed)[0].peer, frames[0].peer);
+  EXPECT_EQ((*listed)[0].proxy->version, 2);
+}
+
 }  // namespace
 }  // namespace sipring
