@@ -14,24 +14,7 @@
 #include <vector>
 
 #include "engine/base/crc32c.h"
-
-// Counts heap allocations so the test can prove the parser makes none (as sock_addr_test does).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-static std::atomic<long> g_allocations{0};
-
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "tests/testing/count_allocations.h"
 
 namespace sipring {
 namespace {
@@ -564,12 +547,12 @@ TEST(ProxyHeader, ParsesWithoutAllocating) {
                        .build();
   const Bytes b1 = bytes("PROXY TCP6 2001:db8::1 2001:db8::2 1 2\r\n");
   ProxyHeader h;
-  const long before = g_allocations.load();
+  const long before = heap_allocations();
   for (int i = 0; i < 100; i++) {
     ASSERT_EQ(parse(b2, &h).kind, ProxyParse::kDone);
     ASSERT_EQ(parse(b1, &h).kind, ProxyParse::kDone);
   }
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(heap_allocations(), before);
 }
 
 }  // namespace

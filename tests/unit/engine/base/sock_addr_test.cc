@@ -11,24 +11,7 @@
 #include <new>
 #include <string>
 
-// Counts heap allocations so the test can prove format() makes none. GCC flags the malloc/free
-// pair behind a replaced operator new/delete as mismatched once inlined; it is not.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-static std::atomic<long> g_allocations{0};
-
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "tests/testing/count_allocations.h"
 
 namespace sipring {
 namespace {
@@ -137,18 +120,18 @@ TEST(SockAddrFormat, DoesNotAllocate) {
   SockAddr v4 = must_parse("192.0.2.1:5061");
   SockAddr v6 = must_parse("[2001:db8::1234:5678]:65535");
   char buf[64];
-  const long before = g_allocations.load();
+  const long before = heap_allocations();
   size_t total = 0;
   for (int i = 0; i < 100; ++i) total += v4.format(buf, sizeof(buf)) + v6.format(buf, sizeof(buf));
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(heap_allocations(), before);
   EXPECT_GT(total, 0u);
 }
 
 TEST(SockAddrFormat, ParseDoesNotAllocate) {
   SockAddr a;
-  const long before = g_allocations.load();
+  const long before = heap_allocations();
   bool ok = SockAddr::parse("[2001:db8::1]:5061", &a) && SockAddr::parse("10.1.2.3:5", &a);
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(heap_allocations(), before);
   EXPECT_TRUE(ok);
 }
 
