@@ -287,8 +287,8 @@ Status Engine::start() {
     stop(std::chrono::milliseconds(0));
     return s;
   }
-  // Only the key file changed: new keys, same contexts (tls.ticket_keys_reload, logged as what
-  // it is).
+  // When tls.ticket_key_file is all that changed the watcher replaces only the keys, as
+  // tls.ticket_keys_reload does: the contexts (and client sessions keyed on them) stay.
   auto reload_keys = [&m] {
     std::lock_guard<std::mutex> lock(m.reload_mu);
     return m.ticket_source.reload(m.store->config().tls, "automatic reload");

@@ -128,6 +128,7 @@ struct Watcher {
   std::vector<TlsFileUse> files;         // watched (empty while tls.auto_reload is 0)
   std::map<std::string, uint64_t> seen;  // path -> fingerprint last loaded or refused
   uint64_t generation = 0;               // of the contexts `files` were computed from
+  std::string ticket_key_file;           // tls.ticket_key_file when `files` were computed
   bool armed = false;
 
   // Watches the files of `set` and `cfg`. `keep_seen`: the fingerprints of files already known
@@ -151,6 +152,7 @@ struct Watcher {
     }
     armed = enabled;
     generation = set.generation();
+    ticket_key_file = cfg.tls.ticket_key_file;
   }
 
   // What changed since last acted on ("certificate /a.pem, private_key /b.pem"), recording the
@@ -230,6 +232,8 @@ void TlsAutoReload::run() {
       next_staple_check = 0;
     } else if (enabled != w.armed) {
       w.arm(*set, cfg, enabled, false);  // switched on or off: from the contents now
+    } else if (cfg.tls.ticket_key_file != w.ticket_key_file) {
+      w.arm(*set, cfg, enabled, true);  // set at runtime: watch the new file from now on
     }
 
     if (!watching_.load(std::memory_order_relaxed)) {

@@ -460,7 +460,9 @@ std::vector<ParamDef> build_registry() {
                       "seals. Re-read when it changes (tls.auto_reload), at tls.reload and by "
                       "tls.ticket_keys_reload; a bad file changes nothing. Refused unless a "
                       "regular file of sipring's user or root with no group/other access. "
-                      "Unset = per-process keys rotated every 12 hours.",
+                      "Unset = per-process keys rotated every 12 hours. A runtime change is "
+                      "watched at once and read at the next tls.reload or "
+                      "tls.ticket_keys_reload.",
        .field = [](Config& c) -> ParamField { return &c.tls.ticket_key_file; }},
       {.module = "tls",
        .name = "ticket_key_count",

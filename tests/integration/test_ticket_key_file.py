@@ -214,6 +214,25 @@ class TicketKeyFile(unittest.TestCase):
                 self.assertIn("Reused,", third, third)
         self.assert_no_key_material(a, b)
 
+    def test_set_at_runtime_read_by_the_rpc_then_watched(self):
+        d = h.start_daemon(self, params={("sipring", "reactors"): 1,
+                                         ("tls", "auto_reload_delay_ms"): DELAY_MS})
+        info = rpc(d, "tls.ticket_keys")["result"]
+        self.assertEqual((info["file"], info["keys"], info["bits"]), ("", 1, 128))
+        s = self.session_from(d, "1.3")  # sealed with the per-process key
+        r = h.ctl_raw(d, {"jsonrpc": "2.0", "id": 1, "method": "cfg.set_now_string",
+                          "params": ["tls", "ticket_key_file", self.path]})
+        self.assertNotIn("error", r)
+        r = rpc(d, "tls.ticket_keys_reload")
+        self.assertEqual(r["result"]["fingerprints"], [fingerprint(k) for k in self.history], r)
+        reused, _ = self.resumes(d, "1.3", s)
+        self.assertFalse(reused)  # its key is gone: a full handshake
+        self.rotate(d)  # the file set at runtime is watched
+        self.assertTrue(any("automatic reload: session-ticket keys from" in l
+                            for l in d.log_lines()), d.log_text(10))
+        self.assert_no_key_material(d)
+        d.stop()
+
     def test_a_file_others_may_read_is_refused_at_start(self):
         os.chmod(self.path, 0o644)
         text = h.config_text(h.free_port(), {("sipring", "reactors"): 1,
