@@ -7,13 +7,14 @@
 #include <gtest/gtest.h>
 #include <openssl/base64.h>
 #include <openssl/sha.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/testing/tls_cfg_text.h"
 
 namespace sipring {
 namespace {
@@ -163,23 +164,15 @@ TEST(TicketKeyFileParse, FingerprintIsTheFirstFourBytesOfSha256OfTheName) {
 
 class TicketKeyFileRead : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sipring-ticket-keys-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    text_ = line(80, 0) + "\n" + line(80, 80) + "\n" + line(80, 160) + "\n";
-  }
-  void TearDown() override {
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    EXPECT_EQ(system(cmd.c_str()), 0);
-  }
+  void SetUp() override { text_ = line(80, 0) + "\n" + line(80, 80) + "\n" + line(80, 160) + "\n"; }
   std::string write(const std::string& name, const std::string& text, mode_t mode) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p) << text;
+    const std::string p = tmp_.write(name, text);
     EXPECT_EQ(chmod(p.c_str(), mode), 0);
     return p;
   }
-  std::string dir_, text_;
+  test::TempDir tmp_;
+  const std::string& dir_ = tmp_.path();
+  std::string text_;
 };
 
 TEST_F(TicketKeyFileRead, ReadsAPrivateFileAndFollowsSymbolicLinks) {
