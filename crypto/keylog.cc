@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/secret_file.h"
 #include "engine/base/error_format.h"
 
 namespace sipring {
@@ -33,33 +34,15 @@ Result<std::unique_ptr<KeyLogFile>> KeyLogFile::open(const std::string& path) {
     return format_error(Errc::kConfig, "tls.keylog_file {}: cannot open or create it: {}", path,
                         strerror(err));
   }
-  auto refuse = [fd](Error e) {
-    ::close(fd);
-    return e;
+  static constexpr SecretFileRules kRules = {
+      .param = "tls.keylog_file",
+      .holds = "session secrets",
+      .why_regular = "the key log is appended by the reactors, which must never wait on a pipe "
+                     "or a device",
   };
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    return refuse(format_error(Errc::kConfig, "tls.keylog_file {}: {}", path, strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return refuse(format_error(Errc::kConfig,
-                               "tls.keylog_file {} is not a regular file: the key log is "
-                               "appended by the reactors, which must never wait on a pipe or a "
-                               "device",
-                               path));
-  }
-  if (st.st_uid != geteuid()) {
-    return refuse(format_error(Errc::kConfig,
-                               "tls.keylog_file {} belongs to user {}, not to sipring's user {}: "
-                               "its owner could read the session secrets; remove it or name "
-                               "another file (sipring creates it with mode 0600)",
-                               path, st.st_uid, geteuid()));
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return refuse(format_error(Errc::kConfig,
-                               "tls.keylog_file {} has mode {:04o}: the key log holds session "
-                               "secrets and must be readable by its owner only; chmod 600 it",
-                               path, st.st_mode & 07777));
+  if (Status s = check_secret_file(fd, path, kRules); !s) {
+    ::close(fd);
+    return s;
   }
   // Back to blocking writes: a regular file never makes a writer wait for a reader anyway.
   fcntl(fd, F_SETFL, O_APPEND);

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "crypto/library_check.h"
@@ -187,6 +188,9 @@ Status Engine::start() {
   warn_about_params(cfg.tls);
   std::shared_ptr<const TlsContextSet> contexts;
   if (m.options.listen) {
+    auto keys = m.ticket_source.read(cfg.tls, "start");
+    if (!keys) return keys.status();
+    m.ticket_source.install(std::move(keys.value()), "start");
     auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets, 1, Reactor::tls_hooks());
     if (!set) return set.status();
     if (!set.value()->has_server()) {
@@ -329,7 +333,13 @@ Status Engine::start() {
     stop(std::chrono::milliseconds(0));
     return s;
   }
-  m.auto_reload.start(m.store.get(), [this] { return reload_tls(); });
+  // When tls.ticket_key_file is all that changed the watcher replaces only the keys, as
+  // tls.ticket_keys_reload does: the contexts (and client sessions keyed on them) stay.
+  auto reload_keys = [&m] {
+    std::lock_guard<std::mutex> lock(m.reload_mu);
+    return m.ticket_source.reload(m.store->config().tls, "automatic reload");
+  };
+  m.auto_reload.start(m.store.get(), [this] { return reload_tls(); }, reload_keys);
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
                "; TLS: " + tls_library_summary() +
                "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +
@@ -415,13 +425,30 @@ Engine::Inbox& Engine::inbox(uint32_t r) {
 }
 
 void Engine::rotate_ticket_keys() {
-  impl_->tickets.rotate();
+  impl_->ticket_source.rotate();
+}
+
+TicketKeyInfo Engine::ticket_keys() const {
+  return impl_->ticket_source.info();
+}
+
+Status Engine::reload_ticket_keys() {
+  Impl& m = *impl_;
+  if (!m.store) return make_error(Errc::kNotRunning, "the engine was not started");
+  if (!m.options.listen) {
+    return make_error(Errc::kConfig, "no session-ticket keys: this engine serves no TLS");
+  }
+  std::lock_guard<std::mutex> lock(m.reload_mu);
+  return m.ticket_source.reload(m.store->config().tls, "tls.ticket_keys_reload");
 }
 
 EngineStats Engine::stats() const {
   EngineStats s;
   for (auto& r : impl_->reactors) s.reactors.push_back(r->stats());
-  if (!s.reactors.empty()) impl_->auto_reload.add_counters(&s.reactors[0]);
+  if (!s.reactors.empty()) {
+    impl_->auto_reload.add_counters(&s.reactors[0]);
+    impl_->ticket_source.add_counters(&s.reactors[0]);
+  }
   return s;
 }
 
@@ -474,6 +501,15 @@ Status Engine::reload_tls() {
   // Everything is read and built here, once, on the caller's thread; reactors only ever see
   // the finished set, and connections keep the set they started with.
   Config cfg = m.store->config();
+  std::optional<TicketKeySource::Pending> keys;
+  if (m.options.listen) {
+    auto read = m.ticket_source.read(cfg.tls, "tls.reload");
+    if (!read) {
+      return format_error(Errc::kConfig, "tls.reload refused: {}; nothing changed",
+                          read.error().message);
+    }
+    keys = std::move(read.value());
+  }
   auto old = m.store->tls();
   auto set = TlsContextSet::build(cfg.tls, cfg.config_dir, &m.tickets,
                                   old ? old->generation() + 1 : 1, Reactor::tls_hooks());
@@ -483,6 +519,7 @@ Status Engine::reload_tls() {
                       "tls.reload refused: the new configuration has no TLS "
                       "server domain (add [server:default]); nothing changed");
   }
+  if (keys) m.ticket_source.install(std::move(*keys), "tls.reload");
   m.store->replace_tls(std::move(set.value()));
   for (auto& r : m.reactors) r->wake();
   m.auto_reload.poke();  // watch what the new contexts read

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crypto/ticket_keys.h"
+#include "engine/api/ticket_key_source.h"
 #include "engine/api/tls_auto_reload.h"
 #include "engine/config/config_store.h"
 #include "engine/control/rpc_server.h"
@@ -55,6 +56,7 @@ struct Engine::Impl {
   Options options;
   ReactorShared shared;
   TicketKeys tickets;
+  TicketKeySource ticket_source{&tickets};  // tls.ticket_key_file
   std::unique_ptr<ConfigStore> store;
   std::mutex reload_mu;   // one tls.reload at a time
   std::mutex control_mu;  // one control call per reactor at a time

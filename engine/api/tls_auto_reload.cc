@@ -37,6 +37,7 @@ uint64_t now_ns() {
 // that was refused may name files that do not exist yet: their creation must be seen).
 std::vector<TlsFileUse> files_to_watch(const TlsContextSet& set, const Config& cfg) {
   std::vector<TlsFileUse> files = tls_files(set.domains());
+  for (TlsFileUse& f : tls_param_files(cfg.tls)) files.push_back(std::move(f));
   Result<TlsDomainSet> pending = cfg.tls.config.empty()
                                      ? Result<TlsDomainSet>(domains_from_params(cfg.tls))
                                      : load_tls_domains(cfg.tls.config, cfg.config_dir);
@@ -127,6 +128,7 @@ struct Watcher {
   std::vector<TlsFileUse> files;         // watched (empty while tls.auto_reload is 0)
   std::map<std::string, uint64_t> seen;  // path -> fingerprint last loaded or refused
   uint64_t generation = 0;               // of the contexts `files` were computed from
+  std::string ticket_key_file;           // tls.ticket_key_file when `files` were computed
   bool armed = false;
 
   // Watches the files of `set` and `cfg`. `keep_seen`: the fingerprints of files already known
@@ -150,17 +152,21 @@ struct Watcher {
     }
     armed = enabled;
     generation = set.generation();
+    ticket_key_file = cfg.tls.ticket_key_file;
   }
 
   // What changed since last acted on ("certificate /a.pem, private_key /b.pem"), recording the
   // new fingerprints as acted on; "" when nothing did (an event that changed no content).
-  std::string take_changes() {
+  // *only_ticket_keys: tls.ticket_key_file is all that changed.
+  std::string take_changes(bool* only_ticket_keys) {
     std::string changed;
+    *only_ticket_keys = true;
     for (const TlsFileUse& f : files) {
       const uint64_t fp = content_fingerprint({f.path, f.directory});
       uint64_t& last = seen[f.path];
       if (fp == last) continue;
       last = fp;
+      *only_ticket_keys &= f.what == kTicketKeyFileUse;
       if (!changed.empty()) changed += ", ";
       changed += f.what + " " + f.path;
     }
@@ -170,10 +176,12 @@ struct Watcher {
 
 }  // namespace
 
-void TlsAutoReload::start(ConfigStore* store, std::function<Status()> reload) {
+void TlsAutoReload::start(ConfigStore* store, std::function<Status()> reload,
+                          std::function<Status()> reload_ticket_keys) {
   if (thread_.joinable() || store == nullptr || store->tls() == nullptr) return;
   store_ = store;
   reload_ = std::move(reload);
+  reload_ticket_keys_ = std::move(reload_ticket_keys);
   if (wake_fd_ < 0) wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stopping_.store(false, std::memory_order_relaxed);
   watching_.store(false, std::memory_order_relaxed);
@@ -224,6 +232,8 @@ void TlsAutoReload::run() {
       next_staple_check = 0;
     } else if (enabled != w.armed) {
       w.arm(*set, cfg, enabled, false);  // switched on or off: from the contents now
+    } else if (cfg.tls.ticket_key_file != w.ticket_key_file) {
+      w.arm(*set, cfg, enabled, true);  // set at runtime: watch the new file from now on
     }
 
     if (!watching_.load(std::memory_order_relaxed)) {
@@ -250,16 +260,19 @@ void TlsAutoReload::run() {
 
     if (w.debounce.due(now)) {
       w.debounce.reset();
-      const std::string changed = w.take_changes();
+      bool only_ticket_keys = false;
+      const std::string changed = w.take_changes(&only_ticket_keys);
       if (!changed.empty()) {
-        // Exactly tls.reload. The fingerprints just taken count as acted on either way: a
-        // refused content is not tried (nor logged) again; its next change is.
-        Status s = reload_();
+        // Exactly tls.reload, or tls.ticket_keys_reload when only the ticket key file changed
+        // (the contexts, and the client sessions keyed on their generation, stay). The
+        // fingerprints just taken count as acted on either way: a refused content is not tried
+        // (nor logged) again; its next change is.
+        Status s = only_ticket_keys && reload_ticket_keys_ ? reload_ticket_keys_() : reload_();
         const std::shared_ptr<const TlsContextSet> now_set = store_->tls();
         if (s) {
           reloads_.fetch_add(1, std::memory_order_relaxed);
-          log_line(kLogNotice, "tls", "automatic reload: %s changed: new TLS contexts in use",
-                   changed.c_str());
+          log_line(kLogNotice, "tls", "automatic reload: %s changed: %s", changed.c_str(),
+                   only_ticket_keys ? "new session-ticket keys in use" : "new TLS contexts in use");
           warn_expiring(*now_set, cfg.tls.cert_expiry_warn_days);
           next_warning = now_ns() + kDayNs;
         } else {

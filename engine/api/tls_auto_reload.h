@@ -11,8 +11,9 @@
 //
 // What it does:
 //  * watches every file the TLS configuration in use reads (tls_files: certificates, keys, CA
-//    lists and directories, CRLs, the tls.cfg), plus those the configuration on disk would
-//    read (so a file a refused tls.cfg names is watched before it exists);
+//    lists and directories, CRLs, the tls.cfg; tls_param_files: tls.ticket_key_file), plus
+//    those the configuration on disk would read (so a file a refused tls.cfg names is watched
+//    before it exists);
 //  * after a burst of changes has been quiet for tls.auto_reload_delay_ms, compares each file's
 //    content fingerprint with the one last acted on; if any differs, logs which and calls the
 //    same Engine::reload_tls() as the tls.reload RPC (serialised with it by its mutex):
@@ -47,9 +48,11 @@ class TlsAutoReload {
 
   // Starts the thread when `store` holds TLS contexts (a listening engine); otherwise does
   // nothing. Returns once the thread watches the files in use, so a file changed after the
-  // engine said it serves is never missed. `reload` is Engine::reload_tls. `store` must outlive
-  // stop().
-  void start(ConfigStore* store, std::function<Status()> reload);
+  // engine said it serves is never missed. `reload` is Engine::reload_tls, `reload_ticket_keys`
+  // Engine::reload_ticket_keys (run instead when tls.ticket_key_file is all that changed).
+  // `store` must outlive stop().
+  void start(ConfigStore* store, std::function<Status()> reload,
+             std::function<Status()> reload_ticket_keys = nullptr);
   // Joins the thread (waits for a reload in progress). Idempotent.
   void stop();
   // Any thread: a TLS parameter changed or new contexts were published; the thread re-reads
@@ -63,6 +66,7 @@ class TlsAutoReload {
 
   ConfigStore* store_ = nullptr;
   std::function<Status()> reload_;
+  std::function<Status()> reload_ticket_keys_;
   int wake_fd_ = -1;  // eventfd: poke() and stop()
   std::atomic<bool> stopping_{false};
   std::atomic<bool> watching_{false};  // set once the thread's first watch is armed

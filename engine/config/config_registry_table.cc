@@ -455,6 +455,32 @@ std::vector<ParamDef> build_registry() {
                       "not a regular file, another user's, or open to group or others. A "
                       "runtime change opens the new file at once.",
        .field = [](Config& c) -> ParamField { return &c.tls.keylog_file; }},
+      {.module = "tls",
+       .name = "ticket_key_file",
+       .type = T::kPath,
+       .runtime = true,
+       .description = "Session-ticket keys shared by every node behind a balancer, in HAProxy's "
+                      "tls-ticket-keys format: one base64 key a line, 48 bytes (16-byte name, "
+                      "AES-128 key, HMAC key of 16) or 80 (16-byte name, AES-256 key, HMAC key "
+                      "of 32); the last ticket_key_count lines are used, the second-to-last "
+                      "seals. Re-read when it changes (tls.auto_reload), at tls.reload and by "
+                      "tls.ticket_keys_reload; a bad file changes nothing. Refused unless a "
+                      "regular file of sipring's user or root with no group/other access. "
+                      "Unset = per-process keys rotated every 12 hours. A runtime change is "
+                      "watched at once and read at the next tls.reload or "
+                      "tls.ticket_keys_reload.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ticket_key_file; }},
+      {.module = "tls",
+       .name = "ticket_key_count",
+       .type = T::kInt,
+       .default_text = "3",
+       .min = 1,
+       .max = 16,  // TicketKeys::kMaxKeys
+       .runtime = true,
+       .description = "How many keys of ticket_key_file are used, from its last line back "
+                      "(HAProxy's TLS_TICKETS_NO, 3 in its builds); the file must hold at least "
+                      "as many. Takes effect when the file is next read.",
+       .field = [](Config& c) -> ParamField { return &c.tls.ticket_key_count; }},
 
       {.module = "sipring",
        .name = "reactors",

@@ -309,6 +309,25 @@ Result<JsonValue> tls_info(Engine& engine) {
   });
 }
 
+// tls.ticket_keys: where the session-ticket keys come from and which one seals; never key
+// material (keys are named by a fingerprint of their name).
+JsonValue ticket_keys_json(const TicketKeyInfo& k) {
+  return JsonValue::object({
+      {"file", k.file},
+      {"keys", k.keys},
+      {"sealing", k.sealing},
+      {"bits", k.bits},
+      {"fingerprints", k.fingerprints},
+      {"file_lines", k.file_lines},
+      {"loaded_at", k.loaded_at},
+      {"last_error", k.last_error},
+      {"last_error_at", k.last_error_at},
+      {"loads", k.loads},
+      {"refused", k.refused},
+      {"rotations", k.rotations},
+  });
+}
+
 }  // namespace
 
 void register_engine_rpcs(RpcServer& server, Engine& engine) {
@@ -341,12 +360,26 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
              "Certificates of every TLS domain in use: subject, SANs, notAfter, days left, file",
              [e](const JsonValue&) { return tls_certs(*e); });
   server.add("tls.reload", "",
-             "Re-reads certificates, keys, CA lists, CRLs and the tls.cfg file; new connections "
-             "use them, established ones keep theirs",
+             "Re-reads certificates, keys, CA lists, CRLs, the tls.cfg file and "
+             "tls.ticket_key_file; new connections use them, established ones keep theirs",
              [e](const JsonValue&) -> Result<JsonValue> {
                Status s = e->reload_tls();
                if (!s) return s;
                return JsonValue("TLS configuration reloaded");
+             });
+  server.add("tls.ticket_keys", "",
+             "Session-ticket keys: file, keys held, which seals (fingerprints only), last "
+             "read and last refusal",
+             [e](const JsonValue&) -> Result<JsonValue> {
+               return ticket_keys_json(e->ticket_keys());
+             });
+  server.add("tls.ticket_keys_reload", "",
+             "Re-reads tls.ticket_key_file (only the keys; tls.reload also does); a bad file "
+             "changes nothing",
+             [e](const JsonValue&) -> Result<JsonValue> {
+               Status s = e->reload_ticket_keys();
+               if (!s) return s;
+               return ticket_keys_json(e->ticket_keys());
              });
   server.add("core.version", "", "sipring's version and what it uses",
              [e](const JsonValue&) -> Result<JsonValue> {

@@ -57,6 +57,14 @@ std::vector<TlsFileUse> tls_files(const TlsDomainSet& domains) {
   return out;
 }
 
+std::vector<TlsFileUse> tls_param_files(const TlsParams& params) {
+  std::vector<TlsFileUse> out;
+  if (!params.ticket_key_file.empty()) {
+    out.push_back({params.ticket_key_file, false, std::string(kTicketKeyFileUse), ""});
+  }
+  return out;
+}
+
 int64_t days_left(int64_t not_after, int64_t now_unix) noexcept {
   const int64_t s = not_after - now_unix;
   return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/tls/tls_domains.h"
@@ -22,6 +23,13 @@ struct TlsFileUse {
   std::string what;        // "certificate", "ca_list", ..., "config" (the tls.cfg itself)
   std::string domain;      // "server:default"; "" for the tls.cfg
 };
+
+// TlsFileUse::what of tls.ticket_key_file.
+inline constexpr std::string_view kTicketKeyFileUse = "ticket_key_file";
+
+// The files the TLS module parameters read beside the domains' (what = kTicketKeyFileUse,
+// domain ""): tls.ticket_key_file when set. Pure.
+std::vector<TlsFileUse> tls_param_files(const TlsParams& params);
 
 // Every file `domains` reads: each domain's certificate, private_key, ca_list, ca_path and crl
 // (kProfileFiles), and the tls.cfg file or directory they came from (domains.source, unless they

@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   }
 
   // Session-ticket keys rotate every 12 hours; the previous key keeps resuming for 12 more.
+  // Keys from tls.ticket_key_file are left alone (the engine logs it): the file is rotated.
   constexpr int kTicketRotationSeconds = 12 * 3600;
   int since_rotation = 0, since_stats = 0;
   for (;;) {

@@ -103,6 +103,11 @@ struct TlsParams {
   static constexpr int kKeylogToFile = 8;
   int keylog_mode = 0;
   std::string keylog_file;  // NSS key log format; created 0600
+
+  // Session-ticket keys every node shares (HAProxy's tls-ticket-keys format,
+  // crypto/ticket_key_file.h): "" = per-process keys, rotated by Engine::rotate_ticket_keys().
+  std::string ticket_key_file;
+  int ticket_key_count = 3;  // the last N keys of the file are used (HAProxy's TLS_TICKETS_NO)
 };
 
 // A per-reactor setting: modparam("sipring", "r2.ring_entries", 8192) applies to reactor 2 only.

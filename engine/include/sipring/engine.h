@@ -170,6 +170,23 @@ struct TlsCertificate {
   int64_t days_left = 0;  // whole days until notAfter, rounded down; negative once expired
 };
 
+// What tls.ticket_keys shows of the session-ticket keys: where they come from and which seals.
+// Never key material: keys are identified by ticket_key_fingerprint (crypto/ticket_key_file.h).
+struct TicketKeyInfo {
+  std::string file;                       // tls.ticket_key_file in use; "" = per-process keys
+  size_t keys = 0;                        // keys held: every one opens tickets
+  size_t sealing = 0;                     // index (in `fingerprints`) of the key that seals
+  int bits = 128;                         // AES-128 or AES-256
+  std::vector<std::string> fingerprints;  // of each key held (file keys: in file order)
+  size_t file_lines = 0;                  // keys in the file, used or not
+  int64_t loaded_at = 0;                  // Unix time of the last read that installed keys
+  std::string last_error;                 // why the last read was refused ("" if it was not)
+  int64_t last_error_at = 0;              // Unix time of that refusal
+  uint64_t loads = 0;                     // reads that installed keys
+  uint64_t refused = 0;                   // reads refused
+  uint64_t rotations = 0;                 // per-process rotations done
+};
+
 class Engine {
  public:
   struct Options {
@@ -233,8 +250,14 @@ class Engine {
   };
   Inbox& inbox(uint32_t r);
 
-  // Rotates the shared session-ticket key (the previous one is still accepted).
+  // Rotates the shared session-ticket key (the previous one is still accepted). With
+  // tls.ticket_key_file set the file's keys stay (the file is rotated instead): logged.
   void rotate_ticket_keys();
+  // tls.ticket_keys: the session-ticket keys in use, described without key material.
+  TicketKeyInfo ticket_keys() const;
+  // tls.ticket_keys_reload: re-reads tls.ticket_key_file (or, unset, returns to per-process
+  // keys) without touching the TLS contexts. A bad file changes nothing; the error says why.
+  Status reload_ticket_keys();
 
   // A consistent-enough snapshot of every reactor's counters (relaxed reads).
   EngineStats stats() const;
@@ -248,8 +271,9 @@ class Engine {
   Status set_param(std::string_view module, std::string_view name, std::string_view value,
                    bool is_number);
   Result<std::string> get_param(std::string_view module, std::string_view name) const;
-  // tls.reload: re-reads certificates, keys, CA lists, CRLs and the tls.cfg file once, builds new
-  // TLS contexts and swaps them in for new connections. On error nothing changes.
+  // tls.reload: re-reads certificates, keys, CA lists, CRLs, the tls.cfg file and
+  // tls.ticket_key_file once, builds new TLS contexts and swaps them in for new connections. On
+  // error nothing changes.
   Status reload_tls();
 
   // tls.list / tls.kill / tls.info: asked of every reactor on its own thread (a control call,

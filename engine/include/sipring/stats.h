@@ -78,6 +78,10 @@ namespace sipring {
   X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")                      \
   X(tls_auto_reloads, "automatic tls.reloads after file changes (engine-wide: in reactor 0)")     \
   X(tls_auto_reload_refused, "automatic tls.reloads refused: a file was broken (in reactor 0)")   \
+  X(ticket_key_loads, "tls.ticket_key_file reads that installed its keys (in reactor 0)")        \
+  X(ticket_key_refused, "tls.ticket_key_file reads refused: nothing changed (in reactor 0)")      \
+  X(tickets_renewed, "tickets opened with a key that no longer seals: re-issued (in reactor 0)")  \
+  X(tickets_unknown_key, "tickets under a key not held: full handshake (in reactor 0)")           \
   X(pool_allocs, "heap allocations by the block pool (flat under steady load)")                   \
   X(sends, "send operations submitted")                                                           \
   X(uring_enters, "io_uring_enter system calls")                                                  \

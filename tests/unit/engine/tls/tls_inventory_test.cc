@@ -1,5 +1,5 @@
-// tls_files, certificates_in_use and days_left (engine/tls/tls_inventory.h): the files the
-// automatic reload watches and what tls.certs shows.
+// tls_files, tls_param_files, certificates_in_use and days_left (engine/tls/tls_inventory.h):
+// the files the automatic reload watches and what tls.certs shows.
 #include "engine/tls/tls_inventory.h"
 
 #include <gtest/gtest.h>
@@ -64,6 +64,14 @@ TEST(TlsFiles, NamesTheTlsCfg) {
   EXPECT_EQ(described(tls_files(set)),
             (std::vector<std::string>{"config /etc/sip/tls.cfg @",
                                       "certificate /etc/sip/cert.pem @server:default"}));
+}
+
+TEST(TlsParamFiles, NamesTheTicketKeyFileWhenSet) {
+  TlsParams params;
+  EXPECT_TRUE(tls_param_files(params).empty());
+  params.ticket_key_file = "/run/sipring/tls-ticket-keys";
+  EXPECT_EQ(described(tls_param_files(params)),
+            std::vector<std::string>{"ticket_key_file /run/sipring/tls-ticket-keys @"});
 }
 
 TEST(DaysLeft, RoundsDownAndGoesNegativeOnceExpired) {
