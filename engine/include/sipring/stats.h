@@ -69,6 +69,7 @@ namespace sipring {
   X(recv_paused, "connections whose reading was paused by backpressure")                          \
   X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")                      \
   X(draining, "1 once core.drain closed this reactor's listening sockets (gauge)")                \
+  X(closed_before_handshake, "peers that closed before finishing a TLS handshake (TCP checks)")   \
   X(tls_auto_reloads, "automatic tls.reloads after file changes (engine-wide: in reactor 0)")     \
   X(tls_auto_reload_refused, "automatic tls.reloads refused: a file was broken (in reactor 0)")   \
   X(pool_allocs, "heap allocations by the block pool (flat under steady load)")                   \
