@@ -26,10 +26,10 @@ bool same_name(const uint8_t* p, size_t n, const char* lit) {
 
 // The top Via of a response, as far as this file needs it: offsets into the message.
 struct TopVia {
-  size_t host_b = 0, host_e = 0;  // sent-by host, brackets of an IPv6 reference included
-  size_t params_end = 0;          // where the last via-param (or sent-by) ends
-  size_t rport_name_end = 0;      // after "rport" when it has no value, else 0
-  bool received = false;          // a received parameter is present
+  size_t host_b = 0, host_e = 0;          // sent-by host, brackets of an IPv6 reference included
+  size_t params_end = 0;                  // where the last via-param (or sent-by) ends
+  size_t rport_name_end = 0;              // after "rport" when it has no value, else 0
+  bool received = false;                  // a received parameter is present
   size_t received_b = 0, received_e = 0;  // its value (empty range right after the name: none)
 };
 
@@ -215,8 +215,8 @@ bool add_received_rport(uint8_t* msg, size_t* size, size_t cap, const SockAddr& 
       e.at = via.received_b;
       e.remove = via.received_e - via.received_b;
       // A received without a value gets one: "=" goes before it.
-      e.len = static_cast<size_t>(snprintf(e.text, sizeof(e.text), "%s%s",
-                                           e.remove == 0 ? "=" : "", ip.text));
+      e.len = static_cast<size_t>(
+          snprintf(e.text, sizeof(e.text), "%s%s", e.remove == 0 ? "=" : "", ip.text));
     } else {
       e.at = via.params_end;
       e.len = static_cast<size_t>(snprintf(e.text, sizeof(e.text), ";received=%s", ip.text));

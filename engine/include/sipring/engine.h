@@ -168,9 +168,9 @@ struct TlsCertificate {
 
 // What core.drain reports (Engine::drain).
 struct DrainReport {
-  bool first = false;         // this call closed the listening sockets (false: an earlier one did)
-  uint64_t connections = 0;   // connections still open, over all reactors, both roles
-  uint64_t accepted = 0;      // of which peers opened (server role): what a drain waits for
+  bool first = false;        // this call closed the listening sockets (false: an earlier one did)
+  uint64_t connections = 0;  // connections still open, over all reactors, both roles
+  uint64_t accepted = 0;     // of which peers opened (server role): what a drain waits for
   std::vector<uint64_t> per_reactor;  // connections still open on each reactor
 };
 

@@ -97,8 +97,9 @@ TEST(ViaReceived, OnlyTheTopViaChanges) {
             "SIP/2.0/TLS a.example;branch=b1;rport=5061;received=192.0.2.7, SIP/2.0/TLS "
             "c.example;rport");
   // The second Via line of a response is never looked at.
-  std::string msg = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 127.0.0.1;branch=a\r\n"
-                    "Via: SIP/2.0/TLS b.example;rport\r\n\r\n";
+  std::string msg =
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 127.0.0.1;branch=a\r\n"
+      "Via: SIP/2.0/TLS b.example;rport\r\n\r\n";
   std::string buf = msg + std::string(64, '#');
   size_t size = msg.size();
   ASSERT_TRUE(add_received_rport(reinterpret_cast<uint8_t*>(buf.data()), &size, buf.size(),
@@ -117,11 +118,10 @@ TEST(ViaReceived, SeparatorsWithWhitespaceAndQuotedValues) {
 }
 
 TEST(ViaReceived, AViaThatDoesNotParseIsLeftAsSent) {
-  for (const char* v :
-       {"SIP/2.0/TLS", "SIP/2.0 TLS h.example;rport", "SIP/2.0/TLSh.example;rport",
-        "SIP/2.0/TLS [::1;rport", "SIP/2.0/TLS h.example:;rport", "SIP/2.0/TLS h.example;rport;",
-        "SIP/2.0/TLS h.example;x=\"open;rport", "SIP/2.0/TLS h.example rport",
-        "SIP/2.0/TLS h.example;=1;rport"}) {
+  for (const char* v : {"SIP/2.0/TLS", "SIP/2.0 TLS h.example;rport", "SIP/2.0/TLSh.example;rport",
+                        "SIP/2.0/TLS [::1;rport", "SIP/2.0/TLS h.example:;rport",
+                        "SIP/2.0/TLS h.example;rport;", "SIP/2.0/TLS h.example;x=\"open;rport",
+                        "SIP/2.0/TLS h.example rport", "SIP/2.0/TLS h.example;=1;rport"}) {
     bool fit = false;
     EXPECT_EQ(stamped(v, "192.0.2.7:5061", 256, &fit), v);
     EXPECT_TRUE(fit) << v;
