@@ -139,6 +139,24 @@ uint32_t sipring_engine_reactors(const sipring_engine* e) {
   return e != nullptr ? e->engine->reactors() : 0;
 }
 
+int sipring_engine_drain(sipring_engine* e, uint64_t* connections, uint64_t* accepted,
+                         uint64_t* per_reactor, size_t n, char* err, size_t err_size) {
+  return capi::guarded("sipring_engine_drain", err, err_size, int{SIPRING_ERR_INTERNAL}, [&] {
+    if (e == nullptr) {
+      return capi::fail(err, err_size, SIPRING_ERR_INVALID_ARGUMENT,
+                        "sipring_engine_drain: e is NULL");
+    }
+    Result<DrainReport> d = e->engine->drain();
+    if (!d) return capi::fail(err, err_size, d.error());
+    if (connections != nullptr) *connections = d->connections;
+    if (accepted != nullptr) *accepted = d->accepted;
+    if (per_reactor != nullptr) {
+      std::copy_n(d->per_reactor.begin(), std::min(n, d->per_reactor.size()), per_reactor);
+    }
+    return int{SIPRING_OK};
+  });
+}
+
 int sipring_inbox_wait(sipring_engine* e, uint32_t reactor) {
   if (e == nullptr || reactor >= e->inboxes.size()) return 0;
   return e->inboxes[reactor]->wait() ? 1 : 0;

@@ -1,12 +1,15 @@
 // The Engine calls that run on a reactor's own thread: listing, closing, connecting and asking
-// about connections. Each reactor owns its connections, so a call from any other thread is
-// queued to the owning reactor as a ControlCall and answered from there.
+// about connections, and draining. Each reactor owns its connections, so a call from any other
+// thread is queued to the owning reactor as a ControlCall and answered from there.
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "engine/api/engine_impl.h"
 #include "engine/base/error_format.h"
+#include "engine/base/log.h"
 #include "engine/tls/tls_inventory.h"
 #include "sipring/engine.h"
 
@@ -136,6 +139,72 @@ Result<TlsSummary> Engine::tls_summary() {
   Status s = on_every_reactor(m.reactors, [out](Reactor& r) { r.summarize(out.get()); });
   if (!s) return s;
   return *out;
+}
+
+Result<DrainReport> Engine::drain() {
+  Impl& m = *impl_;
+  if (!m.running.load(std::memory_order_acquire))
+    return make_error(Errc::kNotRunning, "not running");
+  std::lock_guard<std::mutex> lock(m.control_mu);
+  auto out = std::make_shared<DrainReport>();
+  out->first = !m.drained;
+  // Both steps are idempotent, so a call that follows a half-finished one completes it. Every
+  // reactor stops accepting before any closes a socket (see Reactor::drain_stop_accepting).
+  Status s = on_every_reactor(m.reactors, [](Reactor& r) { r.drain_stop_accepting(); });
+  if (s) {
+    s = on_every_reactor(m.reactors, [out](Reactor& r) {
+      uint32_t accepted = 0;
+      const uint32_t open = r.drain_close_listeners(&accepted);
+      out->per_reactor.push_back(open);  // in reactor order: on_every_reactor goes in order
+      out->connections += open;
+      out->accepted += accepted;
+    });
+  }
+  if (!s) return s;
+  m.drained = true;
+  std::string per;
+  for (size_t r = 0; r < out->per_reactor.size(); r++) {
+    per += (r ? ", r" : "r") + std::to_string(r) + " " + std::to_string(out->per_reactor[r]);
+  }
+  if (out->first) {
+    std::string addrs;
+    for (const ListenSpec& l : m.config.listen) {
+      addrs += (addrs.empty() ? "" : ", ") + l.addr.to_string();
+    }
+    SIPRING_LOG(kLogNotice, "engine",
+                "core.drain: stopped accepting and closed the listening sockets (%s): new "
+                "connections are refused; %llu connection(s) remain, %llu opened by peers (%s)",
+                addrs.c_str(), static_cast<unsigned long long>(out->connections),
+                static_cast<unsigned long long>(out->accepted), per.c_str());
+  } else {
+    SIPRING_LOG(kLogNotice, "engine",
+                "core.drain: draining since an earlier call; %llu connection(s) remain, %llu "
+                "opened by peers (%s)",
+                static_cast<unsigned long long>(out->connections),
+                static_cast<unsigned long long>(out->accepted), per.c_str());
+  }
+  return std::move(*out);
+}
+
+void Engine::set_shutdown_handler(std::function<void(std::chrono::milliseconds)> handler) {
+  impl_->on_shutdown = std::move(handler);
+}
+
+Status Engine::request_shutdown(std::chrono::milliseconds grace) {
+  const auto& ask = impl_->on_shutdown;
+  if (!ask) {
+    return make_error(Errc::kInvalidArgument,
+                      "core.shutdown: this program takes no shutdown requests over the control "
+                      "socket (it set no Engine::set_shutdown_handler); stop it as it is meant "
+                      "to be stopped");
+  }
+  char how[48] = "the program's own grace time";
+  if (grace.count() >= 0) {
+    snprintf(how, sizeof(how), "grace %lld ms", static_cast<long long>(grace.count()));
+  }
+  SIPRING_LOG(kLogNotice, "engine", "core.shutdown: the program is asked to stop (%s)", how);
+  ask(grace);
+  return Status::ok();
 }
 
 }  // namespace sipring

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,6 +70,9 @@ struct Engine::Impl {
   std::atomic<bool> inbox_stop{false};
   std::string features;
   std::atomic<bool> running{false};
+  bool drained = false;  // core.drain closed the listeners (under control_mu)
+  // core.shutdown's handler (set_shutdown_handler, before start: read by the control thread)
+  std::function<void(std::chrono::milliseconds)> on_shutdown;
   MemWatch mem;  // tls.low_mem_threshold1/2
   // tls.auto_reload and tls.cert_expiry_warn_days, on a thread of its own.
   TlsAutoReload auto_reload;

@@ -328,6 +328,46 @@ JsonValue ticket_keys_json(const TicketKeyInfo& k) {
   });
 }
 
+// core.drain: the listeners close (the node looks down to a balancer), connections stay.
+Result<JsonValue> core_drain(Engine& engine) {
+  auto d = engine.drain();
+  if (!d) return d.status();
+  return JsonValue::object({
+      {"draining", true},
+      {"first", d->first},
+      {"connections", d->connections},
+      {"accepted", d->accepted},
+      {"per_reactor", d->per_reactor},
+  });
+}
+
+// core.shutdown [GRACE_MS]: the answer goes out before the program stops (RpcServer::stop sends
+// what is answered already), so the caller learns that its request was taken.
+Result<JsonValue> core_shutdown(Engine& engine, const JsonValue& params) {
+  constexpr int64_t kMaxGraceMs = 600000;  // as the daemon's --grace-ms
+  int64_t grace = -1;
+  if (params.is_array() && params.size() == 1) {
+    std::optional<int64_t> n = int64_of(params[0]);
+    if (!n && params[0].is_string()) {
+      const std::string& t = params[0].get_ref<const std::string&>();
+      int64_t v = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec == std::errc() && p == t.data() + t.size()) n = v;
+    }
+    if (!n || *n < 0 || *n > kMaxGraceMs) {
+      return make_error(Errc::kInvalidArgument,
+                        "core.shutdown: GRACE_MS must be milliseconds in [0, %lld]",
+                        static_cast<long long>(kMaxGraceMs));
+    }
+    grace = *n;
+  } else if (!params.is_array() || params.size() > 1) {
+    return bad_params("[GRACE_MS]");
+  }
+  if (Status s = engine.request_shutdown(std::chrono::milliseconds(grace)); !s) return s;
+  return JsonValue(grace < 0 ? std::string("stopping")
+                             : "stopping (grace " + std::to_string(grace) + " ms)");
+}
+
 }  // namespace
 
 void register_engine_rpcs(RpcServer& server, Engine& engine) {
@@ -387,6 +427,14 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
              });
   server.add("core.stats", "", "Every counter, in total and per reactor",
              [e](const JsonValue&) -> Result<JsonValue> { return counters_json(e->stats()); });
+  server.add("core.drain", "",
+             "Stops accepting and closes the listening sockets (a balancer sees the node down); "
+             "established connections are served until they close. Says how many remain; "
+             "call again to see the count now",
+             [e](const JsonValue&) { return core_drain(*e); });
+  server.add("core.shutdown", "[GRACE_MS]",
+             "Stops the program as SIGTERM does (grace: GRACE_MS, else its own); answers first",
+             [e](const JsonValue& p) { return core_shutdown(*e, p); });
 }
 
 }  // namespace sipring

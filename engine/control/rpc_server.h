@@ -82,7 +82,8 @@ class RpcServer {
   // permissions to `mode` before accepting anyone. Errors name the path and the errno text.
   Status start(const std::string& spec, unsigned mode = 0600);
 
-  // Stops serving: wakes and joins the thread, closes every connection and the socket, and
+  // Stops serving: wakes and joins the thread, sends each connection the answers it has not
+  // read yet (one non-blocking attempt), closes every connection and the socket, and
   // removes the socket file (if it is still the one this server created). Idempotent. Must not
   // be called from a handler (it joins the thread the handler runs on).
   void stop();

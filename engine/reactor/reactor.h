@@ -30,6 +30,7 @@
 //   reactor_facts.cc    ReactorPort::tls_facts
 //   reactor_proxy.cc    proxy listeners: the PROXY protocol header before TLS, its facts
 //   reactor_keylog.cc   the key log callback (tls.keylog_mode, tls.keylog_file)
+//   reactor_drain.cc    core.drain: stop accepting and close the listening sockets
 //   connection.h        per-connection state; conn_table.{h,cc} the slots ConnIds address;
 //   op.h                io_uring request tags; conn_sink.h the ByteSink over a send queue;
 //   source_limits.{h,cc} the per-source counts every reactor shares.
@@ -157,6 +158,15 @@ class Reactor final : public ReactorPort {
   uint32_t capacity() const { return engine_.max_connections; }  // its connection table
   const UringFeatures& features() const { return uring_.features(); }
   std::atomic<bool>& stop_flag() { return stop_requested_; }
+
+  // core.drain, in two control calls on this reactor's thread (reactor_drain.cc): first every
+  // reactor stops accepting, then every reactor closes its listening sockets, so that closing a
+  // socket several reactors share (sipring.reuseport=0) never fails another one's accept.
+  // Both are idempotent.
+  void drain_stop_accepting();
+  // Closes the listeners (new connections are refused from now on) and says what is left:
+  // returns the open connections of this reactor and sets `*accepted` to those a peer opened.
+  uint32_t drain_close_listeners(uint32_t* accepted);
 
   // BoringSSL's new-session callback for client contexts: keeps the ticket for the next
   // connection to the same address. Runs on the reactor thread that owns the connection.
@@ -389,6 +399,7 @@ class Reactor final : public ReactorPort {
   BudgetShare rx_share_;               // and of shared_->rx_budget
   bool over_budget_ = false;           // a share did not fit: shed at the end of the iteration
   uint32_t handoff_pause_threshold_ = 0;
+  bool drained_ = false;  // core.drain closed the listeners
 };
 
 }  // namespace sipring

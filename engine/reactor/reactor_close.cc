@@ -62,6 +62,12 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
   // it still had to say (an alert) is already in the send queue. Never called from inside a
   // BoringSSL callback, so nothing of the SSL object is in use.
   if (prev == ConnState::kHandshake) c->tls.reset();
+  // A balancer's TCP health check connects and closes (or resets) without a byte or within the
+  // ClientHello: routine, so counted rather than logged (io_failed logs resets at debug only).
+  if (prev == ConnState::kHandshake && !(c->flags & kConnClient) &&
+      (why == CloseReason::kPeerClosed || why == CloseReason::kIoError)) {
+    counters_.closed_before_handshake.add();
+  }
   mark_dirty(c);
 }
 

@@ -344,6 +344,8 @@ def start_daemon(test, params=None, core="inline", grace_ms=None, extra_lines=()
             reactors = dict(((m, n), v) for m, n, v in DEFAULT_PARAMS)
             reactors.update(params or {})
             want = reactors.get(("sipring", "reactors"))
+            if reactors.get(("sipring", "reuseport")) == 0:
+                want = 1  # one socket, every reactor holds a descriptor of it
             got = listening_sockets(port)
             if got is None or not isinstance(want, int) or got == want:
                 return d
@@ -605,17 +607,60 @@ class Request:
 TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 
 
-def check_200(test, req, resp):
-    """Asserts that resp is exactly the stateless 200 OK for req (RFC 3261 8.2.6)."""
-    check_response(test, req, resp, "SIP/2.0 200 OK")
+def stamped_top_via(via, ip, port):
+    """The top Via `via` as the demo core returns it to a request from ip:port (RFC 3261 18.2.1,
+    RFC 3581 4; tools/sipring/via_received.h): an empty rport gets the port, and received=ip is
+    added (or replaces one sent) when the sent-by host is not ip or rport was empty. For the
+    simple Vias tests send (no quoted values, no whitespace inside the top via-parm)."""
+    import ipaddress
+    top, comma, rest = via.partition(",")
+    parts = top.rstrip().split(";")
+    sent_by = parts[0].split()[-1]
+    host = sent_by[1:sent_by.index("]")] if sent_by.startswith("[") else sent_by.split(":")[0]
+    try:
+        same = ipaddress.ip_address(host) == ipaddress.ip_address(ip)
+    except ValueError:
+        same = False
+    params = parts[1:]
+    empty_rport = any(p.lower() == "rport" for p in params)
+    out = []
+    has_received = False
+    for p in params:
+        name = p.partition("=")[0].lower()
+        if name == "rport" and p.lower() == "rport":
+            p = "%s=%s" % (p, port)
+        elif name == "received" and (empty_rport or not same):
+            p = "%s=%s" % (p.partition("=")[0], ip)
+            has_received = True
+        elif name == "received":
+            has_received = True
+        out.append(p)
+    if (empty_rport or not same) and not has_received:
+        out.append("received=%s" % ip)
+    trailing = top[len(top.rstrip()):]
+    return ";".join([parts[0]] + out) + trailing + comma + rest
 
 
-def check_response(test, req, resp, status_line, status_prefix=False):
+def check_200(test, req, resp, peer=None):
+    """Asserts that resp is exactly the stateless 200 OK for req (RFC 3261 8.2.6). The top Via
+    is either as sent (sipring_build_response's servers: relay_min, cpp_minimal) or as the demo
+    core stamps it for `peer` ((ip, port) the request came from; None: HOST, any port)."""
+    check_response(test, req, resp, "SIP/2.0 200 OK", peer=peer, stamped=True)
+
+
+def check_response(test, req, resp, status_line, status_prefix=False, peer=None, stamped=False):
     if status_prefix:
         test.assertTrue(resp.start_line.startswith(status_line), resp.raw)
     else:
         test.assertEqual(resp.start_line, status_line, resp.raw)
-    test.assertEqual(resp.all("Via"), req.vias, resp.raw)
+    vias = resp.all("Via")
+    if stamped and vias and vias != req.vias:
+        ip, port = peer if peer is not None else (HOST, None)
+        want = stamped_top_via(req.vias[0], ip, "{PORT}" if port is None else port)
+        pattern = re.escape(want).replace(re.escape("{PORT}"), r"\d+")
+        test.assertRegex(vias[0], "^%s$" % pattern, resp.raw)
+        vias = [req.vias[0]] + vias[1:]
+    test.assertEqual(vias, req.vias, resp.raw)
     test.assertEqual(resp.all("From"), [req.from_], resp.raw)
     test.assertEqual(resp.all("Call-ID"), [req.call_id], resp.raw)
     test.assertEqual(resp.all("CSeq"), [req.cseq], resp.raw)
@@ -641,7 +686,7 @@ def exchange(test, conn, req, timeout=5.0):
     """Sends req and asserts the next message is its 200 OK."""
     conn.send(req.encode())
     resp = conn.read_message(timeout)
-    check_200(test, req, resp)
+    check_200(test, req, resp, peer=conn.local_addr)
     return resp
 
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "sipring/sip_response.h"
+#include "tools/sipring/via_received.h"
 
 namespace sipring {
 namespace {
@@ -67,7 +68,12 @@ DemoAnswer demo_answer(const Frame& frame, uint8_t* out, size_t cap,
   bump(counters->requests);
   if (is_ack(sl)) return a;  // RFC 3261 §17.1.1.3: an ACK gets no response
   size_t written = 0;
-  switch (build_response(frame.bytes(), 200, "OK", {out, cap}, &written)) {
+  ResponseError built = build_response(frame.bytes(), 200, "OK", {out, cap}, &written);
+  // RFC 3261 18.2.1, RFC 3581 4: the top Via says where the request came from.
+  if (built == ResponseError::kOk && !add_received_rport(out, &written, cap, frame.peer)) {
+    built = ResponseError::kOutputTooSmall;
+  }
+  switch (built) {
     case ResponseError::kOk:
       bump(counters->replies);
       a.size = written;

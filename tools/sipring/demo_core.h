@@ -1,7 +1,8 @@
 // The demo SIP core built into the sipring daemon: a stateless responder that answers every
 // request except ACK with "200 OK" (Via, From, To with a tag, Call-ID, CSeq copied from the
-// request; Content-Length: 0), closes the connection of a request it cannot answer (with a log
-// line), and consumes responses silently.
+// request, the top Via with received/rport as RFC 3261 18.2.1 and RFC 3581 4 say, see
+// via_received.h; Content-Length: 0), closes the connection of a request it cannot answer (with
+// a log line), and consumes responses silently.
 //
 // It runs either inline on each reactor (InlineDemoCore) or on one thread per reactor
 // (run_demo_core_thread); both see the same frames and send the same replies.

@@ -2,11 +2,13 @@
 //
 //   sipring -f FILE [--core inline|threads] [--grace-ms N] [--stats-interval S] [--debug N]
 //
-// Runs until SIGTERM or SIGINT, then stops accepting, flushes queued replies and closes every
-// connection within a bounded grace time. SIGUSR1 prints the counters as one JSON line.
+// Runs until SIGTERM or SIGINT (or `sipringctl core.shutdown [GRACE_MS]`, which takes the same
+// path), then stops accepting, flushes queued replies and closes every connection within a
+// bounded grace time. SIGUSR1 prints the counters as one JSON line.
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -122,6 +124,14 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sipring: %s\n", engine.error().message.c_str());
     return 1;
   }
+  // core.shutdown: note the grace and raise the SIGTERM the loop below waits for, so the RPC
+  // stops the daemon exactly as the signal does. The control thread answers the RPC after this
+  // returns, and Engine::stop() sends that answer before it closes the control socket.
+  static std::atomic<int64_t> shutdown_grace_ms{-1};  // -1: --grace-ms
+  (*engine)->set_shutdown_handler([](std::chrono::milliseconds grace) {
+    shutdown_grace_ms.store(grace.count());
+    kill(getpid(), SIGTERM);
+  });
   sipring::Status started = (*engine)->start();
   if (!started) {
     fprintf(stderr, "sipring: %s\n", started.message().c_str());
@@ -163,8 +173,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  fprintf(stderr, "sipring: stopping (grace %d ms)\n", args.grace_ms);
-  (*engine)->stop(std::chrono::milliseconds(args.grace_ms));
+  const int64_t requested = shutdown_grace_ms.load();
+  const int64_t grace_ms = requested >= 0 ? requested : args.grace_ms;
+  fprintf(stderr, "sipring: stopping (grace %lld ms)\n", static_cast<long long>(grace_ms));
+  (*engine)->stop(std::chrono::milliseconds(grace_ms));
   for (auto& t : core_threads) t.join();
   print_stats(**engine, core_counters);
   return 0;

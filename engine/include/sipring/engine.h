@@ -187,6 +187,14 @@ struct TicketKeyInfo {
   uint64_t rotations = 0;                 // per-process rotations done
 };
 
+// What core.drain reports (Engine::drain).
+struct DrainReport {
+  bool first = false;        // this call closed the listening sockets (false: an earlier one did)
+  uint64_t connections = 0;  // connections still open, over all reactors, both roles
+  uint64_t accepted = 0;     // of which peers opened (server role): what a drain waits for
+  std::vector<uint64_t> per_reactor;  // connections still open on each reactor
+};
+
 class Engine {
  public:
   struct Options {
@@ -281,6 +289,22 @@ class Engine {
   Result<std::vector<ConnectionInfo>> connections();
   Status close_connection(ConnId id);
   Result<TlsSummary> tls_summary();
+  // core.drain: every reactor stops accepting and closes its listening sockets, so new
+  // connections are refused (what an L4 balancer's TCP check sees as a node down) while every
+  // established connection keeps being served, both roles, until it closes; stop() ends them.
+  // Idempotent: a later call changes nothing and reports what is still open. Logs a line at
+  // each call. Any thread but a reactor's; waits for every reactor (bounded, as tls_summary).
+  Result<DrainReport> drain();
+  // What the core.shutdown RPC asks of the program: to stop as it does on its own (the sipring
+  // daemon: as on SIGTERM), with `grace` (negative: the program's own grace time). `handler` is
+  // called on the control socket's thread, which answers the RPC once it returns: it must only
+  // note the request (a flag, a signal to the program's own thread), never call stop() itself,
+  // which joins that thread. Set it before start(); without one core.shutdown is refused with a
+  // message saying so.
+  void set_shutdown_handler(std::function<void(std::chrono::milliseconds grace)> handler);
+  // core.shutdown: hands the request to the shutdown handler (a negative grace: the program's
+  // own), or refuses with a message when there is none. Any thread.
+  Status request_shutdown(std::chrono::milliseconds grace);
   // tls.certs: the certificate of every TLS domain in use (as loaded, whatever the files hold
   // now). Any thread; reads the immutable TLS contexts, asks no reactor.
   Result<std::vector<TlsCertificate>> tls_certificates() const;

@@ -201,6 +201,14 @@ void sipring_engine_free(sipring_engine* e);
 /* The number of reactors: fixed by sipring_engine_start (sipring.reactors, or one per CPU);
  * 0 before it. */
 uint32_t sipring_engine_reactors(const sipring_engine* e);
+/* core.drain (Engine::drain): every reactor stops accepting and closes its listening sockets, so
+ * new connections are refused (an L4 balancer's TCP check sees the node down) while established
+ * connections keep being served until they close. Idempotent: a later call reports what is
+ * still open. Sets *connections (if not NULL) to the connections still open, both roles;
+ * *accepted (if not NULL) to those of them peers opened; per_reactor[i] for the first
+ * min(n, sipring_engine_reactors(e)) reactors. Any thread but a reactor's (an inline core). */
+int sipring_engine_drain(sipring_engine* e, uint64_t* connections, uint64_t* accepted,
+                         uint64_t* per_reactor, size_t n, char* err, size_t err_size);
 
 /* ---- Consumer threads: one per reactor ------------------------------------------------------ */
 

@@ -76,6 +76,8 @@ namespace sipring {
   X(handoff_full, "frames parked because the handoff ring was full")                              \
   X(recv_paused, "connections whose reading was paused by backpressure")                          \
   X(low_mem_refused, "new connections refused below tls.low_mem_threshold1")                      \
+  X(draining, "1 once core.drain closed this reactor's listening sockets (gauge)")                \
+  X(closed_before_handshake, "peers that closed before finishing a TLS handshake (TCP checks)")   \
   X(tls_auto_reloads, "automatic tls.reloads after file changes (engine-wide: in reactor 0)")     \
   X(tls_auto_reload_refused, "automatic tls.reloads refused: a file was broken (in reactor 0)")   \
   X(ticket_key_loads, "tls.ticket_key_file reads that installed its keys (in reactor 0)")        \

@@ -231,6 +231,37 @@ TEST_F(CApiTest, NullArgumentsGetAnErrorNeverACrash) {
   sipring_config_free(c);
 }
 
+TEST_F(CApiTest, DrainKeepsTheOpenConnectionAndRefusesNewOnes) {
+  const uint16_t port = free_port();
+  sipring_engine* e = start(server_config_c(port, 2), nullptr);
+  ASSERT_NE(e, nullptr);
+  char err[256] = "";
+  {
+    Consumers consumers(e);
+    BlockingClient client(port, "TLSv1.3");
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.send(options_request(1)));
+    EXPECT_EQ(client.read_responses(1).rfind("SIP/2.0 200 OK\r\n", 0), 0u);
+    uint64_t connections = 9, accepted = 9, per[3] = {7, 7, 7};
+    ASSERT_EQ(sipring_engine_drain(e, &connections, &accepted, per, 3, err, sizeof err),
+              SIPRING_OK)
+        << err;
+    EXPECT_EQ(connections, 1u);
+    EXPECT_EQ(accepted, 1u);
+    EXPECT_EQ(per[0] + per[1], 1u);
+    EXPECT_EQ(per[2], 7u);  // only as many as there are reactors are written
+    BlockingClient refused(port, "TLSv1.3");
+    EXPECT_FALSE(refused.connected());
+    ASSERT_TRUE(client.send(options_request(2)));
+    EXPECT_NE(client.read_responses(2).find("Call-ID: call-2@test"), std::string::npos);
+    // NULL outputs are allowed.
+    EXPECT_EQ(sipring_engine_drain(e, nullptr, nullptr, nullptr, 0, err, sizeof err), SIPRING_OK);
+  }
+  EXPECT_EQ(sipring_engine_drain(nullptr, nullptr, nullptr, nullptr, 0, err, sizeof err),
+            SIPRING_ERR_INVALID_ARGUMENT);
+  sipring_engine_free(e);
+}
+
 TEST_F(CApiTest, ConsumerThreadsAnswerOptionsOverTls) {
   const uint16_t port = free_port();
   sipring_engine* e = start(server_config_c(port, 2), nullptr);
