@@ -37,8 +37,9 @@ Result<std::unique_ptr<KeyLogFile>> KeyLogFile::open(const std::string& path) {
   static constexpr SecretFileRules kRules = {
       .param = "tls.keylog_file",
       .holds = "session secrets",
-      .why_regular = "the key log is appended by the reactors, which must never wait on a pipe "
-                     "or a device",
+      .why_regular =
+          "the key log is appended by the reactors, which must never wait on a pipe "
+          "or a device",
   };
   if (Status s = check_secret_file(fd, path, kRules); !s) {
     ::close(fd);

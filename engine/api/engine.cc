@@ -339,7 +339,8 @@ Status Engine::start() {
     std::lock_guard<std::mutex> lock(m.reload_mu);
     return m.ticket_source.reload(m.store->config().tls, "automatic reload");
   };
-  m.auto_reload.start(m.store.get(), [this] { return reload_tls(); }, reload_keys);
+  m.auto_reload.start(
+      m.store.get(), [this] { return reload_tls(); }, reload_keys);
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
                "; TLS: " + tls_library_summary() +
                "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +

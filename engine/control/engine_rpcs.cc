@@ -407,12 +407,11 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
                if (!s) return s;
                return JsonValue("TLS configuration reloaded");
              });
-  server.add("tls.ticket_keys", "",
-             "Session-ticket keys: file, keys held, which seals (fingerprints only), last "
-             "read and last refusal",
-             [e](const JsonValue&) -> Result<JsonValue> {
-               return ticket_keys_json(e->ticket_keys());
-             });
+  server.add(
+      "tls.ticket_keys", "",
+      "Session-ticket keys: file, keys held, which seals (fingerprints only), last "
+      "read and last refusal",
+      [e](const JsonValue&) -> Result<JsonValue> { return ticket_keys_json(e->ticket_keys()); });
   server.add("tls.ticket_keys_reload", "",
              "Re-reads tls.ticket_key_file (only the keys; tls.reload also does); a bad file "
              "changes nothing",

@@ -18,13 +18,13 @@
 namespace sipring {
 
 enum class ConnState : uint8_t {
-  kFree,        // slot unused
-  kInstalling,  // accepted; moving its fd into the direct descriptor table
+  kFree,         // slot unused
+  kInstalling,   // accepted; moving its fd into the direct descriptor table
   kProxyHeader,  // proxy listener: reading the PROXY protocol header; TLS starts after it
-  kConnecting,  // client: TCP connect in flight
-  kHandshake,   // TLS handshake running
-  kOpen,        // established: records flow
-  kClosing,     // no more reading; flushing what is queued, then closing the socket
+  kConnecting,   // client: TCP connect in flight
+  kHandshake,    // TLS handshake running
+  kOpen,         // established: records flow
+  kClosing,      // no more reading; flushing what is queued, then closing the socket
 };
 
 enum ConnFlags : uint16_t {
@@ -82,9 +82,9 @@ struct Connection {
   uint32_t ct_bytes;  // bytes in ct_queue (limit: tls.con_ct_wq_max)
   SockAddr peer;
   SockAddr local;
-  uint64_t created_ns;          // monotonic time of accept/connect, for tls.list
-  const TlsDomain* domain;      // the TLS domain in use (in tls_set)
-  std::unique_ptr<char[]> sni;  // server: the client's SNI; client: the SNI we sent
+  uint64_t created_ns;                 // monotonic time of accept/connect, for tls.list
+  const TlsDomain* domain;             // the TLS domain in use (in tls_set)
+  std::unique_ptr<char[]> sni;         // server: the client's SNI; client: the SNI we sent
   std::unique_ptr<ProxyOrigin> proxy;  // proxy listeners: set once the header is read
   // The TLS contexts this connection started with: a reload does not change them under it.
   std::shared_ptr<const TlsContextSet> tls_set;

@@ -95,7 +95,7 @@ struct ReactorShared {
   // Client role without client domains (an engine that does not listen, e.g. sipring-load).
   SSL_CTX* client_ctx = nullptr;
   std::string client_verify_hostname;
-  int client_proxy_protocol = 0;  // Engine::Options::client_proxy_protocol: 0, 1 or 2
+  int client_proxy_protocol = 0;   // Engine::Options::client_proxy_protocol: 0, 1 or 2
   std::vector<Reactor*> reactors;  // for sends to connections of other reactors
   const MemWatch* mem = nullptr;   // tls.low_mem_threshold1/2 flags (null: never low)
   CoreFactory core;                // inline core, or empty

@@ -149,7 +149,7 @@ struct EngineParams {
   // v2 header read (a v1 line is at most 107 bytes).
   std::string proxy_protocol_trusted;
   uint32_t proxy_header_max = 4096;
-  std::vector<ReactorOverride> overrides;   // per-reactor values, applied by params_for()
+  std::vector<ReactorOverride> overrides;  // per-reactor values, applied by params_for()
 };
 
 // The control socket ("ctl" module; Kamailio's ctl/jsonrpcs habits).

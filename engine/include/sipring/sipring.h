@@ -325,19 +325,19 @@ int sipring_tls_info_get(sipring_engine* e, sipring_conn conn, sipring_tls_info*
  * address said (README "PROXY protocol"); the frame's peer is already the client it named.
  * Text fields are NUL-terminated and cut to fit (`truncated`); unique_id is opaque bytes. */
 typedef struct sipring_proxy_info {
-  uint8_t version;      /* 1 or 2; 0: no PROXY header (not a proxy listener's connection) */
-  uint8_t local;        /* LOCAL command (a balancer's own connection): the peer is the socket's */
-  uint8_t crc32c;       /* the header carried a CRC32C, and it matched */
-  uint8_t ssl;          /* a PP2_TYPE_SSL TLV was present: the ssl_* fields below */
-  uint8_t ssl_client;   /* its <client> bits */
-  uint8_t truncated;    /* a text field below was cut */
-  uint16_t unique_id_size;   /* bytes in unique_id (at most 128) */
-  uint32_t ssl_verify;       /* 0: the client's certificate verified (or none was presented) */
+  uint8_t version;    /* 1 or 2; 0: no PROXY header (not a proxy listener's connection) */
+  uint8_t local;      /* LOCAL command (a balancer's own connection): the peer is the socket's */
+  uint8_t crc32c;     /* the header carried a CRC32C, and it matched */
+  uint8_t ssl;        /* a PP2_TYPE_SSL TLV was present: the ssl_* fields below */
+  uint8_t ssl_client; /* its <client> bits */
+  uint8_t truncated;  /* a text field below was cut */
+  uint16_t unique_id_size; /* bytes in unique_id (at most 128) */
+  uint32_t ssl_verify;     /* 0: the client's certificate verified (or none was presented) */
   uint32_t reserved;
-  sipring_addr balancer;     /* the socket's peer: the balancer */
-  sipring_addr destination;  /* the address the client connected to; family 0 when not said */
-  uint8_t unique_id[128];    /* PP2_TYPE_UNIQUE_ID */
-  char authority[256];       /* PP2_TYPE_AUTHORITY: the SNI the balancer saw */
+  sipring_addr balancer;    /* the socket's peer: the balancer */
+  sipring_addr destination; /* the address the client connected to; family 0 when not said */
+  uint8_t unique_id[128];   /* PP2_TYPE_UNIQUE_ID */
+  char authority[256];      /* PP2_TYPE_AUTHORITY: the SNI the balancer saw */
   char alpn[64];
   char ssl_version[32];
   char ssl_cn[256];
@@ -346,8 +346,8 @@ typedef struct sipring_proxy_info {
 
 /* Fills *out for connection `conn` (any thread; asks the owning reactor). A connection not
  * accepted on a proxy listener (or whose header is still being read) gets version 0. */
-int sipring_proxy_info_get(sipring_engine* e, sipring_conn conn, sipring_proxy_info* out,
-                           char* err, size_t err_size);
+int sipring_proxy_info_get(sipring_engine* e, sipring_conn conn, sipring_proxy_info* out, char* err,
+                           size_t err_size);
 
 /* ---- Runtime parameters, TLS reload, counters --------------------------------------------- */
 

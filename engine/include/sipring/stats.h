@@ -61,14 +61,14 @@ namespace sipring {
   X(reserve_refused, "connections refused: table in its reserve and the source holds many")       \
   X(handshake_waits, "times accepting paused: sipring.max_handshakes in flight")                  \
   X(handshake_refused, "accepted sockets closed: sipring.max_handshakes already in flight")       \
-  X(proxy_headers, "PROXY protocol headers accepted (sipring.proxy_protocol_listen)")              \
+  X(proxy_headers, "PROXY protocol headers accepted (sipring.proxy_protocol_listen)")             \
   X(proxy_local, "... of which: LOCAL (the balancer's own connection, e.g. a health check)")      \
-  X(proxy_untrusted, "proxy listener: closed at accept, source not in proxy_protocol_trusted")     \
-  X(proxy_no_header, "proxy listener: closed, no PROXY header (other bytes, or none at all)")      \
-  X(proxy_bad_header, "proxy listener: closed, malformed, cut or unsupported PROXY header")        \
+  X(proxy_untrusted, "proxy listener: closed at accept, source not in proxy_protocol_trusted")    \
+  X(proxy_no_header, "proxy listener: closed, no PROXY header (other bytes, or none at all)")     \
+  X(proxy_bad_header, "proxy listener: closed, malformed, cut or unsupported PROXY header")       \
   X(proxy_bad_crc, "proxy listener: closed, PROXY v2 CRC32C mismatch")                            \
-  X(proxy_too_long, "proxy listener: closed, v2 header over sipring.proxy_header_max")             \
-  X(proxy_timeouts, "proxy listener: closed, header incomplete after handshake_timeout_ms")        \
+  X(proxy_too_long, "proxy listener: closed, v2 header over sipring.proxy_header_max")            \
+  X(proxy_timeouts, "proxy listener: closed, header incomplete after handshake_timeout_ms")       \
   X(tx_queued_bytes, "bytes queued for sending (gauge)")                                          \
   X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")               \
   X(handshakes_in_flight, "server handshakes in progress (gauge)")                                \
@@ -80,7 +80,7 @@ namespace sipring {
   X(closed_before_handshake, "peers that closed before finishing a TLS handshake (TCP checks)")   \
   X(tls_auto_reloads, "automatic tls.reloads after file changes (engine-wide: in reactor 0)")     \
   X(tls_auto_reload_refused, "automatic tls.reloads refused: a file was broken (in reactor 0)")   \
-  X(ticket_key_loads, "tls.ticket_key_file reads that installed its keys (in reactor 0)")        \
+  X(ticket_key_loads, "tls.ticket_key_file reads that installed its keys (in reactor 0)")         \
   X(ticket_key_refused, "tls.ticket_key_file reads refused: nothing changed (in reactor 0)")      \
   X(tickets_renewed, "tickets opened with a key that no longer seals: re-issued (in reactor 0)")  \
   X(tickets_unknown_key, "tickets under a key not held: full handshake (in reactor 0)")           \

@@ -243,8 +243,7 @@ TEST_F(CApiTest, DrainKeepsTheOpenConnectionAndRefusesNewOnes) {
     ASSERT_TRUE(client.send(options_request(1)));
     EXPECT_EQ(client.read_responses(1).rfind("SIP/2.0 200 OK\r\n", 0), 0u);
     uint64_t connections = 9, accepted = 9, per[3] = {7, 7, 7};
-    ASSERT_EQ(sipring_engine_drain(e, &connections, &accepted, per, 3, err, sizeof err),
-              SIPRING_OK)
+    ASSERT_EQ(sipring_engine_drain(e, &connections, &accepted, per, 3, err, sizeof err), SIPRING_OK)
         << err;
     EXPECT_EQ(connections, 1u);
     EXPECT_EQ(accepted, 1u);
