@@ -376,67 +376,6 @@ def read_key_file(path):
         return None
 
 
-# --- openssl s_client sessions --------------------------------------------------------------
-
-def s_client_exchange(port, sess_out=None, sess_in=None, timeout=20.0):
-    """Runs openssl s_client to BALANCER:port (demo CA verified, SNI localhost), sends one SIP
-    OPTIONS, waits for its 200 (so a TLS 1.3 ticket has arrived too), closes. -sess_out/-sess_in
-    when given. Returns s_client's whole output (text)."""
-    import select
-    args = [OPENSSL, "s_client", "-connect", "%s:%d" % (BALANCER, port), "-servername",
-            h.SERVER_NAME, "-CAfile", h.ca_file(), "-verify_return_error", "-crlf"]
-    if sess_out:
-        args += ["-sess_out", sess_out]
-    if sess_in:
-        args += ["-sess_in", sess_in]
-    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, preexec_fn=h._die_with_parent)
-    out = b""
-    try:
-        req = h.Request("OPTIONS").encode().replace(b"\r\n", b"\n")
-        p.stdin.write(req)
-        p.stdin.flush()
-        deadline = time.monotonic() + timeout
-        while b"SIP/2.0 200" not in out and time.monotonic() < deadline:
-            ready, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
-        rest, _ = p.communicate(timeout=10)  # closes stdin: s_client ends the connection
-        out += rest
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(10)
-    return out.decode(errors="replace")
-
-
-def ticket_key_name(sess_file):
-    """The key name (first 16 bytes) of the session ticket in an s_client -sess_out file."""
-    r = subprocess.run([OPENSSL, "sess_id", "-in", sess_file, "-noout", "-text"],
-                       capture_output=True, text=True, timeout=15)
-    data = bytearray()
-    in_ticket = False
-    for line in r.stdout.splitlines():
-        if "TLS session ticket:" in line:
-            in_ticket = True
-            continue
-        if in_ticket:
-            left, sep, _ = line.partition(" - ")
-            if not sep or not left.strip().isalnum():
-                break
-            hexpart = line.split(" - ", 1)[1][:48].replace("-", " ")
-            data += bytes.fromhex("".join(hexpart.split()))
-            if len(data) >= 16:
-                break
-    if len(data) < 16:
-        raise AssertionError("no session ticket in %s:\n%s" % (sess_file, r.stdout))
-    return bytes(data[:16])
-
-
 def find_text(value, needle):
     """True if the string `needle` occurs in any string inside the JSON value `value`."""
     if isinstance(value, str):

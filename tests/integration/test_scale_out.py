@@ -19,6 +19,7 @@ import unittest
 import harness as h
 import proxy_headers as pp
 import scale_out_cluster as sc
+from s_client import s_client_request, ticket_key_name
 
 MISSING = sc.missing_tools()
 needs_tools = unittest.skipIf(MISSING is not None, MISSING or "")
@@ -200,12 +201,14 @@ class TicketKeys(unittest.TestCase):
 
     def s_client_ticket(self, path):
         """s_client to node A (-sess_out path); the name of the key A encrypted its ticket with."""
-        out = sc.s_client_exchange(self.cl.haproxy.fe["a"], sess_out=path)
+        out = s_client_request(self.cl.haproxy.fe["a"], "-tls1_3", options(sc.BALANCER).encode(),
+                               sess_out=path, timeout=20)
         self.assertIn("SIP/2.0 200", out)
-        return sc.ticket_key_name(path)
+        return ticket_key_name(path)
 
     def s_client_resumes_on_b(self, path):
-        out = sc.s_client_exchange(self.cl.haproxy.fe["b"], sess_in=path)
+        out = s_client_request(self.cl.haproxy.fe["b"], "-tls1_3", options(sc.BALANCER).encode(),
+                               sess_in=path, timeout=20)
         self.assertIn("SIP/2.0 200", out)  # resumed or not, never an error
         return "Reused," in out
 
