@@ -20,6 +20,7 @@ packages=(
   gnutls-bin                                  # gnutls-cli: a GnuTLS peer (test_cert_selection.py)
   tshark                                      # decrypts captures with the key log (test_keylog.py)
   haproxy                                     # a real PROXY v2 sender (test_proxy_protocol.py)
+  etcd-server etcd-client                     # ticket-key store (test_scale_out.py)
   procps iproute2                             # pgrep/ss for the scripts
 )
 
@@ -38,8 +39,17 @@ if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts Kamailio as a service on install; sipring's tests start their own instances.
-  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
+  # Debian starts Kamailio, HAProxy and etcd as services on install (where policy-rc.d lets it);
+  # sipring's tests start their own instances on loopback, so the system's are stopped and
+  # disabled: none may hold a port or a data directory a test uses.
+  for service in kamailio haproxy etcd; do
+    if command -v systemctl >/dev/null 2>&1; then
+      timeout 60 systemctl disable --now "$service" >/dev/null 2>&1 || true
+    fi
+    if [[ ! -d /run/systemd/system && -x /etc/init.d/$service ]]; then
+      timeout 60 /etc/init.d/"$service" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # BoringSSL's source: Debian 12's source package of the installed android-libboringssl-dev (the

@@ -25,35 +25,14 @@ import time
 import unittest
 
 import attack_lib as a
+import proxy_headers as pp
 
 h = a.h
 
-SIG_V2 = b"\r\n\r\n\x00\r\nQUIT\n"
+SIG_V2 = pp.SIG
 HEADER_TIMEOUT_MS = 1500
-
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def tlv(kind, value):
-    return struct.pack("!BH", kind, len(value)) + value
+crc32c = pp.crc32c
+tlv = pp.tlv
 
 
 def v2(src="198.51.100.7", sport=40000, dst="127.0.0.1", dport=5061, tlvs=b"", command=0x21,

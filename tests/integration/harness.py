@@ -88,9 +88,10 @@ def ca_file():
     return os.path.join(demo_certs(), "cacert.pem")
 
 
-def listening_sockets(port):
-    """How many IPv4 sockets listen on HOST:port (from /proc/net/tcp)."""
-    want = "%s:%04X" % ("0100007F", port)
+def listening_sockets(port, host=HOST):
+    """How many IPv4 sockets listen on host:port (from /proc/net/tcp)."""
+    ip = int.from_bytes(socket.inet_aton(host), "little")
+    want = "%08X:%04X" % (ip, port)
     n = 0
     try:
         with open("/proc/net/tcp") as f:
@@ -103,10 +104,11 @@ def listening_sockets(port):
     return n
 
 
-def free_port():
-    """A loopback TCP port that was free a moment ago (the daemon start retries on a race)."""
+def free_port(host=HOST):
+    """A loopback TCP port of `host` that was free a moment ago (the daemon start retries on a
+    race)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -122,8 +124,8 @@ DEFAULT_PARAMS = [
 ]
 
 
-def config_text(port, params=None, extra_lines=()):
-    """A Kamailio-style config listening on HOST:port; `params` overrides DEFAULT_PARAMS by
+def config_text(port, params=None, extra_lines=(), host=HOST):
+    """A Kamailio-style config listening on host:port; `params` overrides DEFAULT_PARAMS by
     (module, name) and may add new ones. A value of None drops the parameter."""
     merged = {(m, n): v for m, n, v in DEFAULT_PARAMS}
     order = [(m, n) for m, n, _ in DEFAULT_PARAMS]
@@ -131,7 +133,7 @@ def config_text(port, params=None, extra_lines=()):
         if (m, n) not in merged:
             order.append((m, n))
         merged[(m, n)] = v
-    lines = ['loadmodule "tls.so"', "enable_tls=yes", "listen=tls:%s:%d" % (HOST, port)]
+    lines = ['loadmodule "tls.so"', "enable_tls=yes", "listen=tls:%s:%d" % (host, port)]
     for m, n in order:
         v = merged[(m, n)]
         if v is None:
@@ -320,21 +322,22 @@ def _register(test, daemon):
 
 
 def start_daemon(test, params=None, core="inline", grace_ms=None, extra_lines=(),
-                 stats_interval=None):
+                 stats_interval=None, host=HOST):
     """Starts sipring for `test` (a TestCase; for setUpClass pass the class) in a fresh temp dir
-    with the demo certificates under certs/. Registers cleanups that SIGKILL it and remove the
-    dir, so a failing test never leaves it running. Retries on a port race."""
+    with the demo certificates under certs/, listening on host (a loopback address) and a free
+    port. Registers cleanups that SIGKILL it and remove the dir, so a failing test never leaves
+    it running. Retries on a port race."""
     workdir = tempfile.mkdtemp(prefix="sipring-it.")
     add_cleanup = test.addClassCleanup if isinstance(test, type) else test.addCleanup
     add_cleanup(shutil.rmtree, workdir, True)
     shutil.copytree(demo_certs(), os.path.join(workdir, "certs"))
     for attempt in range(5):
-        port = free_port()
+        port = free_port(host)
         d = Daemon(workdir, port, core=core, grace_ms=grace_ms, stats_interval=stats_interval)
         with open(d.config_path, "w") as f:
             ctl = {("ctl", "socket"): "unix:" + d.ctl_socket}
             ctl.update(params or {})
-            f.write(config_text(port, ctl, extra_lines))
+            f.write(config_text(port, ctl, extra_lines, host))
         d.spawn()
         add_cleanup(d.kill)
         _register(test, d)
@@ -346,7 +349,7 @@ def start_daemon(test, params=None, core="inline", grace_ms=None, extra_lines=()
             want = reactors.get(("sipring", "reactors"))
             if reactors.get(("sipring", "reuseport")) == 0:
                 want = 1  # one socket, every reactor holds a descriptor of it
-            got = listening_sockets(port)
+            got = listening_sockets(port, host)
             if got is None or not isinstance(want, int) or got == want:
                 return d
             d.kill()
@@ -746,17 +749,19 @@ def pem_to_der(path):
     return ssl.PEM_cert_to_DER_cert(text[begin:end])
 
 
-def connect_to(host, port, server_hostname=SERVER_NAME, ctx=None, timeout=5.0, strict_eof=True):
+def connect_to(host, port, server_hostname=SERVER_NAME, ctx=None, timeout=5.0, strict_eof=True,
+               session=None, source=None):
     """Like connect() but to any host and with any SNI / verified name (None: no SNI and no
-    name check)."""
+    name check), from the local address `source` (an IP; None: the kernel's choice)."""
     if ctx is None:
         ctx = client_context()
         if server_hostname is None:
             ctx.check_hostname = False
-    raw = socket.create_connection((host, port), timeout=timeout)
+    raw = socket.create_connection((host, port), timeout=timeout,
+                                   source_address=(source, 0) if source else None)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        s = ctx.wrap_socket(raw, server_hostname=server_hostname,
+        s = ctx.wrap_socket(raw, server_hostname=server_hostname, session=session,
                             suppress_ragged_eofs=not strict_eof)
     except BaseException:
         raw.close()

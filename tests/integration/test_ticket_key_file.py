@@ -15,14 +15,12 @@ reload changes nothing; the key material never appears in a daemon's log nor in 
 import base64
 import hashlib
 import os
-import select
 import shutil
-import subprocess
 import tempfile
-import time
 import unittest
 
 import harness as h
+from s_client import s_client_request
 
 DELAY_MS = 200  # tls.auto_reload_delay_ms
 PICKUP_TIMEOUT = 5.0
@@ -50,43 +48,6 @@ def write_keys(path, keys, mode=0o600, text=None):
 
 def rpc(daemon, method):
     return h.ctl_raw(daemon, {"jsonrpc": "2.0", "id": 1, "method": method})
-
-
-def s_client(port, version_flag, request, sess_out=None, sess_in=None, timeout=10.0):
-    """One OPTIONS through `openssl s_client` (not -quiet: its summary says "New" or "Reused");
-    returns its stdout text once the 200 OK is in (or at the deadline)."""
-    args = ["openssl", "s_client", "-connect", "%s:%d" % (h.HOST, port), version_flag,
-            "-CAfile", h.ca_file(), "-servername", h.SERVER_NAME, "-verify_return_error"]
-    if sess_out:
-        args += ["-sess_out", sess_out]
-    if sess_in:
-        args += ["-sess_in", sess_in]
-    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    out = bytearray()
-    try:
-        p.stdin.write(request)
-        p.stdin.flush()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            i = out.find(b"SIP/2.0 200")
-            if i >= 0 and out.find(b"\r\n\r\n", i) >= 0:
-                time.sleep(0.2)  # let s_client store a TLS 1.3 ticket sent with the answer
-                break
-            r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not r:
-                break
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        if p.poll() is None:
-            p.kill()
-        p.wait(10)
-        p.stdin.close()
-        p.stdout.close()
-    return out.decode("utf-8", "replace")
 
 
 class TicketKeyFile(unittest.TestCase):
@@ -201,16 +162,16 @@ class TicketKeyFile(unittest.TestCase):
             with self.subTest(version=flag):
                 sess = os.path.join(self.dir, "sess" + flag)
                 req = h.Request("OPTIONS").encode()
-                first = s_client(a.port, flag, req, sess_out=sess)
+                first = s_client_request(a.port, flag, req, sess_out=sess)
                 self.assertIn("SIP/2.0 200", first)
                 self.assertIn("New,", first)
                 self.assertTrue(os.path.exists(sess), first)
-                second = s_client(b.port, flag, req, sess_in=sess)
+                second = s_client_request(b.port, flag, req, sess_in=sess)
                 self.assertIn("SIP/2.0 200", second)
                 self.assertIn("Reused,", second, second)
                 # After one rotation the session still resumes on either node.
                 self.rotate(a, b)
-                third = s_client(a.port, flag, req, sess_in=sess)
+                third = s_client_request(a.port, flag, req, sess_in=sess)
                 self.assertIn("Reused,", third, third)
         self.assert_no_key_material(a, b)
 
