@@ -121,7 +121,7 @@ class ProxyAttacks(unittest.TestCase):
         c = self._tls_after(self._tcp(), v2(crc=True))
         req = h.Request()
         c.send(req.encode())
-        h.check_200(self, req, c.read_message())
+        h.check_200(self, req, c.read_message(), peer=("198.51.100.7", 40000))
         c.close()
 
     def test_malformed_headers_are_closed_at_once_and_others_are_served(self):
@@ -177,7 +177,7 @@ class ProxyAttacks(unittest.TestCase):
         c = self._tls_after(raw, b"")
         req = h.Request()
         c.send(req.encode())
-        h.check_200(self, req, c.read_message())
+        h.check_200(self, req, c.read_message(), peer=("203.0.113.9", 41234))
         listing = self._peers(d)
         self.assertIn("203.0.113.9", listing)
         c.close()
@@ -226,7 +226,7 @@ class ProxyAttacks(unittest.TestCase):
         other = self._tls_after(self._tcp(), v2(src="198.51.100.78"))
         req = h.Request()
         other.send(req.encode())
-        h.check_200(self, req, other.read_message())
+        h.check_200(self, req, other.read_message(), peer=("198.51.100.78", 40000))
         for c in held + [other]:
             c.close()
 

@@ -685,11 +685,12 @@ def counters(stats):
     return stats["engine"]
 
 
-def exchange(test, conn, req, timeout=5.0):
-    """Sends req and asserts the next message is its 200 OK."""
+def exchange(test, conn, req, timeout=5.0, peer=None):
+    """Sends req and asserts the next message is its 200 OK, its top Via stamped for `peer` (the
+    client's (ip, port) as sipring sees it: a PROXY header's source; default the socket's own)."""
     conn.send(req.encode())
     resp = conn.read_message(timeout)
-    check_200(test, req, resp, peer=conn.local_addr)
+    check_200(test, req, resp, peer=peer or conn.local_addr)
     return resp
 
 

@@ -68,7 +68,7 @@ class ProxyProtocol(unittest.TestCase):
         hdr = v2(("203.0.113.7", 40001), ("198.51.100.1", 5061),
                  tlvs=tlv(0x02, b"sip.example.com") + tlv(0x05, b"uid-42") + ssl_tlv())
         c = tls_after(self, self.pport, hdr)
-        h.exchange(self, c, h.Request("OPTIONS"))
+        h.exchange(self, c, h.Request("OPTIONS"), peer=("203.0.113.7", 40001))
         e = conn_listed(self, self.d, "203.0.113.7:40001")
         self.assertEqual(e["proxy"]["balancer"], "127.0.0.1:%d" % c.local_addr[1])
         self.assertEqual(e["proxy"]["unique_id"], "uid-42")
@@ -92,7 +92,7 @@ class ProxyProtocol(unittest.TestCase):
     def test_v2_ipv6_client_and_header_in_pieces(self):
         hdr = v2(("2001:db8::7", 5), ("2001:db8::1", 5061), tlvs=tlv(0x04, b"\0" * 200))
         c = tls_after(self, self.pport, hdr, pieces=4, pause=0.05)
-        h.exchange(self, c, h.Request("OPTIONS"))
+        h.exchange(self, c, h.Request("OPTIONS"), peer=("2001:db8::7", 5))
         e = conn_listed(self, self.d, "[2001:db8::7]:5")
         self.assertTrue(e["proxy"]["crc32c"])
 
@@ -100,7 +100,7 @@ class ProxyProtocol(unittest.TestCase):
         for src, dst in ((("192.0.2.44", 1234), ("192.0.2.1", 5061)),
                          (("2001:db8::44", 4321), ("2001:db8::1", 5061))):
             c = tls_after(self, self.pport, v1(src, dst))
-            h.exchange(self, c, h.Request("OPTIONS"))
+            h.exchange(self, c, h.Request("OPTIONS"), peer=src)
             shown = ("[%s]:%d" if ":" in src[0] else "%s:%d") % src
             e = conn_listed(self, self.d, shown)
             self.assertEqual(e["proxy"]["version"], 1)
@@ -198,13 +198,13 @@ class ProxySourceLimits(unittest.TestCase):
         for i in range(5):
             try:
                 c = tls_after(self, pport, v2(("203.0.113.50", 100 + i), ("198.51.100.1", 5061)))
-                h.exchange(self, c, h.Request("OPTIONS"), timeout=3)
+                h.exchange(self, c, h.Request("OPTIONS"), timeout=3, peer=("203.0.113.50", 100 + i))
                 held.append(c)
             except (OSError, ssl.SSLError, h.ConnectionClosed, AssertionError):
                 refused_n += 1
         self.assertEqual((len(held), refused_n), (4, 1))
         c = tls_after(self, pport, v2(("203.0.113.51", 100), ("198.51.100.1", 5061)))
-        h.exchange(self, c, h.Request("OPTIONS"))
+        h.exchange(self, c, h.Request("OPTIONS"), peer=("203.0.113.51", 100))
         for c in held:
             c.close()
 
