@@ -186,13 +186,7 @@ class ProxyAttacks(unittest.TestCase):
         d = self._start()
         # Python's ssl sends the ClientHello in its own write; a MemoryBIO lets the test put
         # both in one send.
-        ctx = h.client_context()
-        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        obj = ctx.wrap_bio(inc, out, server_hostname=h.SERVER_NAME)
-        try:
-            obj.do_handshake()
-        except ssl.SSLWantReadError:
-            pass
+        obj, inc, out = h.memory_bio_client()
         raw = self._tcp()
         raw.sendall(v2(src="203.0.113.10", crc=True) + out.read())
         raw.settimeout(5)

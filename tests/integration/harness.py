@@ -401,6 +401,24 @@ def client_context(version=None):
     return ctx
 
 
+def memory_bio_client(version=None):
+    """A verifying Python ssl client on memory BIOs that has written its first flight, for tests
+    that place the TLS bytes themselves: (SSLObject, incoming BIO, outgoing BIO); the outgoing
+    BIO holds the ClientHello record."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = client_context(version).wrap_bio(inc, out, server_hostname=SERVER_NAME)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return obj, inc, out
+
+
+def client_hello(version=None):
+    """The bytes of a real ClientHello (Python's OpenSSL) for the demo server name."""
+    return memory_bio_client(version)[2].read()
+
+
 class ConnectionClosed(Exception):
     """The server closed the connection. kind: "clean" (close_notify), "unclean" (TCP FIN
     without close_notify) or "reset" (RST)."""

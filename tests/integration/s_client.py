@@ -10,6 +10,27 @@ import time
 import harness as h
 
 
+def read_until(p, done, timeout):
+    """Reads the child p's stdout until done(bytes read so far) is true, EOF, or `timeout`
+    seconds; returns what it read (a bytearray)."""
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done(out):
+        r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not r:
+            break
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _answered(out):
+    i = out.find(b"SIP/2.0 200")
+    return i >= 0 and out.find(b"\r\n\r\n", i) >= 0
+
+
 def s_client_request(port, version_flag, request, sess_out=None, sess_in=None, timeout=10.0):
     """One request (bytes) through `openssl s_client` to HOST:port, verified against the demo CA
     (not -quiet: its summary says "New" or "Reused"; -sess_out/-sess_in when given); returns its
@@ -26,19 +47,9 @@ def s_client_request(port, version_flag, request, sess_out=None, sess_in=None, t
     try:
         p.stdin.write(request)
         p.stdin.flush()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            i = out.find(b"SIP/2.0 200")
-            if i >= 0 and out.find(b"\r\n\r\n", i) >= 0:
-                time.sleep(0.2)  # let s_client store a TLS 1.3 ticket sent with the answer
-                break
-            r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not r:
-                break
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
+        out = read_until(p, _answered, timeout)
+        if _answered(out):
+            time.sleep(0.2)  # let s_client store a TLS 1.3 ticket sent with the answer
     finally:
         if p.poll() is None:
             p.kill()

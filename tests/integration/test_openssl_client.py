@@ -1,13 +1,11 @@
 """The `openssl s_client` command line (OpenSSL 3) as a SIP client: a second independent peer."""
 
-import os
-import select
 import shutil
 import subprocess
-import time
 import unittest
 
 import harness as h
+from s_client import read_until
 
 
 def s_client(test, port, version_flag, request, timeout=10.0):
@@ -23,19 +21,8 @@ def s_client(test, port, version_flag, request, timeout=10.0):
     p.stdin.write(request)
     p.stdin.flush()
     out = bytearray()
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            msg, _ = h.parse_one(out)
-            if msg is not None:
-                break
-            r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not r:
-                break
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
+        out = read_until(p, lambda got: h.parse_one(got)[0] is not None, timeout)
     finally:
         if p.poll() is None:
             p.kill()
