@@ -22,6 +22,7 @@ packages=(
   haproxy                                     # a real PROXY v2 sender (test_proxy_protocol.py)
   etcd-server etcd-client                     # ticket-key store (test_scale_out.py)
   procps iproute2                             # pgrep/ss for the scripts
+  systemtap-sdt-dev                           # <sys/sdt.h>: the USDT probes (engine/base/probes.h)
 )
 
 missing=()

@@ -104,10 +104,15 @@ struct HistogramSnapshot {
 class Histogram {
  public:
   // Owning thread only.
-  void record(uint64_t ns) noexcept {
+  void record(uint64_t ns) noexcept { record(ns, 1); }
+
+  // Owning thread only: `n` recordings of the same value `ns` (one measurement that bounds n
+  // events, e.g. the replies a send carried); n == 0 records nothing.
+  void record(uint64_t ns, uint64_t n) noexcept {
+    if (n == 0) return;
     std::atomic<uint64_t>& b = counts_[histogram_layout::bucket_of(ns)];
-    b.store(b.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sum_.store(sum_.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+    b.store(b.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    sum_.store(sum_.load(std::memory_order_relaxed) + ns * n, std::memory_order_relaxed);
     if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
   }
 

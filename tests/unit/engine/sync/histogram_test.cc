@@ -84,6 +84,25 @@ TEST(Histogram, EmptyAndSingle) {
   EXPECT_EQ(s.quantile(1.0), 12345u);
 }
 
+TEST(Histogram, WeightedRecordEqualsRepeatedRecords) {
+  Histogram weighted, repeated;
+  weighted.record(700, 5);
+  weighted.record(90'000, 3);
+  weighted.record(1, 0);  // nothing
+  for (int i = 0; i < 5; i++) repeated.record(700);
+  for (int i = 0; i < 3; i++) repeated.record(90'000);
+  HistogramSnapshot w, r;
+  weighted.add_to(&w);
+  repeated.add_to(&r);
+  EXPECT_EQ(w.count, 8u);
+  EXPECT_EQ(w.counts, r.counts);
+  EXPECT_EQ(w.sum_ns, r.sum_ns);
+  EXPECT_EQ(w.sum_ns, 5u * 700 + 3u * 90'000);
+  EXPECT_EQ(w.max_ns, 90'000u);
+  EXPECT_EQ(w.quantile(0.5), r.quantile(0.5));
+  EXPECT_EQ(w.quantile(0.99), r.quantile(0.99));
+}
+
 TEST(Histogram, MergeAddsEverything) {
   Histogram a, b;
   for (int i = 0; i < 100; i++) a.record(1000);
