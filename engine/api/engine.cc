@@ -20,6 +20,7 @@
 #include "crypto/tls_context.h"
 #include "engine/api/engine_impl.h"
 #include "engine/api/engine_keylog.h"
+#include "engine/api/instruments_rpc.h"
 #include "engine/api/tls_auto_reload.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
@@ -323,7 +324,8 @@ Status Engine::start() {
   }
   m.running.store(true, std::memory_order_release);
   for (auto& r : m.reactors) {
-    m.inboxes.push_back(std::make_unique<ThreadInbox>(&r->handoff(), &m.inbox_stop));
+    m.inboxes.push_back(std::make_unique<ThreadInbox>(
+        &r->handoff(), &m.inbox_stop, &r->instruments()[HistogramId::handoff_wait]));
   }
   if (!first_error) {
     stop(std::chrono::milliseconds(0));
@@ -344,7 +346,8 @@ Status Engine::start() {
   m.features = "io_uring: " + m.reactors[0]->features().describe() +
                "; TLS: " + tls_library_summary() +
                "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +
-               std::to_string(n) + " reactor(s)";
+               std::to_string(n) + " reactor(s); instruments: " +
+               (kInstrumentsEnabled ? "on" : "off");
   SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
   return Status::ok();
 }
@@ -359,6 +362,7 @@ Status Engine::start_control() {
   if (!m.options.listen && ctl.socket == CtlParams{}.socket) return Status::ok();
   m.rpc = std::make_unique<RpcServer>();
   register_engine_rpcs(*m.rpc, *this);
+  register_instruments_rpc(*m.rpc, [&m] { return m.instruments(); });
   unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
   Status s = m.rpc->start(ctl.socket, mode);
   if (s) {

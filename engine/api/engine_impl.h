@@ -20,19 +20,25 @@
 #include "engine/config/config_store.h"
 #include "engine/control/rpc_server.h"
 #include "engine/io/mem_watch.h"
+#include "engine/base/probes.h"
 #include "engine/reactor/reactor.h"
+#include "engine/sync/batch_clock.h"
+#include "engine/sync/instruments.h"
 #include "sipring/engine.h"
 
 namespace sipring {
 
-// The consumer side of one reactor's handoff ring, for a core thread.
+// The consumer side of one reactor's handoff ring, for a core thread. With instruments it is
+// the writer of that reactor's handoff_wait histogram, and reads the clock once per wait() and
+// once per batch of pops (at each release), never per frame.
 class ThreadInbox final : public Engine::Inbox {
  public:
-  ThreadInbox(SpscRing<HandoffEntry>* ring, std::atomic<bool>* stop) : ring_(ring), stop_(stop) {}
+  ThreadInbox(SpscRing<HandoffEntry>* ring, std::atomic<bool>* stop, Histogram* handoff_wait)
+      : ring_(ring), stop_(stop), handoff_wait_(handoff_wait) {}
   const Frame* front() noexcept override {
     const HandoffEntry* e = ring_->front();
     if (e == nullptr) {
-      ring_->release();  // hand popped slots back before reporting "empty"
+      release();  // hand popped slots back before reporting "empty"
       return nullptr;
     }
     return &e->frame;
@@ -40,16 +46,38 @@ class ThreadInbox final : public Engine::Inbox {
   void pop() noexcept override {
     ring_->pop();
     // Publish pops in small batches so the reactor can recycle buffers while we work.
-    if (++pops_ % 16 == 0) ring_->release();
+    if (++pops_ % kPopBatch == 0) release();
   }
   bool wait() noexcept override {
-    ring_->release();
-    return ring_->wait_nonempty(*stop_);
+    release();
+    const bool ok = ring_->wait_nonempty(*stop_);
+    // What this thread sends next is stamped with this reading (batch_clock.h).
+    if constexpr (kInstrumentsEnabled) t_batch_clock_ns = monotonic_ns();
+    return ok;
   }
 
  private:
+  static constexpr uint32_t kPopBatch = 16;
+
+  // Hands the popped slots back. With instruments, first records each popped frame's wait with
+  // one clock read: push (its reactor's loop time) to this release, which follows its pop by at
+  // most kPopBatch - 1 frames' handling: an upper bound of push to pop, never less.
+  void release() noexcept {
+#if SIPRING_INSTRUMENTS
+    uint64_t now = 0;
+    ring_->for_each_popped([&](const HandoffEntry& e) {
+      if (now == 0) now = t_batch_clock_ns = monotonic_ns();
+      const uint64_t wait = now > e.pushed_ns ? now - e.pushed_ns : 0;
+      handoff_wait_->record(wait);
+      SIPRING_PROBE(frame_popped, e.frame.conn.raw(), wait);
+    });
+#endif
+    ring_->release();
+  }
+
   SpscRing<HandoffEntry>* ring_;
   std::atomic<bool>* stop_;
+  [[maybe_unused]] Histogram* handoff_wait_;
   uint32_t pops_ = 0;
 };
 
@@ -76,6 +104,10 @@ struct Engine::Impl {
   MemWatch mem;  // tls.low_mem_threshold1/2
   // tls.auto_reload and tls.cert_expiry_warn_days, on a thread of its own.
   TlsAutoReload auto_reload;
+
+  // Every reactor's instruments (index = reactor), copied with relaxed reads: for the control
+  // thread (core.instruments, /metrics), never a reactor. Empty before start().
+  std::vector<InstrumentsSnapshot> instruments() const;
 };
 
 }  // namespace sipring

@@ -36,6 +36,8 @@ class BufferRing {
   // Buffers currently out of the kernel's hands.
   uint32_t held() const { return held_; }
   uint32_t count() const { return count_; }
+  // Buffers the kernel can fill right now: neither held nor given back but unpublished.
+  uint32_t available() const { return count_ - held_ - pending_; }
 
  private:
   io_uring* ring_ = nullptr;

@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 
 #include "crypto/tls_conn.h"
 #include "engine/io/block.h"
 #include "engine/reactor/source_limits.h"
 #include "engine/sip/sip_framer.h"
+#include "engine/sync/instruments.h"
+#include "engine/sync/reply_clock.h"
 #include "engine/tls/tls_contexts.h"
 #include "sipring/sock_addr.h"
 
@@ -83,6 +86,9 @@ struct Connection {
   SockAddr peer;
   SockAddr local;
   uint64_t created_ns;                 // monotonic time of accept/connect, for tls.list
+  uint64_t connected_ns;               // client role: TCP connected (its handshake's start)
+  // When its replies were queued (reply_send histogram); nothing without instruments.
+  [[no_unique_address]] std::conditional_t<kInstrumentsEnabled, ReplyClock, NoReplyClock> replies;
   const TlsDomain* domain;             // the TLS domain in use (in tls_set)
   std::unique_ptr<char[]> sni;         // server: the client's SNI; client: the SNI we sent
   std::unique_ptr<ProxyOrigin> proxy;  // proxy listeners: set once the header is read

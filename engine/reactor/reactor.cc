@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "engine/base/error_format.h"
+#include "engine/base/probes.h"
+#include "engine/sync/batch_clock.h"
 #include "engine/reactor/op.h"
 
 namespace sipring {
@@ -17,12 +19,6 @@ namespace {
 constexpr uint64_t kTimerTickNs = 100'000'000;  // 100 ms: timeouts are seconds-scale
 constexpr uint32_t kTimerSlots = 1024;
 constexpr uint64_t kBackpressurePollNs = 1'000'000;  // re-check a busy core every 1 ms
-
-uint64_t monotonic_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
-}
 
 }  // namespace
 
@@ -63,6 +59,7 @@ Status Reactor::setup() {
   now_ns_ = monotonic_ns();
   if (Status s = uring_.init(e.ring_entries, e.max_connections); !s) return s;
   if (Status s = buffers_.init(uring_.ring(), 1, e.recv_buffers, e.recv_buffer_size); !s) return s;
+  instr_.buffers_free_low_water.set(buffers_.available());
   if (Status s = doorbell_.open(); !s) return s;
   conns_ = std::make_unique<ConnTable>(index_, e.max_connections);
   timers_ = std::make_unique<TimerWheel>(e.max_connections, kTimerSlots, kTimerTickNs, now_ns_);
@@ -223,12 +220,17 @@ void Reactor::refresh_config() {
 
 void Reactor::loop_once(bool may_sleep) {
   counters_.loops.add();
+  const uint64_t busy_from = now_ns_;  // this iteration's work began at the last wake-up
+  uint64_t wait_from = 0;              // instruments: when a sleeping enter began
   refresh_config();
   // Relaxed: a cheap look; run_pending_control() takes the call with acquire.
   if (control_.load(std::memory_order_relaxed) != nullptr) run_pending_control();
   // Busy polling: right after activity, more is likely; polling (a non-blocking enter) avoids
   // the wake-up latency of sleeping, at the price of CPU time.
-  if (busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) may_sleep = false;
+  if (may_sleep && busy_poll_ns_ != 0 && now_ns_ - last_activity_ns_ < busy_poll_ns_) {
+    may_sleep = false;
+    instr_.add(instr_.polls, 1);
+  }
   if (may_sleep && !has_pending_work() && doorbell_.prepare_sleep([this] {
         // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
         // longer news: sleeping (with the shutdown's short timeout) is right.
@@ -236,6 +238,9 @@ void Reactor::loop_once(bool may_sleep) {
                control_.load(std::memory_order_relaxed) != nullptr ||
                (!shutting_down_ && stop_requested_.load(std::memory_order_acquire));
       })) {
+    // The instruments' one extra clock read per iteration: where busy time ends and sleep
+    // begins (an iteration that does not sleep is busy throughout).
+    if constexpr (kInstrumentsEnabled) wait_from = monotonic_ns();
     uring_.submit_and_wait(1, sleep_timeout_ns());
     doorbell_.woke();
   } else {
@@ -244,7 +249,8 @@ void Reactor::loop_once(bool may_sleep) {
   counters_.uring_enters.set(uring_.enters());
   counters_.pool_allocs.set(pool_.misses());
   now_ns_ = monotonic_ns();
-  reap_completions();
+  if constexpr (kInstrumentsEnabled) t_batch_clock_ns = now_ns_;  // for send_remote's stamps
+  note_loop(busy_from, wait_from, reap_completions());
   drain_inbox();
   handoff_->commit();
   run_core();
@@ -255,6 +261,35 @@ void Reactor::loop_once(bool may_sleep) {
   buffers_.publish();
   timers_->advance(now_ns_, [this](uint32_t slot) { on_timer(slot); });
   handoff_->commit();
+  // Frames waiting for the core: in the ring (as of reclaim_frames) or for room in it.
+  instr_.raise(instr_.handoff_high_water, handoff_->unreleased() + overflow_.size());
+}
+
+void Reactor::note_loop(uint64_t busy_from, uint64_t wait_from, uint32_t completions) noexcept {
+  if constexpr (!kInstrumentsEnabled) return;
+  if (wait_from != 0) {
+    instr_.add(instr_.busy_ns, wait_from - busy_from);
+    instr_.add(instr_.sleep_ns, now_ns_ - wait_from);
+    SIPRING_PROBE(loop_wait, index_, now_ns_ - wait_from, completions);
+  } else {
+    instr_.add(instr_.busy_ns, now_ns_ - busy_from);
+  }
+  instr_.record(HistogramId::completions_per_enter, completions);
+  // After the reaping, before the iteration gives buffers back: the iteration's fewest.
+  instr_.lower(instr_.buffers_free_low_water, buffers_.available());
+}
+
+void Reactor::note_handshake(Connection* c, bool resumed) noexcept {
+  const bool client = (c->flags & kConnClient) != 0;
+  // Server role from the accept (a PROXY header's wait included), client role from TCP
+  // connected: both in loop time, so to within one iteration.
+  const uint64_t duration = now_ns_ - (client ? c->connected_ns : c->created_ns);
+  const HistogramId id = client ? (resumed ? HistogramId::handshake_client_resumed
+                                           : HistogramId::handshake_client_full)
+                                : (resumed ? HistogramId::handshake_server_resumed
+                                           : HistogramId::handshake_server_full);
+  instr_.record(id, duration);
+  SIPRING_PROBE(handshake_done, conns_->id_of(c).raw(), duration, int{resumed}, int{client});
 }
 
 bool Reactor::has_pending_work() {
@@ -278,8 +313,9 @@ uint64_t Reactor::sleep_timeout_ns() {
   return t == 0 ? 1 : t;
 }
 
-void Reactor::reap_completions() {
+uint32_t Reactor::reap_completions() {
   io_uring* ring = uring_.ring();
+  uint32_t total = 0;
   for (;;) {
     unsigned head;
     unsigned n = 0;
@@ -290,8 +326,10 @@ void Reactor::reap_completions() {
     }
     if (n == 0) break;
     io_uring_cq_advance(ring, n);
+    total += n;
     last_activity_ns_ = now_ns_;
   }
+  return total;
 }
 
 void Reactor::dispatch(io_uring_cqe* cqe) {
@@ -351,9 +389,12 @@ void Reactor::arm_wake() {
 }
 
 void Reactor::drain_inbox() {
-  size_t n = inbox_->drain([this](uint64_t tag, std::span<const uint8_t> payload) {
+  uint64_t bytes = 0;
+  size_t n = inbox_->drain([&](uint64_t tag, std::span<const uint8_t> payload, uint32_t stamp) {
+    bytes += payload.size();
+    const uint64_t queued_ns = kInstrumentsEnabled ? clock_unstamp(stamp, now_ns_) : 0;
     if (tag == 0) {  // no connection id: a send_to() for a destination this reactor owns
-      deliver_queued_send_to(payload);
+      deliver_queued_send_to(payload, queued_ns);
       return;
     }
     Connection* c = conns_->find(ConnId(tag));
@@ -361,9 +402,14 @@ void Reactor::drain_inbox() {
       counters_.send_unknown_connection.add();
       return;
     }
-    if (queue_plain(c, payload)) counters_.messages_out.add();
+    if (queue_plain(c, payload)) {
+      counters_.messages_out.add();
+      c->replies.queued(queued_ns);
+    }
   });
   if (n != 0) last_reply_ns_ = now_ns_;
+  // What waited at once (drained in one go): the inbox's occupancy as this iteration saw it.
+  instr_.raise(instr_.inbox_high_water_bytes, bytes);
 }
 
 void Reactor::run_core() {
@@ -393,6 +439,15 @@ const Frame* Reactor::front() noexcept {
 }
 
 void Reactor::pop() noexcept {
+#if SIPRING_INSTRUMENTS
+  // The inline core pops on this thread: the loop's time is the pop time (resolution one
+  // iteration: a frame pushed and popped in the same iteration waited 0).
+  if (const HandoffEntry* e = handoff_->front()) {
+    const uint64_t wait = now_ns_ - e->pushed_ns;
+    instr_.record(HistogramId::handoff_wait, wait);
+    SIPRING_PROBE(frame_popped, e->frame.conn.raw(), wait);
+  }
+#endif
   handoff_->pop();
 }
 
@@ -411,6 +466,8 @@ SendStatus Reactor::send(ConnId id, std::span<const uint8_t> message) noexcept {
                : SendStatus::kQueueFull;
   }
   counters_.messages_out.add();
+  c->replies.queued(now_ns_);
+  SIPRING_PROBE(reply_queued, id.raw(), static_cast<uint32_t>(message.size()));
   last_reply_ns_ = now_ns_;
   return SendStatus::kOk;
 }
@@ -424,11 +481,16 @@ SendStatus Reactor::send_remote(ConnId id, std::span<const uint8_t> message) noe
   if (message.size() > max_message_size_ || message.size() > inbox_->max_payload()) {
     return SendStatus::kTooLarge;
   }
-  std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw());
+  // The sender's batch clock (engine/sync/batch_clock.h): no clock read per message on a core
+  // thread that reads it per batch of pops.
+  const uint32_t stamp = kInstrumentsEnabled ? clock_stamp(batch_clock_ns()) : 0;
+  std::span<uint8_t> slot =
+      inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw(), stamp);
   if (slot.data() == nullptr) return SendStatus::kQueueFull;
   memcpy(slot.data(), message.data(), message.size());
   inbox_->commit();
   doorbell_.ring();
+  SIPRING_PROBE(reply_queued, id.raw(), static_cast<uint32_t>(message.size()));
   return SendStatus::kOk;
 }
 

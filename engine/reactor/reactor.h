@@ -63,6 +63,7 @@
 #include "engine/sync/doorbell.h"
 #include "engine/sync/frame_queue.h"
 #include "engine/sync/handoff_entry.h"
+#include "engine/sync/instruments.h"
 #include "engine/sync/reply_inbox.h"
 #include "engine/sync/spsc_ring.h"
 #include "sipring/engine.h"
@@ -155,6 +156,10 @@ class Reactor final : public ReactorPort {
   SendStatus send_remote(ConnId id, std::span<const uint8_t> message) noexcept;
   SpscRing<HandoffEntry>& handoff() { return *handoff_; }
   ReactorStats stats() const { return counters_.snapshot(); }
+  // Histograms and utilisation (engine/sync/instruments.h): the reactor thread writes them, and
+  // the consumer of handoff() writes handoff_wait (ThreadInbox). Readers: snapshot().
+  ReactorInstruments& instruments() noexcept { return instr_; }
+  const ReactorInstruments& instruments() const noexcept { return instr_; }
   uint32_t capacity() const { return engine_.max_connections; }  // its connection table
   const UringFeatures& features() const { return uring_.features(); }
   std::atomic<bool>& stop_flag() { return stop_requested_; }
@@ -210,7 +215,10 @@ class Reactor final : public ReactorPort {
 
   // reactor.cc
   void loop_once(bool may_sleep);
-  void reap_completions();
+  // Instruments of one iteration (reactor.cc): busy time since `busy_from`, sleep since
+  // `wait_from` (0: the enter did not sleep), completions per enter, buffer low-water.
+  void note_loop(uint64_t busy_from, uint64_t wait_from, uint32_t completions) noexcept;
+  uint32_t reap_completions();  // returns the completions dispatched
   void dispatch(io_uring_cqe* cqe);
   void drain_inbox();
   void run_core();
@@ -251,8 +259,10 @@ class Reactor final : public ReactorPort {
   // reactor_client.cc
   // send_to() on the owning reactor: reuses or opens the destination's connection and queues
   // `message` on it. A refusal is logged here (rate-limited), since SendResult carries no text.
-  SendResult deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept;
-  void deliver_queued_send_to(std::span<const uint8_t> record) noexcept;
+  // `queued_ns`: when the sender queued it (reply_send histogram).
+  SendResult deliver_to(const Destination& to, std::span<const uint8_t> message,
+                        uint64_t queued_ns) noexcept;
+  void deliver_queued_send_to(std::span<const uint8_t> record, uint64_t queued_ns) noexcept;
   // The owner of `to`: makes `id` (a verified connection, maybe another reactor's) carry it.
   void register_alias(const Destination& to, ConnId id) noexcept;
   // Whether the connection a destination maps to can still take messages.
@@ -270,6 +280,8 @@ class Reactor final : public ReactorPort {
   void on_recv(Connection* c, io_uring_cqe* cqe);
   void on_bytes(Connection* c, Block* blk, uint8_t* p, size_t n);
   void handshake_step(Connection* c, Block* blk, uint8_t*& p, size_t& n);
+  // A handshake completed (reactor.cc): its duration histogram and probe.
+  void note_handshake(Connection* c, bool resumed) noexcept;
   void open_records(Connection* c, Block* blk, uint8_t* p, size_t n);
   void open_record(Connection* c, Block* blk, uint8_t* rec, size_t len);
   // Ends an established connection over a bad record: one log line with `why`, then the fatal
@@ -367,6 +379,7 @@ class Reactor final : public ReactorPort {
   std::unique_ptr<Core> core_;
   uint64_t core_deadline_ns_ = 0;
   ReactorCounters counters_;
+  ReactorInstruments instr_;  // fixed memory (~72 KiB), allocated with the reactor
   RateLimitedLog peer_log_{20};
   RateLimitedLog keylog_log_{1};  // failed key log writes: one line a second at most
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "crypto/verify.h"
+#include "engine/base/probes.h"
 #include "engine/reactor/conn_sink.h"
 #include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
@@ -208,8 +209,9 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c->fd = fd;
   c->listener = static_cast<uint16_t>(listener);
   c->state = ConnState::kInstalling;
-  c->last_io_ns = c->created_ns = now_ns_;
+  c->last_io_ns = c->created_ns = now_ns_;  // the server handshake's start (before any PROXY header)
   counters_.accepted.add();
+  SIPRING_PROBE(accept, conns_->id_of(c).raw(), index_);
   counters_.connections_open.add();
   timers_->arm(conns_->slot_of(c),
                now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
@@ -288,6 +290,9 @@ void Reactor::on_connect(Connection* c, int res) {
   }
   c->local = local_of(c->fd);
   counters_.connected.add();
+  c->connected_ns = now_ns_;
+  instr_.record(HistogramId::connect, now_ns_ - c->created_ns);
+  SIPRING_PROBE(connect_done, conns_->id_of(c).raw(), now_ns_ - c->created_ns);
   c->state = ConnState::kInstalling;
   install(c);
 }

@@ -17,10 +17,12 @@
 #include "crypto/name_check.h"
 #include "engine/base/error_format.h"
 #include "engine/base/log.h"
+#include "engine/base/probes.h"
 #include "engine/config/config_registry.h"
 #include "engine/io/listener.h"
 #include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
+#include "engine/sync/batch_clock.h"
 
 namespace sipring {
 namespace {
@@ -130,10 +132,11 @@ SendResult Reactor::send_to(const Destination& to, std::span<const uint8_t> mess
     // (the caller has the status, and nothing else is known yet).
     return {shared_->reactors[owner]->send_to_remote(to, message), ConnId()};
   }
-  return deliver_to(to, message);
+  return deliver_to(to, message, now_ns_);
 }
 
-SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> message) noexcept {
+SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> message,
+                               uint64_t queued_ns) noexcept {
   if (message.size() > cfg_->engine.max_message_size) {
     SIPRING_LOG_LIMITED(peer_log_, now_ns_, kLogErr, "tls",
                         "reactor %u: send to %s refused: %zu bytes exceed "
@@ -188,6 +191,8 @@ SendResult Reactor::deliver_to(const Destination& to, std::span<const uint8_t> m
     return {SendStatus::kClearTextQueueFull, ConnId()};
   }
   counters_.messages_out.add();
+  c->replies.queued(queued_ns);
+  SIPRING_PROBE(reply_queued, conns_->id_of(c).raw(), static_cast<uint32_t>(message.size()));
   return {SendStatus::kOk, conns_->id_of(c)};
 }
 
@@ -198,7 +203,8 @@ SendStatus Reactor::send_to_remote(const Destination& to,
   if (len > inbox_->max_payload() || to.server_name.size() > 255 || to.server_id.size() > 255) {
     return SendStatus::kTooLarge;
   }
-  std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(len), 0);
+  const uint32_t stamp = kInstrumentsEnabled ? clock_stamp(batch_clock_ns()) : 0;
+  std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(len), 0, stamp);
   if (slot.data() == nullptr) return SendStatus::kQueueFull;
   SendToHeader h{static_cast<uint16_t>(to.server_name.size()),
                  static_cast<uint16_t>(to.server_id.size()), to.addr, 0};
@@ -215,7 +221,8 @@ SendStatus Reactor::send_to_remote(const Destination& to,
   return SendStatus::kOk;
 }
 
-void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
+void Reactor::deliver_queued_send_to(std::span<const uint8_t> record,
+                                     uint64_t queued_ns) noexcept {
   SendToHeader h;
   if (record.size() < sizeof(h)) return;
   memcpy(&h, record.data(), sizeof(h));
@@ -227,7 +234,7 @@ void Reactor::deliver_queued_send_to(std::span<const uint8_t> record) noexcept {
     return;
   }
   // deliver_to() logs a refusal; nobody is left to tell, so it is counted too.
-  SendResult r = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len));
+  SendResult r = deliver_to(to, record.subspan(sizeof(h) + h.name_len + h.id_len), queued_ns);
   if (!r.ok()) counters_.send_queue_full.add();
 }
 

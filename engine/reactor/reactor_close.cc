@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/base/probes.h"
 #include "engine/reactor/conn_sink.h"
 #include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
@@ -25,6 +26,7 @@ void Reactor::close_conn(Connection* c, CloseReason why) {
   const ConnState prev = c->state;
   c->state = ConnState::kClosing;
   c->close_reason = static_cast<uint16_t>(why);
+  SIPRING_PROBE(close, conns_->id_of(c).raw(), static_cast<uint32_t>(why), close_reason_name(why));
   uint32_t slot = conns_->slot_of(c);
   timers_->arm(slot, now_ns_ + kLingerNs);
   // Partial input can never become a message now.
@@ -151,6 +153,7 @@ void Reactor::drop_tx(Connection* c) {
   c->tx_tail = nullptr;
   c->open_rec = Connection::kNoRecord;
   tx_shrank(c, c->tx_bytes);
+  c->replies.dropped();  // never sent: no reply_send value
 }
 
 void Reactor::drop_ct_accounting(Connection* c) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "engine/base/probes.h"
 #include "engine/reactor/conn_sink.h"
 #include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
@@ -181,7 +182,9 @@ void Reactor::handshake_step(Connection* c, Block*, uint8_t*& p, size_t& n) {
     n = 0;
     return;
   }
-  (c->tls->resumed() ? counters_.handshakes_resumed : counters_.handshakes_full).add();
+  const bool resumed = c->tls->resumed();
+  (resumed ? counters_.handshakes_resumed : counters_.handshakes_full).add();
+  note_handshake(c, resumed);
   if (c->tls->certificate_outcome() == CertOutcome::kSecond)
     counters_.handshakes_certificate2.add();
   if (c->tls->stapled()) counters_.ocsp_staples_sent.add();
@@ -449,6 +452,8 @@ void Reactor::emit_message(Connection* c, Block* blk, const uint8_t* data, uint3
   c->flags |= kConnAnnounced;
   c->rx_since_ns = 0;  // a message completed: the message clock restarts with the next one
   counters_.messages_in.add();
+  e.stamp_pushed(now_ns_);
+  SIPRING_PROBE(frame_pushed, f.conn.raw(), len);
   HandoffEntry* slot = overflow_.empty() ? handoff_->claim() : nullptr;
   if (slot != nullptr) {
     *slot = e;
@@ -477,6 +482,7 @@ void Reactor::emit_event(Connection* c, FrameKind kind) {
   f.reason = static_cast<CloseReason>(c->close_reason);
   f.peer = c->peer;
   f.local = c->local;
+  e.stamp_pushed(now_ns_);
   HandoffEntry* slot = overflow_.empty() ? handoff_->claim() : nullptr;
   if (slot != nullptr) {
     *slot = e;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/base/probes.h"
 #include "engine/reactor/conn_sink.h"
 #include "engine/reactor/op.h"
 #include "engine/reactor/reactor.h"
@@ -267,6 +268,10 @@ void Reactor::flush(Connection* c) {
                          MSG_NOSIGNAL | MSG_WAITALL);
       sqe->flags |= IOSQE_FIXED_FILE;
       io_uring_sqe_set_data64(sqe, op_data(Op::kSend, conns_->slot_of(c), c->generation));
+      // Replies are in the send queue only once open (before, in the clear-text queue).
+      if (c->state == ConnState::kOpen || c->state == ConnState::kClosing) {
+        c->replies.submitted(c->tx_bytes);
+      }
       c->flags |= kConnSendBusy;
       c->ops++;
       counters_.sends.add();
@@ -279,12 +284,22 @@ void Reactor::on_send(Connection* c, int res) {
   c->ops--;
   c->flags &= static_cast<uint16_t>(~kConnSendBusy);
   if (res <= 0) {
+    SIPRING_PROBE(send_completed, conns_->id_of(c).raw(), int64_t{res}, 0u, uint64_t{0});
     if (c->state != ConnState::kClosing) io_failed(c, "send", res);
     drop_tx(c);  // the peer is gone: nothing queued can be delivered any more
     return;
   }
   counters_.bytes_out.add(static_cast<uint64_t>(res));
   c->last_io_ns = now_ns_;
+  uint64_t oldest_ns = 0;
+  if (uint32_t replies = c->replies.sent(static_cast<uint64_t>(res), &oldest_ns)) {
+    // One value for the batch's replies, each an upper bound (engine/sync/reply_clock.h).
+    const uint64_t wait = now_ns_ > oldest_ns ? now_ns_ - oldest_ns : 0;
+    instr_.record(HistogramId::reply_send, wait, replies);
+    SIPRING_PROBE(send_completed, conns_->id_of(c).raw(), int64_t{res}, replies, wait);
+  } else {
+    SIPRING_PROBE(send_completed, conns_->id_of(c).raw(), int64_t{res}, 0u, uint64_t{0});
+  }
   Block* h = c->tx_head;
   h->begin += static_cast<uint32_t>(res);
   tx_shrank(c, static_cast<uint32_t>(res));

@@ -2,8 +2,8 @@
 // sending thread to one reactor (ReplyInbox holds one per sending thread).
 // Our own: library queues hold fixed-size elements; replies are written in place, any length.
 //
-// Each record is a 16-byte header {uint32 length; uint32 flags; uint64 tag} followed by the
-// payload, padded so the next record starts 8-byte aligned. A payload is always contiguous:
+// Each record is a 16-byte header {uint32 length; uint32 stamp; uint64 tag} followed by the
+// payload (the stamp is the producer's: ReplyInbox puts the low 32 bits of the send time there), padded so the next record starts 8-byte aligned. A payload is always contiguous:
 // when it would cross the end of the buffer, the producer fills the tail with a padding record
 // (or, if fewer than 16 bytes are left, the tail is skipped by both sides without a header) and
 // starts the record at offset 0. A record that needs more than capacity/2 bytes is refused, so
@@ -32,6 +32,7 @@ class SpscByteRing {
 
   struct Record {
     uint64_t tag;
+    uint32_t stamp;
     std::span<const uint8_t> payload;
   };
 
@@ -69,7 +70,8 @@ class SpscByteRing {
   // The record reaches the consumer at the next commit(); several reservations may be
   // committed together. The span is 8-byte aligned. A zero-length record is accepted with a
   // non-null empty span, so test refusal with data() == nullptr when payload_len may be 0.
-  std::span<uint8_t> reserve(uint32_t payload_len, uint64_t tag) noexcept {
+  // `stamp` is handed to the consumer as is (Record::stamp).
+  std::span<uint8_t> reserve(uint32_t payload_len, uint64_t tag, uint32_t stamp = 0) noexcept {
     const uint64_t need = record_size(payload_len);
     if (need > capacity() / 2 || data_ == nullptr) return {};
     const uint64_t tail_room = capacity() - (p_.write & mask_);
@@ -80,12 +82,12 @@ class SpscByteRing {
       if (p_.write + skip + need - p_.read > capacity()) return {};
     }
     if (skip >= kHeaderSize) {
-      write_header(data_ + (p_.write & mask_), static_cast<uint32_t>(skip - kHeaderSize),
-                   kFlagPadding, 0);
+      write_header(data_ + (p_.write & mask_),
+                   static_cast<uint32_t>(skip - kHeaderSize) | kPaddingBit, 0, 0);
     }
     p_.write += skip;
     uint8_t* rec = data_ + (p_.write & mask_);
-    write_header(rec, payload_len, 0, tag);
+    write_header(rec, payload_len, stamp, tag);
     p_.write += need;
     return {rec + kHeaderSize, payload_len};
   }
@@ -119,13 +121,14 @@ class SpscByteRing {
       }
       Header h;
       std::memcpy(&h, rec, sizeof h);
-      const uint64_t size = record_size(h.length);
-      if (h.flags & kFlagPadding) {
+      const uint64_t size = record_size(h.length & ~kPaddingBit);
+      if (h.length & kPaddingBit) {
         c_.read += size;
         continue;
       }
       c_.current = size;
       out->tag = h.tag;
+      out->stamp = h.stamp;
       out->payload = {rec + kHeaderSize, h.length};
       return true;
     }
@@ -157,18 +160,20 @@ class SpscByteRing {
 
  private:
   struct Header {
-    uint32_t length;  // payload bytes, without the alignment padding
-    uint32_t flags;   // kFlag*
+    uint32_t length;  // payload bytes, without the alignment padding; kPaddingBit: padding
+    uint32_t stamp;   // the producer's, see reserve()
     uint64_t tag;
   };
   static_assert(sizeof(Header) == kHeaderSize);
-  static constexpr uint32_t kFlagPadding = 1;
+  // Marks a padding record in Header::length (payloads are far below 2^31: at most half the
+  // buffer).
+  static constexpr uint32_t kPaddingBit = uint32_t{1} << 31;
 
   static uint64_t record_size(uint32_t payload_len) noexcept {
     return kHeaderSize + ((uint64_t{payload_len} + 7) & ~uint64_t{7});
   }
-  static void write_header(uint8_t* at, uint32_t length, uint32_t flags, uint64_t tag) noexcept {
-    const Header h{length, flags, tag};
+  static void write_header(uint8_t* at, uint32_t length, uint32_t stamp, uint64_t tag) noexcept {
+    const Header h{length, stamp, tag};
     std::memcpy(at, &h, sizeof h);
   }
 

@@ -11,14 +11,20 @@
 // reactor, never on the per-message path.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/base/probes.h"
 #include "engine/sync/counters.h"
 #include "engine/sync/histogram.h"
 
 namespace sipring {
+
+// Whether this build records (meson -Dinstruments, default true). Off, every record/mark call
+// below compiles to nothing, histograms stay empty and readers say "instruments": false.
+inline constexpr bool kInstrumentsEnabled = SIPRING_INSTRUMENTS != 0;
 
 // X-macro: name, unit ("seconds": recorded in ns, exported in seconds; "count": a plain number),
 // meaning. Order is the order of RPC output and of the Prometheus families.
@@ -53,6 +59,8 @@ inline constexpr size_t kHistogramCount = 0
   X(inbox_high_water_bytes, "most bytes ever waiting in the reply inbox at once")                 \
   X(buffers_free_low_water, "fewest provided receive buffers ever free at once")
 
+struct InstrumentsSnapshot;
+
 struct ReactorInstruments {
   std::array<Histogram, kHistogramCount> histograms;
 #define SIPRING_DECLARE_UTILISATION(name, doc) Counter name;
@@ -60,6 +68,29 @@ struct ReactorInstruments {
 #undef SIPRING_DECLARE_UTILISATION
 
   Histogram& operator[](HistogramId id) noexcept { return histograms[static_cast<size_t>(id)]; }
+
+  // The writer's calls: nothing at all in a build without instruments.
+  void record(HistogramId id, uint64_t value, uint64_t n = 1) noexcept {
+    if constexpr (kInstrumentsEnabled) (*this)[id].record(value, n);
+  }
+  void add(Counter& time, uint64_t n) noexcept {
+    if constexpr (kInstrumentsEnabled) time.add(n);
+  }
+  // High-water mark: keeps the largest value seen.
+  void raise(Counter& mark, uint64_t value) noexcept {
+    if constexpr (kInstrumentsEnabled) {
+      if (value > mark.get()) mark.set(value);
+    }
+  }
+  // Low-water mark: keeps the smallest value seen (start it with set()).
+  void lower(Counter& mark, uint64_t value) noexcept {
+    if constexpr (kInstrumentsEnabled) {
+      if (value < mark.get()) mark.set(value);
+    }
+  }
+
+  // Any thread: a copy (relaxed reads, see Histogram and Counter).
+  InstrumentsSnapshot snapshot() const noexcept;
 };
 
 struct InstrumentsSnapshot {
@@ -68,5 +99,30 @@ struct InstrumentsSnapshot {
   SIPRING_UTILISATION(SIPRING_DECLARE_UTILISATION_VALUE)
 #undef SIPRING_DECLARE_UTILISATION_VALUE
 };
+
+inline InstrumentsSnapshot ReactorInstruments::snapshot() const noexcept {
+  InstrumentsSnapshot s;
+  for (size_t i = 0; i < kHistogramCount; i++) histograms[i].add_to(&s.histograms[i]);
+#define SIPRING_COPY_UTILISATION(name, doc) s.name = name.get();
+  SIPRING_UTILISATION(SIPRING_COPY_UTILISATION)
+#undef SIPRING_COPY_UTILISATION
+  return s;
+}
+
+// Adds `other` to `total`: histograms merged, times and counts summed, high-water marks the
+// largest, low-water marks the smallest (the figures of the engine as a whole).
+inline void merge_instruments(InstrumentsSnapshot* total, const InstrumentsSnapshot& other,
+                              bool first) noexcept {
+  for (size_t i = 0; i < kHistogramCount; i++) total->histograms[i].merge(other.histograms[i]);
+  total->busy_ns += other.busy_ns;
+  total->sleep_ns += other.sleep_ns;
+  total->polls += other.polls;
+  total->handoff_high_water = std::max(total->handoff_high_water, other.handoff_high_water);
+  total->inbox_high_water_bytes =
+      std::max(total->inbox_high_water_bytes, other.inbox_high_water_bytes);
+  total->buffers_free_low_water = first ? other.buffers_free_low_water
+                                        : std::min(total->buffers_free_low_water,
+                                                   other.buffers_free_low_water);
+}
 
 }  // namespace sipring

@@ -80,10 +80,10 @@ SpscByteRing* ReplyInbox::lookup_or_register(bool create) noexcept {
   return ring;
 }
 
-std::span<uint8_t> ReplyInbox::reserve(uint32_t len, uint64_t tag) noexcept {
+std::span<uint8_t> ReplyInbox::reserve(uint32_t len, uint64_t tag, uint32_t stamp) noexcept {
   if (len > max_payload_) return {};
   SpscByteRing* ring = lookup_or_register(/*create=*/true);
-  return ring != nullptr ? ring->reserve(len, tag) : std::span<uint8_t>();
+  return ring != nullptr ? ring->reserve(len, tag, stamp) : std::span<uint8_t>();
 }
 
 void ReplyInbox::commit() noexcept {

@@ -40,7 +40,9 @@ class ReplyInbox {
   // the ring is full, len exceeds max_payload(), kMaxProducers other threads already hold
   // rings, or the ring could not be allocated: the caller reports queue-full (or too-large).
   // As with SpscByteRing, a refusal has data() == nullptr (len 0 gives a non-null empty span).
-  std::span<uint8_t> reserve(uint32_t len, uint64_t tag) noexcept;
+  // `stamp`: the low 32 bits of the sender's clock (batch_clock_ns) when it queued the message,
+  // handed to the consumer for the reply_send histogram (0 without instruments).
+  std::span<uint8_t> reserve(uint32_t len, uint64_t tag, uint32_t stamp = 0) noexcept;
 
   // Publishes the calling thread's reservations. No-op for a thread without a ring.
   void commit() noexcept;
@@ -50,9 +52,9 @@ class ReplyInbox {
 
   // --- Consumer side: the reactor thread ---
 
-  // Calls f(uint64_t tag, std::span<const uint8_t> payload) for every committed record of
-  // every producer ring (in each ring's order; rings one after the other) and then releases
-  // them. The payload is valid only during the call. Returns the number of records. Bounded:
+  // Calls f(uint64_t tag, std::span<const uint8_t> payload, uint32_t stamp) for every
+  // committed record of every producer ring (in each ring's order; rings one after the other)
+  // and then releases them. The payload is valid only during the call. Returns the number of records. Bounded:
   // a ring is released only after it was drained, so one call takes at most a ring's bytes
   // from each producer.
   template <class F>
@@ -66,7 +68,7 @@ class ReplyInbox {
       SpscByteRing::Record rec;
       size_t taken = 0;
       while (ring->peek(&rec)) {
-        f(rec.tag, rec.payload);
+        f(rec.tag, rec.payload, rec.stamp);
         ring->pop();
         ++taken;
       }

@@ -129,6 +129,10 @@ class SpscRing {
   // Number of slots ever committed (the position the next commit starts from).
   uint64_t produced() const noexcept { return p_.published; }
 
+  // Committed slots the producer has not seen released yet: the consumer's backlog as of the
+  // last released()/reclaim() (an upper bound of it now). Producer only; no shared access.
+  size_t unreleased() const noexcept { return static_cast<size_t>(p_.published - p_.released); }
+
   // --- Consumer side (one thread) ---
 
   // Returns the oldest unpopped slot, or nullptr if the ring is empty. The slot stays valid and
@@ -146,6 +150,13 @@ class SpscRing {
   // Consumes the slot front() returned. Not visible to the producer until release(): pop a
   // batch, then release once. Precondition: front() returned non-null since the last pop().
   void pop() noexcept { ++c_.read; }
+
+  // Calls f(const T&) for every slot popped since the last release(), oldest first. They are
+  // still intact: the producer may not reuse a slot before release() hands it back.
+  template <class F>
+  void for_each_popped(F&& f) const noexcept(noexcept(f(std::declval<const T&>()))) {
+    for (uint64_t pos = c_.released; pos != c_.read; ++pos) f(slots_[pos & mask_]);
+  }
 
   // Publishes all pops so far with one store, handing the slots back to the producer.
   void release() noexcept {

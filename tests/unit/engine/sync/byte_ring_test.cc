@@ -89,6 +89,26 @@ TEST(SpscByteRingTest, RecordsAreInvisibleUntilCommitThenKeepTagPayloadAndOrder)
   EXPECT_FALSE(ring.peek(&rec));
 }
 
+TEST(SpscByteRingTest, StampsReachTheConsumerAcrossThePaddingAtTheWrap) {
+  SpscByteRing ring(128);
+  SpscByteRing::Record rec;
+  // 40 + 40 bytes, popped; the third record (40) does not fit in the 48 left before the end
+  // with a header, so a padding record fills the tail and the stamp must survive the skip.
+  for (uint32_t round = 0; round < 6; ++round) {
+    const uint32_t stamp = 0xfffffff0u + round;  // high bits set: not confused with padding
+    std::span<uint8_t> p = ring.reserve(24, round, stamp);
+    ASSERT_EQ(p.size(), 24u);
+    ring.commit();
+    ASSERT_TRUE(ring.peek(&rec));
+    EXPECT_EQ(rec.tag, round);
+    EXPECT_EQ(rec.stamp, stamp);
+    EXPECT_EQ(rec.payload.size(), 24u);
+    ring.pop();
+    ring.release();
+  }
+  EXPECT_FALSE(ring.peek(&rec));
+}
+
 TEST(SpscByteRingTest, FullRingRefusesUntilConsumerReleases) {
   SpscByteRing ring(128);
   for (uint64_t i = 0; i < 5; ++i) ASSERT_FALSE(put(ring, 8, i).empty());  // 5 x 24 bytes

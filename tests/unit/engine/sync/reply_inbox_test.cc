@@ -49,22 +49,22 @@ TEST(ReplyInboxTest, FirstSendRegistersOneRingPerThread) {
   EXPECT_FALSE(inbox.empty());
 
   std::vector<std::pair<uint64_t, uint64_t>> got;
-  EXPECT_EQ(inbox.drain([&](uint64_t tag, std::span<const uint8_t> p) {
+  EXPECT_EQ(inbox.drain([&](uint64_t tag, std::span<const uint8_t> p, uint32_t) {
     got.emplace_back(tag, value_of(p));
   }),
             3u);
   EXPECT_EQ(got, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 11}, {2, 22}, {3, 33}}));
   EXPECT_TRUE(inbox.empty());
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), 0u);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), 0u);
 }
 
 TEST(ReplyInboxTest, UncommittedRecordsAreNotDrained) {
   ReplyInbox inbox(4096);
   ASSERT_NE(inbox.reserve(8, 1).data(), nullptr);
   EXPECT_TRUE(inbox.empty());
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), 0u);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), 0u);
   inbox.commit();
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), 1u);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), 1u);
 }
 
 TEST(ReplyInboxTest, FullRingAndTooLargeRecordAreRefusedAndFreedByDrain) {
@@ -74,7 +74,7 @@ TEST(ReplyInboxTest, FullRingAndTooLargeRecordAreRefusedAndFreedByDrain) {
   int sent = 0;
   while (send(inbox, sent, sent)) ++sent;
   EXPECT_EQ(sent, 256 / 24);  // 24-byte records
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), static_cast<size_t>(sent));
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), static_cast<size_t>(sent));
   EXPECT_TRUE(send(inbox, 99, 99));
 }
 
@@ -93,7 +93,7 @@ TEST(ReplyInboxTest, AtMostMaxProducersThreadsGetRingsAndExitedThreadsKeepTheirs
   bool refused = false;
   std::thread([&] { refused = inbox.reserve(8, 0).data() == nullptr; }).join();
   EXPECT_TRUE(refused);
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), ReplyInbox::kMaxProducers);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), ReplyInbox::kMaxProducers);
 }
 
 // More inboxes than the thread-local cache has entries: cache collisions must find the
@@ -108,7 +108,7 @@ TEST(ReplyInboxTest, ThreadSendingToManyInboxesKeepsOneRingPerInbox) {
   for (auto& inbox : inboxes) {
     EXPECT_EQ(inbox->registered(), 1u);
     uint64_t expect = 0;
-    inbox->drain([&](uint64_t tag, std::span<const uint8_t>) { EXPECT_EQ(tag, expect++); });
+    inbox->drain([&](uint64_t tag, std::span<const uint8_t>, uint32_t) { EXPECT_EQ(tag, expect++); });
     EXPECT_EQ(expect, 5u);
   }
 }
@@ -118,7 +118,7 @@ TEST(ReplyInboxTest, NewInboxDoesNotReuseStaleCacheEntries) {
   for (int i = 0; i < 100; ++i) {
     auto inbox = std::make_unique<ReplyInbox>(1024);
     ASSERT_TRUE(send(*inbox, i, i));
-    EXPECT_EQ(inbox->drain([&](uint64_t tag, std::span<const uint8_t>) {
+    EXPECT_EQ(inbox->drain([&](uint64_t tag, std::span<const uint8_t>, uint32_t) {
       EXPECT_EQ(tag, static_cast<uint64_t>(i));
     }),
               1u);
@@ -159,7 +159,7 @@ TEST(ReplyInboxStressTest, EightProducersKeepPerProducerOrderAndExactTotals) {
   std::vector<uint64_t> next(kProducers, 0);
   uint64_t total = 0, bad = 0, value_sum = 0;
   while (total < kProducers * kPerProducer) {
-    const size_t n = inbox.drain([&](uint64_t tag, std::span<const uint8_t> payload) {
+    const size_t n = inbox.drain([&](uint64_t tag, std::span<const uint8_t> payload, uint32_t) {
       const uint32_t p = static_cast<uint32_t>(tag >> 32);
       const uint64_t seq = static_cast<uint32_t>(tag);
       if (p >= kProducers || seq != next[p] || payload.size() != 8 + seq % 64 ||
@@ -188,7 +188,7 @@ TEST(ReplyInboxStressTest, EightProducersKeepPerProducerOrderAndExactTotals) {
   for (int p = 0; p < kProducers; ++p) EXPECT_EQ(next[p], kPerProducer) << "producer " << p;
   EXPECT_EQ(inbox.registered(), static_cast<uint32_t>(kProducers));
   EXPECT_TRUE(inbox.empty());
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>) {}), 0u);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), 0u);
 }
 
 TEST(DoorbellTest, RingWritesTheEventfdOnlyWhenTheConsumerAnnouncedSleeping) {
@@ -233,7 +233,7 @@ TEST(DoorbellTest, SleeperInPollNeverMissesAWakeupIn100kRounds) {
   std::thread sleeper([&] {
     uint64_t got = 0;
     while (got < kRounds && !abort.load()) {
-      const size_t n = inbox.drain([&](uint64_t tag, std::span<const uint8_t>) {
+      const size_t n = inbox.drain([&](uint64_t tag, std::span<const uint8_t>, uint32_t) {
         if (tag == got + 1) got = tag;
       });
       if (n != 0) {

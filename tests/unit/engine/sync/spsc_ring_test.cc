@@ -136,6 +136,33 @@ TEST(SpscRingTest, ReclaimVisitsEachReleasedSlotOnceInOrder) {
 
 // One producer, one consumer, millions of items in random-sized batches: nothing lost or
 // reordered, contents intact, and the producer reclaims every slot exactly once, in order.
+TEST(SpscRingTest, ForEachPoppedVisitsThePopsNotYetReleasedAndUnreleasedCountsThem) {
+  SpscRing<uint64_t> ring(8);
+  for (uint64_t v = 1; v <= 6; ++v) *ring.claim() = v;
+  ring.commit();
+  EXPECT_EQ(ring.unreleased(), 6u);
+  std::vector<uint64_t> seen;
+  ring.for_each_popped([&](const uint64_t& v) { seen.push_back(v); });
+  EXPECT_TRUE(seen.empty());
+  ring.front();
+  ring.pop();
+  ring.front();
+  ring.pop();
+  ring.for_each_popped([&](const uint64_t& v) { seen.push_back(v); });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2}));
+  ring.release();
+  seen.clear();
+  ring.for_each_popped([&](const uint64_t& v) { seen.push_back(v); });
+  EXPECT_TRUE(seen.empty()) << "released pops are the producer's again";
+  EXPECT_EQ(ring.unreleased(), 6u) << "until the producer looks";
+  ring.released();
+  EXPECT_EQ(ring.unreleased(), 4u);
+  ring.front();
+  ring.pop();
+  ring.for_each_popped([&](const uint64_t& v) { seen.push_back(v); });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{3}));
+}
+
 TEST(SpscRingStressTest, CrossThreadKeepsOrderAndContentsAndReclaimsEverySlot) {
   constexpr uint64_t kItems = 4'000'000;
   SpscRing<Item> ring(1024);
