@@ -1,11 +1,16 @@
-"""sipring-load's own edge cases: it must end by itself and say why when the target is useless.
+"""sipring-load's own edge cases: it must end by itself and say why when the target is useless,
+and its --histogram CSV must agree with its JSON.
 
 A load run against a port that refuses or drops every connection used to wait out --duration
 with nothing left to send; it now ends as soon as every connection has failed, exits non-zero
 and counts each failure with its reason.
 """
 
+import csv
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import unittest
 
@@ -87,6 +92,49 @@ class SipringLoadRefusesOptionsItWouldIgnore(unittest.TestCase):
             self.assertEqual(rc, 2, err)
             self.assertIsNone(res, err)
             self.assertIn("need --ca", err)
+
+
+class SipringLoadWritesTheLatencyHistogram(unittest.TestCase):
+    """--histogram FILE: the CSV a latency CDF is drawn from (bench/e2e.py --plot)."""
+
+    def test_rps_run_writes_one_row_per_bucket_agreeing_with_the_json(self):
+        d = h.start_daemon(self)
+        path = os.path.join(tempfile.mkdtemp(prefix="sipring-hist."), "latency.csv")
+        self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
+        rc, res, err = h.run_load(["rps", "--target", "%s:%d" % (h.HOST, d.port),
+                                   "--connections", 4, "--pipeline", 4, "--requests", 2000,
+                                   "--max-seconds", 30, "--histogram", path], timeout=60)
+        self.assertEqual(rc, 0, err)
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0], ["le_ns", "count", "cumulative", "quantile"])
+        body = [(int(a), int(b), int(c), float(q)) for a, b, c, q in rows[1:]]
+        self.assertTrue(body, "no buckets")
+        total = sum(b for _, b, _, _ in body)
+        # Every answered request is one sample; the JSON's percentiles come from the same ones.
+        self.assertEqual(total, res["received"], res)
+        self.assertEqual(total, res["latency_us"]["samples"], res)
+        running = 0
+        for i, (le, count, cumulative, q) in enumerate(body):
+            self.assertGreater(count, 0, "empty bucket row %d" % i)
+            running += count
+            self.assertEqual(cumulative, running)
+            self.assertAlmostEqual(q, cumulative / total, places=6)
+            if i:
+                self.assertGreater(le, body[i - 1][0], "bounds must increase")
+        self.assertEqual(body[-1][3], 1.0)
+        # The largest bucket holds the maximum: its bound is at most 1/32 above it.
+        max_ns = res["latency_us"]["max"] * 1000
+        self.assertGreaterEqual(body[-1][0] + 1, max_ns - 1)  # float us in the JSON
+        self.assertLessEqual(body[-1][0], max_ns * (1 + 1 / 32) + 1)
+
+    def test_an_unwritable_histogram_file_is_refused_before_anything_is_sent(self):
+        for path in ("/nonexistent-dir/latency.csv", tempfile.gettempdir()):
+            rc, res, err = h.run_load(["rps", "--target", "%s:%d" % (h.HOST, h.free_port()),
+                                       "--requests", 1, "--histogram", path], timeout=20)
+            self.assertEqual(rc, 2, err)
+            self.assertIsNone(res, err)
+            self.assertIn("--histogram %s: cannot write it" % path, err)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 #include "tools/sipring-load/load_args.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "tools/common/cli.h"
 
@@ -157,6 +162,10 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
                   "send a PROXY protocol header of version V (1 or 2) naming this tool's own "
                   "addresses before TLS, as a balancer would (a sipring.proxy_protocol_listen "
                   "target); 0: none");
+  app.add_option("--histogram", a->histogram,
+                 "write the request latency histogram here as CSV (le_ns,count,cumulative,"
+                 "quantile: one row per non-empty log-linear bucket, for a latency CDF)")
+      ->type_name("FILE");
   if (std::optional<int> done = cli::parse(app, argc, argv)) return done;
 
   if ((!a->client.crl.empty() || !a->client.verify_hostname.empty()) && a->client.ca_list.empty()) {
@@ -164,6 +173,16 @@ std::optional<int> parse_load_args(int argc, const char* const* argv, LoadArgs* 
     return cli::usage_error(app,
                             "--crl and --verify-name need --ca (without it the server's "
                             "certificate is not verified)");
+  }
+  if (!a->histogram.empty()) {
+    // Refused now, not after a run of minutes; truncated now too, so a failed run never leaves
+    // an earlier run's histogram behind to be plotted as this one's.
+    int fd = open(a->histogram.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return cli::usage_error(
+          app, "--histogram " + a->histogram + ": cannot write it: " + strerror(errno));
+    }
+    close(fd);
   }
   SockAddr::parse(a->target, &p.target);  // both checked while parsing
   parse_cpu_list(cpus, &a->cpus);

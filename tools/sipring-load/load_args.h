@@ -21,6 +21,7 @@ struct LoadArgs {
   double max_seconds = 0;   // 0: the duration (idle: the hold time) + 30
   uint32_t busy_poll_us = 1000;
   int proxy_protocol = 0;  // --proxy-protocol: PROXY header version sent first (0 = none)
+  std::string histogram;   // --histogram: write the latency histogram (CSV) here, or empty
 };
 
 // Fills |a| from the command line; every number is checked against its range and the target is

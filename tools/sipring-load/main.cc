@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,6 +22,7 @@
 
 #include "sipring/engine.h"
 #include "tools/common/json.h"
+#include "tools/common/latency_histogram.h"
 #include "tools/sipring-load/load_args.h"
 #include "tools/sipring-load/load_core.h"
 #include "tools/sipring-load/load_plan.h"
@@ -45,6 +48,23 @@ double percentile(const std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t idx = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
   return sorted[std::min(idx, sorted.size() - 1)] / 1000.0;  // ns -> us
+}
+
+// Writes the histogram of `sorted` (latencies in ns) to `path` as CSV (tools/common/
+// latency_histogram.h). False after printing why on stderr.
+bool write_histogram(const std::string& path, const std::vector<uint32_t>& sorted) {
+  sipring::tool::LatencyHistogram h;
+  for (uint32_t ns : sorted) h.record(ns);
+  const std::string csv = sipring::tool::histogram_csv(h);
+  FILE* f = fopen(path.c_str(), "w");
+  bool ok = f != nullptr && fwrite(csv.data(), 1, csv.size(), f) == csv.size();
+  int err = errno;
+  if (f != nullptr && fclose(f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) fprintf(stderr, "sipring-load: --histogram %s: %s\n", path.c_str(), strerror(err));
+  return ok;
 }
 
 }  // namespace
@@ -200,5 +220,6 @@ int main(int argc, char** argv) {
   fwrite(line.data(), 1, line.size(), stdout);
   fflush(stdout);
   bool ok = lost == 0 && mismatched == 0 && totals.connect_failures.load() == 0;
+  if (!args.histogram.empty() && !write_histogram(args.histogram, all)) return 1;
   return ok ? 0 : 3;
 }
