@@ -22,7 +22,13 @@ ssl), as real traffic is.
 
   bench/e2e.py [--build build] [--build-system DIR] [--repeat 3]
                [--servers sipring,sipring-system,kamailio] [--handshakes-only]
-               [--paced-rate 800] [--quick]
+               [--paced-rate 800] [--quick] [--plot [DIR]]
+  bench/e2e.py --plot-from docs/img/e2e.json [--plot DIR]     # redraw only
+
+--plot writes three 800x450 PNGs (bench/lib/plot.py, python3-matplotlib) and the results as
+e2e.json into DIR (docs/img, which the README embeds): server CPU per operation per load, the
+latency CDF at 10k req/s (from every round's sipring-load --histogram CSV) with the machine's
+wake-up floor, and Pss per idle connection.
 """
 import argparse
 import json
@@ -38,7 +44,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+DEFAULT_PLOT_DIR = os.path.join(ROOT, "docs", "img")
 sys.path.insert(0, os.path.join(HERE, "lib"))
+import plot  # noqa: E402
 import proc_cpu  # noqa: E402
 
 
@@ -68,8 +76,12 @@ def wait_listening(port, timeout=15.0):
 
 
 class Sipring:
-    def __init__(self, name, build, certs, cpu, workdir):
+    """One sipring process: one reactor on `cpu`, a TLS listener on a free port, the build's
+    tools/sipring; `extra_cfg` is appended to its configuration (modparam lines)."""
+
+    def __init__(self, name, build, certs, cpu, workdir, extra_cfg=""):
         self.name, self.build, self.certs, self.cpu, self.workdir = name, build, certs, cpu, workdir
+        self.extra_cfg = extra_cfg
         self.port = free_port()
         self.proc = None
 
@@ -82,7 +94,8 @@ class Sipring:
                     # Every load connection comes from 127.0.0.1: one source may hold the
                     # whole table here (the idle run opens 10,000).
                     'modparam("sipring", "max_connections_per_source", 16384)\n'
-                    % (self.port, os.path.join(self.certs, "server.pem"), self.cpu))
+                    % (self.port, os.path.join(self.certs, "server.pem"), self.cpu)
+                    + self.extra_cfg)
         cmd = ["taskset", "-c", str(self.cpu), os.path.join(self.build, "tools", "sipring"), "-f", cfg]
         log("$ " + " ".join(cmd) + " &")
         logfile = os.path.join(self.workdir, self.name + ".log")
@@ -150,10 +163,13 @@ def steal_ticks(cpus):
     return out
 
 
-def load(args, server, mode_args, load_cpu):
+def load(args, server, mode_args, load_cpu, histogram=None):
+    """One sipring-load run; its JSON result with "steal_ms" and, with `histogram` (a CSV path
+    for sipring-load --histogram), "histogram": [(le_ns, count), ...]."""
     cmd = (["taskset", "-c", str(load_cpu), os.path.join(args.build, "tools", "sipring-load")]
            + mode_args + ["--target", "127.0.0.1:%d" % server.port,
-                          "--server-pid", ",".join(str(p) for p in server.pids())])
+                          "--server-pid", ",".join(str(p) for p in server.pids())]
+           + (["--histogram", histogram] if histogram else []))
     log("$ " + " ".join(shlex.quote(c) for c in cmd))
     # Exit status 3 means some requests were lost or connections failed: the JSON says how many,
     # and measure() reports it; anything else is a broken run.
@@ -167,6 +183,8 @@ def load(args, server, mode_args, load_cpu):
     # Milliseconds each vCPU was stolen by the host during the run: a latency tail of a few ms
     # with stolen time next to it is the machine's, not the server's.
     r["steal_ms"] = {str(c): (steal_after.get(c, 0) - steal_before.get(c, 0)) * 10 for c in cpus}
+    if histogram:
+        r["histogram"] = plot.read_histogram_csv(histogram)
     return r
 
 
@@ -249,16 +267,19 @@ def plans(args):
     return p
 
 
-def measure(args, servers, load_cpu):
-    """Every plan on every server, --repeat rounds; per server and plan the medians."""
+def measure(args, servers, load_cpu, workdir):
+    """Every plan on every server, --repeat rounds; per server and plan the medians (and for the
+    10k req/s run the latency histogram of all rounds together, for the CDF chart)."""
     rows = {s.name: {} for s in servers}
-    for _ in range(args.repeat):
+    for round_no in range(args.repeat):
         for key, mode_args in plans(args).items():
             for server in servers:
                 if isinstance(mode_args, tuple):
                     r = paced(args, server, mode_args[1], load_cpu)
                 else:
-                    r = load(args, server, mode_args, load_cpu)
+                    hist = (os.path.join(workdir, "%s-%s-%d.csv" % (server.name, key, round_no))
+                            if key == "latency_10k" else None)
+                    r = load(args, server, mode_args, load_cpu, histogram=hist)
                 if r["lost"] or r["mismatched"] or r["connect_failures"]:
                     log("WARNING: %s on %s: lost %d mismatched %d connect failures %d" %
                         (key, server.name, r["lost"], r["mismatched"], r["connect_failures"]))
@@ -278,6 +299,8 @@ def measure(args, servers, load_cpu):
                 "runs": len(runs),
                 "steal_ms": [r["steal_ms"] for r in runs],
             }
+            if key == "latency_10k":
+                res[key]["histogram"] = plot.merge_histograms(r["histogram"] for r in runs)
         if not args.handshakes_only:
             res["idle_memory"] = idle_memory(args, server, load_cpu)
         res["features"] = server.features()
@@ -313,7 +336,19 @@ def main():
     ap.add_argument("--handshakes-only", action="store_true",
                     help="only the handshake figures (saturated and paced)")
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    ap.add_argument("--plot", nargs="?", const=DEFAULT_PLOT_DIR, metavar="DIR",
+                    help="write the charts (PNG) and the results (e2e.json) into DIR "
+                         "(default %s)" % DEFAULT_PLOT_DIR)
+    ap.add_argument("--plot-from", metavar="JSON",
+                    help="only redraw the charts from a saved e2e.json (or a saved JSON line) "
+                         "into --plot DIR, running nothing")
     args = ap.parse_args()
+    if args.plot_from:
+        with open(args.plot_from) as f:
+            data = json.loads(f.read().strip().splitlines()[-1])
+        return 0 if plot.e2e_charts(data, args.plot or DEFAULT_PLOT_DIR) else 1
+    if args.plot:
+        os.makedirs(args.plot, exist_ok=True)  # refused now, not after the run
     if args.servers is None:
         args.servers = "sipring,sipring-system,kamailio" if args.build_system else "sipring,kamailio"
     work = tempfile.mkdtemp(prefix="sipring-e2e-")
@@ -331,7 +366,7 @@ def main():
             server.start()
             servers.append(server)
         time.sleep(0.5)
-        results = measure(args, servers, args.load_cpu)
+        results = measure(args, servers, args.load_cpu, work)
     finally:
         for server in servers:
             server.stop()
@@ -401,8 +436,16 @@ def main():
             "%s %s" % (n, "/".join("%.0f" % v for v in results[n][key]["cpu_us_per_op_runs"]))
             for n in names)))
     print()
-    print(json.dumps({"machine": cpu, "jitter": jitter, "wake_floor": floor, "results": results}))
+    data = {"machine": cpu, "jitter": jitter, "wake_floor": floor, "results": results}
+    print(json.dumps(data))
+    if args.plot:
+        # The results next to the charts, so --plot-from can redraw them without a rerun.
+        with open(os.path.join(args.plot, "e2e.json"), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        plot.e2e_charts(data, args.plot)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -23,6 +23,7 @@ packages=(
   etcd-server etcd-client                     # ticket-key store (test_scale_out.py)
   procps iproute2                             # pgrep/ss for the scripts
   systemtap-sdt-dev                           # <sys/sdt.h>: the USDT probes (engine/base/probes.h)
+  python3-matplotlib                          # the benchmarks' charts (bench/lib/plot.py)
 )
 
 missing=()
