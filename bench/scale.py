@@ -21,11 +21,12 @@ Per N it runs, with the load on every load CPU (sipring-load --reactors L --cpus
   * handshake:  full TLS 1.3 handshakes + one OPTIONS each: handshakes/s and CPU per handshake;
   * rate:       open loop at --rate-per-reactor x N requests/s: p50/p99/p99.9 latency.
 Prints each command, a Markdown table, one JSON line; --plot FILE.png draws the per-reactor
-figures against N (needs python3-matplotlib).
+figures against N (bench/lib/plot.py, python3-matplotlib) and the results as JSON next to it.
 
 On this project's 2-CPU machines only N = 1 runs (server CPU 0, load CPU 1).
 
-  bench/scale.py [--build build] [--max-reactors S] [--repeat 3] [--quick] [--plot scale.png]
+  bench/scale.py [--build build] [--max-reactors S] [--repeat 3] [--quick]
+                 [--plot [docs/img/scale.png]]
 """
 
 import argparse
@@ -41,6 +42,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import e2e  # noqa: E402  (free_port, wait_listening, log, run)
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import plot  # noqa: E402
 
 
 def parse_cpu_list(text):
@@ -196,35 +199,6 @@ def one_n(args, n, server_cpus, load_cpus, certs, work):
     }
 
 
-def plot(rows, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        e2e.log("--plot: python3-matplotlib is not installed; no plot written")
-        return
-    ns = [r["reactors"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
-    axes[0].plot(ns, [r["requests_per_s"] / r["reactors"] for r in rows], "o-", label="requests/s")
-    axes[0].plot(ns, [r["handshakes_per_s"] / r["reactors"] for r in rows], "s-", label="handshakes/s")
-    axes[0].set_title("per reactor")
-    axes[0].legend()
-    axes[1].plot(ns, [r["cpu_us_per_request"] for r in rows], "o-", label="per request")
-    axes[1].plot(ns, [r["cpu_us_per_handshake"] for r in rows], "s-", label="per handshake")
-    axes[1].set_title("server CPU (us)")
-    axes[1].set_yscale("log")
-    axes[1].legend()
-    axes[2].plot(ns, [r["p99_us"] for r in rows], "o-")
-    axes[2].set_title("p99 (us) at %d req/s per reactor" % (rows[0]["rate"] // max(1, rows[0]["reactors"])))
-    for ax in axes:
-        ax.set_xlabel("reactors")
-        ax.set_xticks(ns)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    e2e.log("wrote %s" % path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -234,7 +208,9 @@ def main():
     ap.add_argument("--rate-per-reactor", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
-    ap.add_argument("--plot", help="write a PNG of the per-reactor figures")
+    ap.add_argument("--plot", nargs="?", const=os.path.join(e2e.DEFAULT_PLOT_DIR, "scale.png"),
+                    metavar="FILE.png", help="write a PNG of the figures against N, and the "
+                    "results as JSON next to it (default docs/img/scale.png)")
     args = ap.parse_args()
     topo = topology()
     server_cpus, load_cpus = split_cpus(topo)
@@ -264,10 +240,13 @@ def main():
               (n, r["requests_per_s"], r["requests_per_s"] / n, r["cpu_us_per_request"],
                r["handshakes_per_s"], r["handshakes_per_s"] / n, r["cpu_us_per_handshake"],
                r["p50_us"], r["p99_us"], r["p999_us"], r["rate"]))
+    data = {"topology": topo, "server_cpus": server_cpus, "load_cpus": load_cpus, "results": rows}
+    print(json.dumps(data))
     if args.plot:
-        plot(rows, args.plot)
-    print(json.dumps({"topology": topo, "server_cpus": server_cpus, "load_cpus": load_cpus,
-                      "results": rows}))
+        with open(os.path.splitext(args.plot)[0] + ".json", "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        plot.scale_chart(rows, args.plot)
 
 
 if __name__ == "__main__":
