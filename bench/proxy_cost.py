@@ -5,9 +5,9 @@ listen address of the same sipring process, in the same run.
 
 One sipring (one reactor, pinned to --server-cpu) listens on both; sipring-load (pinned to
 --load-cpu) runs every plan on the plain listener and then on the proxy one, round after round
-(--repeat), so the machine's noise falls on both alike. The figure is the server's CPU time per
-operation (all its threads, from /proc, over exactly the measured phase); medians and the
-proxy/plain ratio are printed, with every command.
+(--repeat; bench/lib/ab_rounds.py), so the machine's noise falls on both alike. The figure is
+the server's CPU time per operation (all its threads, from /proc, over exactly the measured
+phase); medians and the proxy/plain ratio are printed, with every command.
 
   bench/proxy_cost.py [--build build] [--repeat 5] [--version 2] [--quick]
 """
@@ -23,7 +23,9 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import e2e  # noqa: E402  (load(), free_port(), wait_listening(), log(), run(), median())
+import e2e  # noqa: E402  (load(), free_port(), wait_listening(), log(), run())
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import ab_rounds  # noqa: E402
 
 
 def plans(args):
@@ -76,15 +78,12 @@ def main():
             "proxy": (types.SimpleNamespace(port=proxy, pids=lambda: [server.pid]),
                       ["--proxy-protocol", str(args.version)]),
         }
-        runs = {}
-        for _ in range(args.repeat):
-            for key, mode_args in plans(args).items():
-                for name, (target, extra) in targets.items():
-                    r = e2e.load(args, target, mode_args + extra, args.load_cpu)
-                    if r["lost"] or r["mismatched"] or r["connect_failures"]:
-                        e2e.log("WARNING: %s via %s: lost %d mismatched %d connect failures %d"
-                                % (key, name, r["lost"], r["mismatched"], r["connect_failures"]))
-                    runs.setdefault((key, name), []).append(r["server"]["cpu_us_per_op"])
+
+        def run_one(name, mode_args):
+            target, extra = targets[name]
+            return e2e.load(args, target, mode_args + extra, args.load_cpu)
+
+        runs = ab_rounds.interleaved(args.repeat, plans(args), list(targets), run_one, e2e.log)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -92,19 +91,8 @@ def main():
         except subprocess.TimeoutExpired:
             server.kill()
 
-    print("| plan | plain: server CPU us/op (median) | PROXY v%d: server CPU us/op (median) | "
-          "proxy/plain |" % args.version)
-    print("|---|---|---|---|")
-    result = {}
-    for key in plans(args):
-        a, b = e2e.median(runs[(key, "plain")]), e2e.median(runs[(key, "proxy")])
-        # Per-round ratios: each pair ran back to back, so their ratio carries less of the
-        # machine's drift than the ratio of medians.
-        ratios = [p / q for p, q in zip(runs[(key, "proxy")], runs[(key, "plain")]) if q > 0]
-        result[key] = {"plain": runs[(key, "plain")], "proxy": runs[(key, "proxy")],
-                       "ratio_median": e2e.median(ratios)}
-        print("| %s | %.2f | %.2f | %.3f (per-round median %.3f) |"
-              % (key, a, b, b / a if a else 0, e2e.median(ratios)))
+    result = ab_rounds.ratio_table(runs, plans(args), "plain", "proxy", "plain",
+                                   "PROXY v%d" % args.version)
     print(json.dumps({"proxy_version": args.version, "repeat": args.repeat, "results": result}))
 
 
