@@ -207,7 +207,8 @@ def scale_chart(rows, path):
     ax.legend()
     ax = axes[2]
     ax.plot(ns, [r["p99_us"] for r in rows], "o-")
-    ax.set_title("p99 (us) at %d req/s per reactor" % (rows[0]["rate"] // max(1, rows[0]["reactors"])))
+    ax.set_title("p99 (us), %d req/s per reactor"
+                 % (rows[0]["rate"] // max(1, rows[0]["reactors"])))
     for ax in axes:
         ax.set_xlabel("reactors (N)")
         ax.set_xticks(ns)
