@@ -343,11 +343,10 @@ Status Engine::start() {
   };
   m.auto_reload.start(
       m.store.get(), [this] { return reload_tls(); }, reload_keys);
-  m.features = "io_uring: " + m.reactors[0]->features().describe() +
-               "; TLS: " + tls_library_summary() +
-               "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +
-               std::to_string(n) + " reactor(s); instruments: " +
-               (kInstrumentsEnabled ? "on" : "off");
+  m.features =
+      "io_uring: " + m.reactors[0]->features().describe() + "; TLS: " + tls_library_summary() +
+      "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " + std::to_string(n) +
+      " reactor(s); instruments: " + (kInstrumentsEnabled ? "on" : "off");
   SIPRING_LOG(kLogInfo, "engine", "%s", m.features.c_str());
   return Status::ok();
 }

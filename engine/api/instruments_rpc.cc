@@ -3,8 +3,8 @@
 #include "engine/api/instruments_rpc.h"
 
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 namespace sipring {
 namespace {
@@ -26,9 +26,9 @@ JsonValue histogram_json(const HistogramSnapshot& h, std::string_view unit) {
 
 JsonValue snapshot_json(const InstrumentsSnapshot& s) {
   JsonValue histograms = JsonValue::object();
-#define SIPRING_HISTOGRAM_JSON(name, unit, doc)                                                   \
-  histograms[#name] =                                                                             \
-      histogram_json(s.histograms[static_cast<size_t>(HistogramId::name)], std::string_view(#unit));
+#define SIPRING_HISTOGRAM_JSON(name, unit, doc)                                            \
+  histograms[#name] = histogram_json(s.histograms[static_cast<size_t>(HistogramId::name)], \
+                                     std::string_view(#unit));
   SIPRING_HISTOGRAMS(SIPRING_HISTOGRAM_JSON)
 #undef SIPRING_HISTOGRAM_JSON
   JsonValue utilisation = JsonValue::object();
@@ -51,7 +51,9 @@ JsonValue instruments_json(const std::vector<InstrumentsSnapshot>& reactors) {
   InstrumentsSnapshot total;
   for (size_t i = 0; i < reactors.size(); i++) {
     JsonValue r = JsonValue{{"reactor", i}};
-    for (auto& [key, value] : snapshot_json(reactors[i]).items()) r[key] = value;
+    JsonValue body = snapshot_json(reactors[i]);
+    r["histograms"] = std::move(body["histograms"]);
+    r["utilisation"] = std::move(body["utilisation"]);
     per_reactor.push_back(std::move(r));
     merge_instruments(&total, reactors[i], i == 0);
   }

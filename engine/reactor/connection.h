@@ -85,8 +85,8 @@ struct Connection {
   uint32_t ct_bytes;  // bytes in ct_queue (limit: tls.con_ct_wq_max)
   SockAddr peer;
   SockAddr local;
-  uint64_t created_ns;                 // monotonic time of accept/connect, for tls.list
-  uint64_t connected_ns;               // client role: TCP connected (its handshake's start)
+  uint64_t created_ns;    // monotonic time of accept/connect, for tls.list
+  uint64_t connected_ns;  // client role: TCP connected (its handshake's start)
   // When its replies were queued (reply_send histogram); nothing without instruments.
   [[no_unique_address]] std::conditional_t<kInstrumentsEnabled, ReplyClock, NoReplyClock> replies;
   const TlsDomain* domain;             // the TLS domain in use (in tls_set)

@@ -10,8 +10,8 @@
 
 #include "engine/base/error_format.h"
 #include "engine/base/probes.h"
-#include "engine/sync/batch_clock.h"
 #include "engine/reactor/op.h"
+#include "engine/sync/batch_clock.h"
 
 namespace sipring {
 namespace {
@@ -253,6 +253,9 @@ void Reactor::loop_once(bool may_sleep) {
   note_loop(busy_from, wait_from, reap_completions());
   drain_inbox();
   handoff_->commit();
+  // Frames waiting for the core, before the inline one runs: in the ring (released ones as of
+  // the last reclaim_frames) or waiting for room in it.
+  instr_.raise(instr_.handoff_high_water, handoff_->unreleased() + overflow_.size());
   run_core();
   reclaim_frames();
   rearm_stopped_recvs();
@@ -261,8 +264,6 @@ void Reactor::loop_once(bool may_sleep) {
   buffers_.publish();
   timers_->advance(now_ns_, [this](uint32_t slot) { on_timer(slot); });
   handoff_->commit();
-  // Frames waiting for the core: in the ring (as of reclaim_frames) or for room in it.
-  instr_.raise(instr_.handoff_high_water, handoff_->unreleased() + overflow_.size());
 }
 
 void Reactor::note_loop(uint64_t busy_from, uint64_t wait_from, uint32_t completions) noexcept {
@@ -284,10 +285,10 @@ void Reactor::note_handshake(Connection* c, bool resumed) noexcept {
   // Server role from the accept (a PROXY header's wait included), client role from TCP
   // connected: both in loop time, so to within one iteration.
   const uint64_t duration = now_ns_ - (client ? c->connected_ns : c->created_ns);
-  const HistogramId id = client ? (resumed ? HistogramId::handshake_client_resumed
-                                           : HistogramId::handshake_client_full)
-                                : (resumed ? HistogramId::handshake_server_resumed
-                                           : HistogramId::handshake_server_full);
+  const HistogramId id =
+      client
+          ? (resumed ? HistogramId::handshake_client_resumed : HistogramId::handshake_client_full)
+          : (resumed ? HistogramId::handshake_server_resumed : HistogramId::handshake_server_full);
   instr_.record(id, duration);
   SIPRING_PROBE(handshake_done, conns_->id_of(c).raw(), duration, int{resumed}, int{client});
 }
@@ -484,8 +485,7 @@ SendStatus Reactor::send_remote(ConnId id, std::span<const uint8_t> message) noe
   // The sender's batch clock (engine/sync/batch_clock.h): no clock read per message on a core
   // thread that reads it per batch of pops.
   const uint32_t stamp = kInstrumentsEnabled ? clock_stamp(batch_clock_ns()) : 0;
-  std::span<uint8_t> slot =
-      inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw(), stamp);
+  std::span<uint8_t> slot = inbox_->reserve(static_cast<uint32_t>(message.size()), id.raw(), stamp);
   if (slot.data() == nullptr) return SendStatus::kQueueFull;
   memcpy(slot.data(), message.data(), message.size());
   inbox_->commit();

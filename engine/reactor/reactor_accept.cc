@@ -209,7 +209,8 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c->fd = fd;
   c->listener = static_cast<uint16_t>(listener);
   c->state = ConnState::kInstalling;
-  c->last_io_ns = c->created_ns = now_ns_;  // the server handshake's start (before any PROXY header)
+  c->last_io_ns = c->created_ns =
+      now_ns_;  // the server handshake's start (before any PROXY header)
   counters_.accepted.add();
   SIPRING_PROBE(accept, conns_->id_of(c).raw(), index_);
   counters_.connections_open.add();

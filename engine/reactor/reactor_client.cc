@@ -221,8 +221,7 @@ SendStatus Reactor::send_to_remote(const Destination& to,
   return SendStatus::kOk;
 }
 
-void Reactor::deliver_queued_send_to(std::span<const uint8_t> record,
-                                     uint64_t queued_ns) noexcept {
+void Reactor::deliver_queued_send_to(std::span<const uint8_t> record, uint64_t queued_ns) noexcept {
   SendToHeader h;
   if (record.size() < sizeof(h)) return;
   memcpy(&h, record.data(), sizeof(h));

@@ -32,7 +32,9 @@ inline uint64_t batch_clock_ns() noexcept {
 // A 32-bit stamp of reading `ns` (what a ReplyInbox record carries), and the reading back from
 // a later reading `now_ns` within 2^31 ns (2.1 s) of it. A stamp a little after `now_ns` (a
 // sender that read its clock after the reactor's iteration began) gives `now_ns`: never later.
-inline uint32_t clock_stamp(uint64_t ns) noexcept { return static_cast<uint32_t>(ns); }
+inline uint32_t clock_stamp(uint64_t ns) noexcept {
+  return static_cast<uint32_t>(ns);
+}
 inline uint64_t clock_unstamp(uint32_t stamp, uint64_t now_ns) noexcept {
   const int32_t ago = static_cast<int32_t>(static_cast<uint32_t>(now_ns) - stamp);
   return ago > 0 ? now_ns - static_cast<uint64_t>(ago) : now_ns;

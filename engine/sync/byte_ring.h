@@ -3,11 +3,12 @@
 // Our own: library queues hold fixed-size elements; replies are written in place, any length.
 //
 // Each record is a 16-byte header {uint32 length; uint32 stamp; uint64 tag} followed by the
-// payload (the stamp is the producer's: ReplyInbox puts the low 32 bits of the send time there), padded so the next record starts 8-byte aligned. A payload is always contiguous:
-// when it would cross the end of the buffer, the producer fills the tail with a padding record
-// (or, if fewer than 16 bytes are left, the tail is skipped by both sides without a header) and
-// starts the record at offset 0. A record that needs more than capacity/2 bytes is refused, so
-// padding plus record always fit in an empty ring.
+// payload (the stamp is the producer's: ReplyInbox puts the low 32 bits of the send time there),
+// padded so the next record starts 8-byte aligned. A payload is always contiguous: when it would
+// cross the end of the buffer, the producer fills the tail with a padding record (or, if fewer than
+// 16 bytes are left, the tail is skipped by both sides without a header) and starts the record at
+// offset 0. A record that needs more than capacity/2 bytes is refused, so padding plus record
+// always fit in an empty ring.
 //
 // Positions are free-running 64-bit byte counters; offset = pos & mask. Producer and consumer
 // indices sit on separate cache lines and each side caches the other's index.

@@ -28,14 +28,14 @@ inline constexpr bool kInstrumentsEnabled = SIPRING_INSTRUMENTS != 0;
 
 // X-macro: name, unit ("seconds": recorded in ns, exported in seconds; "count": a plain number),
 // meaning. Order is the order of RPC output and of the Prometheus families.
-#define SIPRING_HISTOGRAMS(X)                                                                     \
-  X(handshake_server_full, seconds, "server role: connection accepted to full handshake done")    \
-  X(handshake_server_resumed, seconds, "server role: accepted to resumed handshake done")         \
-  X(handshake_client_full, seconds, "client role: TCP connected to full handshake done")          \
-  X(handshake_client_resumed, seconds, "client role: TCP connected to resumed handshake done")    \
-  X(connect, seconds, "client role: connect submitted to TCP connected")                          \
+#define SIPRING_HISTOGRAMS(X)                                                                      \
+  X(handshake_server_full, seconds, "server role: connection accepted to full handshake done")     \
+  X(handshake_server_resumed, seconds, "server role: accepted to resumed handshake done")          \
+  X(handshake_client_full, seconds, "client role: TCP connected to full handshake done")           \
+  X(handshake_client_resumed, seconds, "client role: TCP connected to resumed handshake done")     \
+  X(connect, seconds, "client role: connect submitted to TCP connected")                           \
   X(handoff_wait, seconds, "a frame in the handoff ring: pushed by the reactor to popped by core") \
-  X(reply_send, seconds, "a reply: queued by the core to the completion of the send carrying it") \
+  X(reply_send, seconds, "a reply: queued by the core to the completion of the send carrying it")  \
   X(completions_per_enter, count, "completions reaped per io_uring_enter")
 
 enum class HistogramId : uint8_t {
@@ -54,7 +54,7 @@ inline constexpr size_t kHistogramCount = 0
 #define SIPRING_UTILISATION(X)                                                                    \
   X(busy_ns, "time the reactor thread spent outside io_uring_enter's wait")                       \
   X(sleep_ns, "time the reactor thread spent waiting in io_uring_enter")                          \
-  X(polls, "non-blocking io_uring_enter calls made while work was expected (busy/adaptive poll)")  \
+  X(polls, "non-blocking io_uring_enter calls made while work was expected (busy/adaptive poll)") \
   X(handoff_high_water, "most frames ever waiting in the handoff ring at once")                   \
   X(inbox_high_water_bytes, "most bytes ever waiting in the reply inbox at once")                 \
   X(buffers_free_low_water, "fewest provided receive buffers ever free at once")
@@ -67,7 +67,9 @@ struct ReactorInstruments {
   SIPRING_UTILISATION(SIPRING_DECLARE_UTILISATION)
 #undef SIPRING_DECLARE_UTILISATION
 
-  Histogram& operator[](HistogramId id) noexcept { return histograms[static_cast<size_t>(id)]; }
+  Histogram& operator[](HistogramId id) noexcept {
+    return histograms[static_cast<size_t>(id)];
+  }
 
   // The writer's calls: nothing at all in a build without instruments.
   void record(HistogramId id, uint64_t value, uint64_t n = 1) noexcept {
@@ -120,9 +122,9 @@ inline void merge_instruments(InstrumentsSnapshot* total, const InstrumentsSnaps
   total->handoff_high_water = std::max(total->handoff_high_water, other.handoff_high_water);
   total->inbox_high_water_bytes =
       std::max(total->inbox_high_water_bytes, other.inbox_high_water_bytes);
-  total->buffers_free_low_water = first ? other.buffers_free_low_water
-                                        : std::min(total->buffers_free_low_water,
-                                                   other.buffers_free_low_water);
+  total->buffers_free_low_water =
+      first ? other.buffers_free_low_water
+            : std::min(total->buffers_free_low_water, other.buffers_free_low_water);
 }
 
 }  // namespace sipring

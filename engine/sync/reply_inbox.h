@@ -54,9 +54,9 @@ class ReplyInbox {
 
   // Calls f(uint64_t tag, std::span<const uint8_t> payload, uint32_t stamp) for every
   // committed record of every producer ring (in each ring's order; rings one after the other)
-  // and then releases them. The payload is valid only during the call. Returns the number of records. Bounded:
-  // a ring is released only after it was drained, so one call takes at most a ring's bytes
-  // from each producer.
+  // and then releases them. The payload is valid only during the call. Returns the number of
+  // records. Bounded: a ring is released only after it was drained, so one call takes at most a
+  // ring's bytes from each producer.
   template <class F>
   size_t drain(F&& f) {
     size_t n = 0;

@@ -74,7 +74,8 @@ TEST(ReplyInboxTest, FullRingAndTooLargeRecordAreRefusedAndFreedByDrain) {
   int sent = 0;
   while (send(inbox, sent, sent)) ++sent;
   EXPECT_EQ(sent, 256 / 24);  // 24-byte records
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), static_cast<size_t>(sent));
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}),
+            static_cast<size_t>(sent));
   EXPECT_TRUE(send(inbox, 99, 99));
 }
 
@@ -93,7 +94,8 @@ TEST(ReplyInboxTest, AtMostMaxProducersThreadsGetRingsAndExitedThreadsKeepTheirs
   bool refused = false;
   std::thread([&] { refused = inbox.reserve(8, 0).data() == nullptr; }).join();
   EXPECT_TRUE(refused);
-  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}), ReplyInbox::kMaxProducers);
+  EXPECT_EQ(inbox.drain([](uint64_t, std::span<const uint8_t>, uint32_t) {}),
+            ReplyInbox::kMaxProducers);
 }
 
 // More inboxes than the thread-local cache has entries: cache collisions must find the
@@ -108,7 +110,8 @@ TEST(ReplyInboxTest, ThreadSendingToManyInboxesKeepsOneRingPerInbox) {
   for (auto& inbox : inboxes) {
     EXPECT_EQ(inbox->registered(), 1u);
     uint64_t expect = 0;
-    inbox->drain([&](uint64_t tag, std::span<const uint8_t>, uint32_t) { EXPECT_EQ(tag, expect++); });
+    inbox->drain(
+        [&](uint64_t tag, std::span<const uint8_t>, uint32_t) { EXPECT_EQ(tag, expect++); });
     EXPECT_EQ(expect, 5u);
   }
 }
