@@ -207,7 +207,7 @@ void BM_ReplyInboxSend300_SameThread(benchmark::State& state) {
     inbox.commit();
     bell.ring();
     if (++tag % 32 == 0) {
-      inbox.drain([&](uint64_t t, std::span<const uint8_t> p) { sum += t + p[0]; });
+      inbox.drain([&](uint64_t t, std::span<const uint8_t> p, uint32_t) { sum += t + p[0]; });
     }
   }
   benchmark::DoNotOptimize(sum);
