@@ -10,16 +10,28 @@
 //
 // With --uring the server thread waits the way a sipring reactor does (io_uring with
 // SINGLE_ISSUER|DEFER_TASKRUN, a read and io_uring_submit_and_wait) instead of in read();
-// --uring-plain does the same on a ring without those flags.
+// --uring-plain does the same on a ring without those flags. --timeout-us T makes that wait a
+// timed one (io_uring_submit_and_wait_timeout, as the reactor's sleep with its timer deadline),
+// --timer-slack-ns N sets the server thread's timer slack (prctl PR_SET_TIMERSLACK; the
+// default is 50 us).
+//
+// --client-poll makes the client spin for each answer instead of sleeping in read(): the server
+// answers by storing to a shared counter the client spins on (a pipe read in a loop would
+// contend for the pipe's mutex with the server's write). Then only the server's CPU wakes up per
+// round trip, as with sipring-load, whose reactor polls (its --busy-poll-us). Without it both
+// CPUs sleep and wake every round trip.
 //
 //   wake_probe [--server-cpu 0] [--client-cpu 1] [--seconds 10] [--interval-us 100]
-//              [--uring | --uring-plain]
+//              [--uring | --uring-plain] [--timeout-us T] [--timer-slack-ns N] [--client-poll]
 #include <liburing.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -57,7 +69,15 @@ int main(int argc, char** argv) {
   bool uring = false;
   unsigned uring_flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   const char* uring_name = "io_uring";
+  uint64_t timeout_ns = 0;  // 0: untimed wait
+  long timer_slack_ns = -1;  // -1: inherited
+  bool client_poll = false;
   for (int i = 1; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--client-poll")) {
+      client_poll = true;
+      i--;
+      continue;
+    }
     if (!strcmp(argv[i], "--uring")) {
       uring = true;
       i--;
@@ -82,24 +102,42 @@ int main(int argc, char** argv) {
       seconds = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--interval-us"))
       interval_ns = strtoull(argv[i + 1], nullptr, 10) * 1000;
+    else if (!strcmp(argv[i], "--timeout-us"))
+      timeout_ns = strtoull(argv[i + 1], nullptr, 10) * 1000;
+    else if (!strcmp(argv[i], "--timer-slack-ns"))
+      timer_slack_ns = strtol(argv[i + 1], nullptr, 10);
     else {
       fprintf(stderr,
               "usage: wake_probe [--server-cpu N] [--client-cpu N] [--seconds S] "
-              "[--interval-us U]\n");
+              "[--interval-us U] [--uring | --uring-plain] [--timeout-us T] "
+              "[--timer-slack-ns N] [--client-poll]\n");
       return 2;
     }
   }
+  if (timeout_ns != 0 && !uring) {
+    fprintf(stderr, "--timeout-us needs --uring or --uring-plain\n");
+    return 2;
+  }
   int to_server[2], to_client[2];
+  uint64_t timeouts = 0;  // timed waits that ended by their timeout (server thread)
   if (pipe(to_server) != 0 || pipe(to_client) != 0) {
     perror("pipe");
     return 1;
   }
+  std::atomic<uint64_t> answered{0};  // --client-poll: answers given so far
+  // The server's answer to one byte: a byte back, or (--client-poll) one more in `answered`.
+  auto answer = [&](char b) {
+    if (!client_poll) return write(to_client[1], &b, 1) == 1;
+    answered.fetch_add(1, std::memory_order_release);
+    return true;
+  };
   std::thread server([&] {
     pin(server_cpu);
+    if (timer_slack_ns > 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(timer_slack_ns));
     char b;
     if (!uring) {
       while (read(to_server[0], &b, 1) == 1) {
-        if (b == 'q' || write(to_client[1], &b, 1) != 1) break;
+        if (b == 'q' || !answer(b)) break;
       }
       return;
     }
@@ -112,13 +150,23 @@ int main(int argc, char** argv) {
     }
     for (;;) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-      io_uring_prep_read(sqe, to_server[0], &b, 1, 0);
-      io_uring_submit_and_wait(&ring, 1);
+      if (sqe != nullptr) io_uring_prep_read(sqe, to_server[0], &b, 1, 0);
       io_uring_cqe* cqe;
-      if (io_uring_peek_cqe(&ring, &cqe) != 0) continue;
+      if (timeout_ns == 0) {
+        io_uring_submit_and_wait(&ring, 1);
+      } else {
+        __kernel_timespec ts = {static_cast<long long>(timeout_ns / 1'000'000'000ull),
+                                static_cast<long long>(timeout_ns % 1'000'000'000ull)};
+        io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, nullptr);
+      }
+      // A timed-out wait leaves the read armed: wait again without queueing another.
+      if (io_uring_peek_cqe(&ring, &cqe) != 0) {
+        timeouts++;
+        continue;
+      }
       int res = cqe->res;
       io_uring_cqe_seen(&ring, cqe);
-      if (res != 1 || b == 'q' || write(to_client[1], &b, 1) != 1) break;
+      if (res != 1 || b == 'q' || !answer(b)) break;
     }
     io_uring_queue_exit(&ring);
   });
@@ -132,7 +180,13 @@ int main(int argc, char** argv) {
     while (now_ns() < due) {
     }
     char b = 'x';
-    if (write(to_server[1], &b, 1) != 1 || read(to_client[0], &b, 1) != 1) return 1;
+    if (write(to_server[1], &b, 1) != 1) return 1;
+    if (client_poll) {
+      while (answered.load(std::memory_order_acquire) <= i) {
+      }
+    } else if (read(to_client[0], &b, 1) != 1) {
+      return 1;
+    }
     rtt.push_back(now_ns() - due);
   }
   char q = 'q';
@@ -140,10 +194,12 @@ int main(int argc, char** argv) {
   server.join();
   std::sort(rtt.begin(), rtt.end());
   printf(
-      "{\"wait\": \"%s\", \"samples\": %zu, \"interval_us\": %llu, \"p50_us\": %.1f, \"p99_us\": "
-      "%.1f, "
+      "{\"wait\": \"%s\", \"timeout_us\": %llu, \"timeouts\": %llu, \"client\": \"%s\", "
+      "\"samples\": %zu, \"interval_us\": %llu, \"p50_us\": %.1f, \"p99_us\": %.1f, "
       "\"p999_us\": %.1f, \"max_us\": %.1f}\n",
-      uring ? uring_name : "read", rtt.size(), static_cast<unsigned long long>(interval_ns / 1000),
-      pct(rtt, 0.5), pct(rtt, 0.99), pct(rtt, 0.999), rtt.empty() ? 0.0 : rtt.back() / 1000.0);
+      uring ? uring_name : "read", static_cast<unsigned long long>(timeout_ns / 1000),
+      static_cast<unsigned long long>(timeouts), client_poll ? "poll" : "read", rtt.size(),
+      static_cast<unsigned long long>(interval_ns / 1000), pct(rtt, 0.5), pct(rtt, 0.99),
+      pct(rtt, 0.999), rtt.empty() ? 0.0 : rtt.back() / 1000.0);
   return 0;
 }
