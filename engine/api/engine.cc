@@ -298,6 +298,13 @@ Status Engine::start() {
               m.shared.max_handshakes_per_source,
               cfg.engine.max_handshakes_per_source ? "" : " (auto, 1/2 of max_handshakes)",
               cfg.engine.max_handshakes, cfg.engine.send_timeout_ms, cfg.engine.message_timeout_ms);
+  if (cfg.engine.adaptive_poll) {
+    SIPRING_LOG(kLogInfo, "engine",
+                "adaptive poll: on; each reactor polls instead of sleeping while work returns "
+                "faster than it measures a wake-up to take, for at most %u%% of its time "
+                "(sipring.adaptive_poll_cpu_max)",
+                cfg.engine.adaptive_poll_cpu_max);
+  }
 
   // Each reactor sets itself up on its own thread (SINGLE_ISSUER binds the ring to it).
   std::mutex mu;

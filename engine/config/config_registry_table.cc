@@ -627,6 +627,26 @@ std::vector<ParamDef> build_registry() {
        .description = "Microseconds a reactor keeps polling for work after its last event before "
                       "it sleeps: lower latency (no wake-up) for CPU time; 0 = sleep at once.",
        .field = [](Config& c) -> ParamField { return &c.engine.busy_poll_us; }},
+      {.module = "sipring",
+       .name = "adaptive_poll",
+       .type = T::kBool,
+       .default_text = "0",
+       .description = "Poll instead of sleeping while work comes back faster than this machine "
+                      "wakes a sleeping reactor (both measured per reactor), for at most "
+                      "adaptive_poll_cpu_max percent of the time: a lower latency tail where "
+                      "wake-ups are slow (VMs) for CPU time. Counters adaptive_polls, "
+                      "adaptive_poll_hits, adaptive_poll_capped, wake_cost_ns, idle_gap_ns.",
+       .field = [](Config& c) -> ParamField { return &c.engine.adaptive_poll; }},
+      {.module = "sipring",
+       .name = "adaptive_poll_cpu_max",
+       .type = T::kInt,
+       .default_text = "10",
+       .min = 1,
+       .max = 100,
+       .description = "Most of each reactor's wall time, in percent over any second, that "
+                      "sipring.adaptive_poll may spend polling; then it sleeps (counted in "
+                      "adaptive_poll_capped).",
+       .field = [](Config& c) -> ParamField { return &c.engine.adaptive_poll_cpu_max; }},
       // Defences: what one peer (or many) may cost. README "Limits and defences".
       {.module = "sipring",
        .name = "conn_wq_max",

@@ -66,6 +66,7 @@ Status Reactor::setup() {
   handoff_ = std::make_unique<SpscRing<HandoffEntry>>(e.handoff_entries);
   handoff_pause_threshold_ = e.handoff_entries;
   busy_poll_ns_ = uint64_t(e.busy_poll_us) * 1000;
+  if (e.adaptive_poll) poll_.enable(index_, e.adaptive_poll_cpu_max, &counters_, now_ns_);
   tx_share_.attach(&shared_->tx_budget);
   rx_share_.attach(&shared_->rx_budget);
   inbox_ = std::make_unique<ReplyInbox>(e.reply_ring_bytes);
@@ -231,6 +232,13 @@ void Reactor::loop_once(bool may_sleep) {
     may_sleep = false;
     instr_.add(instr_.polls, 1);
   }
+  // Adaptive polling (reactor_poll.h): poll while work returns faster than a wake-up.
+  const bool adapt = may_sleep && poll_.enabled() && !has_pending_work();
+  uint64_t probe_ns = 0;  // a probe sleep's timeout, which measures the wake-up
+  if (adapt && poll_.should_poll(monotonic_ns(), &probe_ns)) {
+    may_sleep = false;
+    instr_.add(instr_.polls, 1);
+  }
   if (may_sleep && !has_pending_work() && doorbell_.prepare_sleep([this] {
         // Acquire: pairs with request_stop()'s release. Once shutdown began, the flag is no
         // longer news: sleeping (with the shutdown's short timeout) is right.
@@ -241,7 +249,8 @@ void Reactor::loop_once(bool may_sleep) {
     // The instruments' one extra clock read per iteration: where busy time ends and sleep
     // begins (an iteration that does not sleep is busy throughout).
     if constexpr (kInstrumentsEnabled) wait_from = monotonic_ns();
-    uring_.submit_and_wait(1, sleep_timeout_ns());
+    const uint64_t timeout = sleep_timeout_ns();
+    uring_.submit_and_wait(1, probe_ns != 0 ? std::min(timeout, probe_ns) : timeout);
     doorbell_.woke();
   } else {
     uring_.submit_and_wait(0, 0);
@@ -250,6 +259,7 @@ void Reactor::loop_once(bool may_sleep) {
   counters_.pool_allocs.set(pool_.misses());
   now_ns_ = monotonic_ns();
   if constexpr (kInstrumentsEnabled) t_batch_clock_ns = now_ns_;  // for send_remote's stamps
+  if (adapt) poll_.after_wait(now_ns_, io_uring_cq_ready(uring_.ring()) != 0 || !inbox_->empty());
   note_loop(busy_from, wait_from, reap_completions());
   drain_inbox();
   handoff_->commit();

@@ -31,6 +31,7 @@
 //   reactor_proxy.cc    proxy listeners: the PROXY protocol header before TLS, its facts
 //   reactor_keylog.cc   the key log callback (tls.keylog_mode, tls.keylog_file)
 //   reactor_drain.cc    core.drain: stop accepting and close the listening sockets
+//   reactor_poll.{h,cc} sipring.adaptive_poll: whether an idle reactor polls or sleeps
 //   connection.h        per-connection state; conn_table.{h,cc} the slots ConnIds address;
 //   op.h                io_uring request tags; conn_sink.h the ByteSink over a send queue;
 //   source_limits.{h,cc} the per-source counts every reactor shares.
@@ -55,6 +56,7 @@
 #include "engine/io/timer_wheel.h"
 #include "engine/io/uring.h"
 #include "engine/reactor/conn_table.h"
+#include "engine/reactor/reactor_poll.h"
 #include "engine/reactor/source_limits.h"
 #include "engine/sip/sip_framer.h"
 #include "engine/sync/budget.h"
@@ -386,6 +388,7 @@ class Reactor final : public ReactorPort {
   uint64_t now_ns_ = 0;
   uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions
   uint64_t busy_poll_ns_ = 0;
+  ReactorPoll poll_;  // sipring.adaptive_poll
   uint64_t wake_buf_ = 0;              // target of the armed eventfd read
   uint32_t flush_head_ = 0xffffffffu;  // connections with bytes to seal/send
   std::vector<uint64_t>
