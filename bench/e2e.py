@@ -77,7 +77,8 @@ def wait_listening(port, timeout=15.0):
 
 class Sipring:
     """One sipring process: one reactor on `cpu`, a TLS listener on a free port, the build's
-    tools/sipring; `extra_cfg` is appended to its configuration (modparam lines)."""
+    tools/sipring; `extra_cfg` is appended to its configuration (modparam lines). Its stdout
+    (the counters' JSON lines, see counters()) goes to WORKDIR/NAME.out."""
 
     def __init__(self, name, build, certs, cpu, workdir, extra_cfg=""):
         self.name, self.build, self.certs, self.cpu, self.workdir = name, build, certs, cpu, workdir
@@ -99,9 +100,25 @@ class Sipring:
         cmd = ["taskset", "-c", str(self.cpu), os.path.join(self.build, "tools", "sipring"), "-f", cfg]
         log("$ " + " ".join(cmd) + " &")
         logfile = os.path.join(self.workdir, self.name + ".log")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(logfile, "w"))
+        self.out = os.path.join(self.workdir, self.name + ".out")
+        self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=open(logfile, "w"))
         if not wait_listening(self.port):
             raise RuntimeError("%s did not start; see %s" % (self.name, logfile))
+
+    def counters(self, timeout=5.0):
+        """The engine's counters now (total of all reactors): SIGUSR1 makes the daemon print them
+        as one JSON line on stdout."""
+        with open(self.out) as f:
+            before = len(f.readlines())
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with open(self.out) as f:
+                lines = f.readlines()
+            if len(lines) > before and lines[-1].endswith("\n"):
+                return json.loads(lines[-1])["engine"]
+            time.sleep(0.05)
+        raise RuntimeError("%s printed no counters within %.0f s" % (self.name, timeout))
 
     def features(self):
         """The start-up feature line (which BoringSSL, whether its fast P-256 is in use)."""
@@ -236,12 +253,15 @@ def machine_jitter(cpu, seconds=5):
             "gaps_over_2ms": g2000, "worst_ms": worst / 1e6}
 
 
-def wake_floor(args):
+def wake_floor(args, extra=(), seconds=None):
     """bench/wake_probe: round trips to a thread that sleeps in read() on the server CPU, at the
-    latency run's rate. No TLS or SIP: the machine's own floor for a sleeping server's tail."""
-    out = subprocess.run([os.path.join(args.build, "bench", "wake_probe"), "--server-cpu",
-                          str(args.server_cpu), "--client-cpu", str(args.load_cpu), "--seconds",
-                          "4" if args.quick else "10"], capture_output=True, text=True, check=True)
+    latency run's rate. No TLS or SIP: the machine's own floor for a sleeping server's tail.
+    `extra`: more wake_probe options (e.g. --client-poll)."""
+    seconds = seconds if seconds is not None else (4 if args.quick else 10)
+    cmd = [os.path.join(args.build, "bench", "wake_probe"), "--server-cpu", str(args.server_cpu),
+           "--client-cpu", str(args.load_cpu), "--seconds", str(seconds)] + list(extra)
+    log("$ " + " ".join(shlex.quote(c) for c in cmd))
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
