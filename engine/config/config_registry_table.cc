@@ -8,6 +8,7 @@
 
 #include "engine/base/net_prefix.h"
 #include "engine/config/config_registry.h"
+#include "sipring/sock_addr.h"
 
 namespace sipring {
 
@@ -70,6 +71,17 @@ const char* refuse_small_budget(int64_t v) {
 std::string refuse_networks(std::string_view v) {
   auto list = parse_net_prefixes(v);
   return list ? std::string() : list.error().message;
+}
+
+// ctl.metrics: "" (off), or an IP address with a port to listen on.
+std::string refuse_metrics_address(std::string_view v) {
+  if (v.empty()) return std::string();
+  SockAddr addr;
+  if (!SockAddr::parse(v, &addr) || addr.port() == 0) {
+    return "expected IP:PORT or [IPv6]:PORT with a port from 1 to 65535 (e.g. \"127.0.0.1:9090\" "
+           "or \"[::1]:9090\"), or \"\" to serve no metrics";
+  }
+  return std::string();
 }
 
 std::vector<ParamDef> build_registry() {
@@ -587,6 +599,31 @@ std::vector<ParamDef> build_registry() {
        .allowed = {"0600", "0660", "0666", "0700", "0770", "0777"},
        .description = "Permissions of the control socket file, in octal (0600: owner only).",
        .field = [](Config& c) -> ParamField { return &c.ctl.socket_mode; }},
+      {.module = "ctl",
+       .name = "metrics",
+       .type = T::kString,
+       .refuse_text = refuse_metrics_address,
+       .description = "Serves Prometheus metrics (GET /metrics, HTTP/1.x) on the control thread at "
+                      "this address, \"127.0.0.1:9090\" or \"[::1]:9090\"; \"\" (the default) "
+                      "serves none. Unauthenticated: keep it on loopback or a private network.",
+       .field = [](Config& c) -> ParamField { return &c.ctl.metrics; }},
+      {.module = "ctl",
+       .name = "metrics_timeout_ms",
+       .type = T::kInt,
+       .default_text = "5000",
+       .min = 100,
+       .max = 60000,
+       .description = "Milliseconds a metrics client may take to send its request, and again to "
+                      "read the answer, before it is disconnected (slow clients).",
+       .field = [](Config& c) -> ParamField { return &c.ctl.metrics_timeout_ms; }},
+      {.module = "ctl",
+       .name = "metrics_max_clients",
+       .type = T::kInt,
+       .default_text = "8",
+       .min = 1,
+       .max = 1024,
+       .description = "Metrics clients served at once; a further one is answered 503 and closed.",
+       .field = [](Config& c) -> ParamField { return &c.ctl.metrics_max_clients; }},
       {.module = "sipring",
        .name = "listen",
        .type = T::kListenList,

@@ -158,6 +158,10 @@ struct EngineParams {
 struct CtlParams {
   std::string socket = "unix:/run/sipring/sipring_ctl";  // "" = no control socket
   std::string socket_mode = "0600";                      // permissions of the socket file
+  // Prometheus /metrics over HTTP on the control thread: "IP:PORT" or "[IPv6]:PORT"; "" = off.
+  std::string metrics;
+  int metrics_timeout_ms = 5000;     // a scrape's request and its response must each finish in this
+  uint32_t metrics_max_clients = 8;  // scrapes served at once; further clients are answered 503
 };
 
 struct Config {
