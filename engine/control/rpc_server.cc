@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -48,12 +47,6 @@ JsonValue error_response(JsonValue id, int code, std::string message) {
 
 std::string errno_text(int err) {
   return std::strerror(err);
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // --- Socket set-up -------------------------------------------------------------------------
@@ -320,18 +313,30 @@ Status RpcServer::start(const std::string& spec, unsigned mode) {
     return make_error(Errc::kIo, "control socket %s: cannot set mode %04o or listen: %s",
                       path.c_str(), mode, errno_text(err).c_str());
   }
-  const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake < 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    return make_error(Errc::kIo, "control socket %s: eventfd: %s", path.c_str(),
-                      errno_text(err).c_str());
-  }
   path_ = path;
   socket_dev_ = st.st_dev;
   socket_ino_ = st.st_ino;
   listen_fd_ = fd;
+  if (Status s = start_thread(); !s) {
+    stop();  // closes and unlinks the socket
+    path_.clear();
+    return s;
+  }
+  return Status::ok();
+}
+
+Status RpcServer::start_without_socket() {
+  if (thread_.joinable()) {
+    return make_error(Errc::kInvalidArgument, "control thread: already serving");
+  }
+  return start_thread();
+}
+
+Status RpcServer::start_thread() {
+  const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    return make_error(Errc::kIo, "control thread: eventfd: %s", errno_text(errno).c_str());
+  }
   wake_fd_ = wake;
   thread_ = std::thread([this] { serve(); });
   return Status::ok();
@@ -380,7 +385,7 @@ void RpcServer::serve() {
         c.out += response;
         c.out.push_back('\n');
       }
-      c.deadline_ms = now_ms() + options_.io_timeout_ms;
+      c.deadline_ms = control_now_ms() + options_.io_timeout_ms;
     }
     c.in.erase(0, start);
     if (c.in.size() > options_.max_request_bytes) {
@@ -393,9 +398,13 @@ void RpcServer::serve() {
     }
   };
 
+  // The services' descriptors follow the clients' in `fds`: [services_at, services_end[ per
+  // service, in attach() order.
+  std::vector<size_t> service_ends(services_.size());
   for (;;) {
     fds.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
+    // A negative descriptor (no socket: start_without_socket) is ignored by poll().
     const bool accepting = clients.size() < options_.max_clients;
     fds.push_back({listen_fd_, static_cast<short>(accepting ? POLLIN : 0), 0});
     int64_t next_deadline = INT64_MAX;
@@ -406,9 +415,15 @@ void RpcServer::serve() {
       fds.push_back({c.fd, events, 0});
       next_deadline = std::min(next_deadline, c.deadline_ms);
     }
+    const size_t services_at = fds.size();
+    for (size_t i = 0; i < services_.size(); ++i) {
+      next_deadline = std::min(next_deadline, services_[i]->want(&fds));
+      service_ends[i] = fds.size();
+    }
     int timeout = -1;
     if (next_deadline != INT64_MAX) {
-      timeout = static_cast<int>(std::clamp<int64_t>(next_deadline - now_ms() + 1, 0, 60000));
+      timeout =
+          static_cast<int>(std::clamp<int64_t>(next_deadline - control_now_ms() + 1, 0, 60000));
     }
     if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
       // Only EFAULT/EINVAL/ENOMEM remain; back off rather than spin.
@@ -416,6 +431,10 @@ void RpcServer::serve() {
       continue;
     }
     if (fds[0].revents != 0) break;
+
+    for (size_t i = 0, begin = services_at; i < services_.size(); begin = service_ends[i++]) {
+      services_[i]->ready(fds.data() + begin, service_ends[i] - begin);
+    }
 
     for (size_t i = 0; i < clients.size(); ++i) {
       Client& c = clients[i];
@@ -430,7 +449,7 @@ void RpcServer::serve() {
         }
         if (n > 0) {
           c.out_sent += static_cast<size_t>(n);
-          c.deadline_ms = now_ms() + options_.io_timeout_ms;
+          c.deadline_ms = control_now_ms() + options_.io_timeout_ms;
           if (c.out_sent == c.out.size()) {
             c.out.clear();
             c.out_sent = 0;
@@ -458,7 +477,7 @@ void RpcServer::serve() {
       }
     }
 
-    const int64_t now = now_ms();
+    const int64_t now = control_now_ms();
     for (Client& c : clients) {
       if (c.fd >= 0 && now >= c.deadline_ms) close_client(c);
     }
@@ -488,6 +507,7 @@ void RpcServer::serve() {
     }
     if (c.fd >= 0) close_client(c);
   }
+  for (ControlService* service : services_) service->stopped();
 }
 
 }  // namespace sipring

@@ -21,6 +21,9 @@
 // Robustness: a request may be at most RpcServerOptions::max_request_bytes; connections are
 // multiplexed with poll(), so a slow client delays nobody, and a client that neither completes a
 // request nor reads its response within io_timeout_ms is disconnected.
+//
+// Other control services (the Prometheus /metrics responder) run on the same thread: attach()
+// them and the poll() loop serves their sockets too (engine/control/control_service.h).
 #pragma once
 
 #include <sys/types.h>
@@ -32,8 +35,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "engine/base/json.h"
+#include "engine/control/control_service.h"
 #include "sipring/result.h"
 
 namespace sipring {
@@ -82,6 +87,13 @@ class RpcServer {
   // permissions to `mode` before accepting anyone. Errors name the path and the errno text.
   Status start(const std::string& spec, unsigned mode = 0600);
 
+  // Serves only the attached services, with no control socket (ctl.socket "" with ctl.metrics
+  // set): the same thread and loop as start(), path() stays "".
+  Status start_without_socket();
+
+  // Adds `service` to the serving loop. Before start() only; the service must outlive stop().
+  void attach(ControlService* service) { services_.push_back(service); }
+
   // Stops serving: wakes and joins the thread, sends each connection the answers it has not
   // read yet (one non-blocking attempt), closes every connection and the socket, and
   // removes the socket file (if it is still the one this server created). Idempotent. Must not
@@ -108,6 +120,7 @@ class RpcServer {
   void call(const std::string& name, const JsonValue& params, JsonValue* response);
   Result<JsonValue> list_methods(const JsonValue& params);
   Result<JsonValue> help(const JsonValue& params);
+  Status start_thread();
   void serve();
 
   const RpcServerOptions options_;
@@ -119,6 +132,7 @@ class RpcServer {
   ino_t socket_ino_ = 0;
   int listen_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: stop() writes it to end serve()
+  std::vector<ControlService*> services_;
   std::thread thread_;
 };
 
