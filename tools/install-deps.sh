@@ -21,6 +21,7 @@ packages=(
   tshark                                      # decrypts captures with the key log (test_keylog.py)
   haproxy                                     # a real PROXY v2 sender (test_proxy_protocol.py)
   etcd-server etcd-client                     # ticket-key store (test_scale_out.py)
+  prometheus-cpp-dev python3-prometheus-client prometheus  # /metrics: exporter, parser, promtool
   procps iproute2                             # pgrep/ss for the scripts
   systemtap-sdt-dev                           # <sys/sdt.h>: the USDT probes (engine/base/probes.h)
   python3-matplotlib                          # the benchmarks' charts (bench/lib/plot.py)
@@ -41,10 +42,10 @@ if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts Kamailio, HAProxy and etcd as services on install (where policy-rc.d lets it);
-  # sipring's tests start their own instances on loopback, so the system's are stopped and
-  # disabled: none may hold a port or a data directory a test uses.
-  for service in kamailio haproxy etcd; do
+  # Debian starts Kamailio, HAProxy, etcd and Prometheus as services on install (where
+  # policy-rc.d lets it); sipring's tests start their own instances on loopback, so the system's
+  # are stopped and disabled: none may hold a port or a data directory a test uses.
+  for service in kamailio haproxy etcd prometheus; do
     if command -v systemctl >/dev/null 2>&1; then
       timeout 60 systemctl disable --now "$service" >/dev/null 2>&1 || true
     fi

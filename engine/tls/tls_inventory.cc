@@ -72,7 +72,8 @@ int64_t days_left(int64_t not_after, int64_t now_unix) noexcept {
 
 std::vector<TlsCertificate> certificates_in_use(const TlsContextSet& set, int64_t now_unix) {
   std::vector<TlsCertificate> out;
-  auto add = [&out, now_unix](const TlsDomain& d, const std::string& file, SSL_CTX* ctx) {
+  auto add = [&out, now_unix](const TlsDomain& d, const std::string& file, SSL_CTX* ctx,
+                              bool second) {
     // BoringSSL takes the context's lock to build the X509 it returns, so this is safe while
     // reactors use the context.
     std::optional<CertFacts> facts =
@@ -81,14 +82,15 @@ std::vector<TlsCertificate> certificates_in_use(const TlsContextSet& set, int64_
     TlsCertificate c;
     c.domain = d.name();
     c.file = file;
+    c.certificate2 = second;
     c.days_left = days_left(facts->not_after, now_unix);
     c.facts = std::move(*facts);
     out.push_back(std::move(c));
   };
   for (const TlsDomain& d : set.domains().domains) {
     SSL_CTX* ctx = set.context_of(&d);
-    add(d, d.profile.certificate, ctx);
-    if (ctx != nullptr) add(d, d.profile.certificate2, certificate2_context(ctx));
+    add(d, d.profile.certificate, ctx, false);
+    if (ctx != nullptr) add(d, d.profile.certificate2, certificate2_context(ctx), true);
   }
   return out;
 }

@@ -164,10 +164,11 @@ struct TlsSummary {
 
 // What tls.certs shows of one certificate the TLS configuration in use presents.
 struct TlsCertificate {
-  std::string domain;     // the TLS domain presenting it, e.g. "server:default"
-  std::string file;       // the file it was read from (at start or the last successful reload)
-  CertFacts facts;        // subject, issuer, serial, subjectAltNames, validity, key type
-  int64_t days_left = 0;  // whole days until notAfter, rounded down; negative once expired
+  std::string domain;         // the TLS domain presenting it, e.g. "server:default"
+  std::string file;           // the file it was read from (at start or the last successful reload)
+  CertFacts facts;            // subject, issuer, serial, subjectAltNames, validity, key type
+  int64_t days_left = 0;      // whole days until notAfter, rounded down; negative once expired
+  bool certificate2 = false;  // the domain's second certificate (tls.certificate2)
 };
 
 // What tls.ticket_keys shows of the session-ticket keys: where they come from and which seals.
