@@ -19,6 +19,7 @@
 #include "engine/api/tls_auto_reload.h"
 #include "engine/base/probes.h"
 #include "engine/config/config_store.h"
+#include "engine/control/metrics_http.h"
 #include "engine/control/rpc_server.h"
 #include "engine/io/mem_watch.h"
 #include "engine/reactor/reactor.h"
@@ -90,7 +91,10 @@ struct Engine::Impl {
   std::unique_ptr<ConfigStore> store;
   std::mutex reload_mu;   // one tls.reload at a time
   std::mutex control_mu;  // one control call per reactor at a time
+  // ctl.metrics, served by rpc's thread: declared first, so it is destroyed after that thread.
+  std::unique_ptr<MetricsHttp> metrics;
   std::unique_ptr<RpcServer> rpc;
+  int64_t start_time_unix = 0;  // set by start(), for sipring_start_time_seconds
   bssl::UniquePtr<SSL_CTX> client_ctx;
   std::vector<std::unique_ptr<Reactor>> reactors;
   std::vector<std::unique_ptr<ThreadInbox>> inboxes;
