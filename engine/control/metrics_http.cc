@@ -261,8 +261,12 @@ void MetricsHttp::ready(const pollfd* fds, size_t n) {
         counters_.answer_timeouts++;
         SIPRING_LOG_LIMITED(log_limit_, uint64_t(now) * 1000000, kLogNotice, "metrics",
                             "client %s: did not read its answer within ctl.metrics_timeout_ms "
-                            "(%d ms): closed",
+                            "(%d ms): reset",
                             AddrText(c.peer).c_str(), options_.timeout_ms);
+        // A reset, not a close: the kernel would go on sending what our socket buffer holds
+        // (megabytes) to a client that does not read, long after the close.
+        const linger reset{1, 0};
+        (void)::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
       }
       close_client(c);
     }
