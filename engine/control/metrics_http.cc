@@ -316,12 +316,16 @@ void MetricsHttp::accept_clients(int64_t now) {
 void MetricsHttp::read_from(Client& c, int64_t now) {
   char buf[16384];
   if (c.draining) {
-    const ssize_t n = ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
-    if (n > 0) c.drained += static_cast<size_t>(n);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || c.drained > kMaxDrainBytes) {
-      close_client(c);
+    // Everything that is there at once (bounded by kMaxDrainBytes), so the slot frees soon.
+    for (;;) {
+      const ssize_t n = ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) c.drained += static_cast<size_t>(n);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || c.drained > kMaxDrainBytes) {
+        close_client(c);
+        return;
+      }
+      if (n < 0) return;  // EAGAIN: the rest, or the client's close, comes later
     }
-    return;
   }
   // Never read past the limit: one byte more than max_head_bytes says "too large".
   const size_t room = options_.max_head_bytes + 1 - c.in.size();
