@@ -45,7 +45,8 @@ std::string_view strip_quotes(std::string_view word, bool* quoted) {
 std::optional<int> parse_args(int argc, const char* const* argv, CtlOptions* o) {
   CLI::App app(
       "Calls COMMAND, a JSON-RPC method of a running sipring, over its control socket.\n"
-      "'sipringctl help' lists the methods; 'sipringctl help METHOD' describes one.",
+      "'sipringctl help' lists the methods; 'sipringctl help METHOD' describes one;\n"
+      "'sipringctl stats' shows counters, latencies and loop use ('stats --help').",
       "sipringctl");
   cli::init(app, "COMMAND [ARGS...]");
   // The first word that is not an option is COMMAND; it and every word after it are kept
@@ -78,6 +79,32 @@ std::optional<int> parse_args(int argc, const char* const* argv, CtlOptions* o) 
   o->command = std::move(words.front());
   o->args.assign(std::make_move_iterator(words.begin() + 1), std::make_move_iterator(words.end()));
   return std::nullopt;
+}
+
+std::optional<int> parse_stats_args(const std::vector<std::string>& words, bool json,
+                                    StatsOptions* o) {
+  // A subcommand of a top-level app, so that help and errors say "sipringctl stats".
+  CLI::App top("", "sipringctl");
+  cli::init(top);
+  CLI::App* stats = top.add_subcommand(
+      "stats",
+      "Shows the counters (core.stats) and the latency histograms and loop utilisation\n"
+      "(core.instruments) per reactor and in total; --watch refreshes like top.");
+  o->json = json;
+  stats->add_flag("-j,--json", o->json,
+                  "print one JSON object per refresh: {\"counters\":...,\"instruments\":...}");
+  CLI::Option* watch = cli::add_number(*stats, "-w,--watch", "SECONDS", o->watch_s, 0.1, 86400,
+                                       "refresh every SECONDS, showing rates over the interval");
+  cli::add_number(*stats, "-n,--count", "N", o->count, 1, 1e9,
+                  "with --watch: stop after N refreshes (default: until Ctrl-C)")
+      ->needs(watch);
+  stats->footer(
+      "Rates and busy % are per interval (from the second refresh on); latency\n"
+      "percentiles are since start. Exit status: 0 done, 1 a call failed, 2 usage\n"
+      "error or no server to talk to.");
+  std::vector<const char*> argv = {"sipringctl", "stats"};
+  for (const std::string& w : words) argv.push_back(w.c_str());
+  return cli::parse(top, static_cast<int>(argv.size()), argv.data());
 }
 
 JsonValue typed_params(std::string_view method, const std::vector<std::string>& words) {

@@ -2,6 +2,7 @@
 // typed JSON-RPC params (kamcmd's habits: numbers are numbers unless quoted).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,20 @@ struct CtlOptions {
 // METHOD. Returns the exit status when the tool must stop at once (--help, --version, a usage
 // error, already printed), else nothing.
 std::optional<int> parse_args(int argc, const char* const* argv, CtlOptions* o);
+
+// `sipringctl stats [--json] [--watch SECONDS [--count N]]`: the words after "stats".
+struct StatsOptions {
+  bool json = false;   // one JSON object per refresh instead of the table
+  double watch_s = 0;  // refresh every watch_s seconds; 0: show once and stop
+  uint64_t count = 0;  // with watch_s: stop after this many refreshes; 0: until Ctrl-C
+};
+
+// Parses `words` (what followed "stats") into |o|, which starts with json = |json| (the global
+// --json). --count without --watch is a usage error, so a bound is never silently ignored.
+// Returns the exit status when the tool must stop at once (--help, or a usage error, printed as
+// "sipringctl stats: ..."), else nothing.
+std::optional<int> parse_stats_args(const std::vector<std::string>& words, bool json,
+                                    StatsOptions* o);
 
 // The JSON-RPC params for `method` and its words: a word that is a decimal integer fitting int64
 // (no '+', no leading zeros) becomes a number; a word in double quotes ("\"123\"") becomes the

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace sipring::ctl {
 namespace {
@@ -114,6 +115,35 @@ Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request,
     return Error{Errc::kIo, "bad reply from " + socket_spec + ": " + reply.error().message};
   }
   return reply;
+}
+
+JsonValue make_request(const std::string& method, JsonValue params) {
+  JsonValue request = JsonValue::object();
+  request["jsonrpc"] = "2.0";
+  request["method"] = method;
+  request["params"] = std::move(params);
+  request["id"] = 1;
+  return request;
+}
+
+Result<JsonValue> rpc_result(const JsonValue& response) {
+  if (!response.is_object()) {
+    return Error{Errc::kIo, "bad reply (not a JSON-RPC response): " + json_text(response)};
+  }
+  if (const JsonValue* error = json_member(response, "error")) {
+    const JsonValue* code = json_member(*error, "code");
+    const JsonValue* message = json_member(*error, "message");
+    return Error{Errc::kInvalidArgument,
+                 (code ? json_text(*code) : std::string("?")) + ": " +
+                     (message && message->is_string() ? message->get_ref<const std::string&>()
+                      : message                       ? json_text(*message)
+                                                      : std::string("(no message)"))};
+  }
+  const JsonValue* result = json_member(response, "result");
+  if (result == nullptr) {
+    return Error{Errc::kIo, "bad reply (neither result nor error): " + json_text(response)};
+  }
+  return *result;
 }
 
 }  // namespace sipring::ctl

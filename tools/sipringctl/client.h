@@ -21,4 +21,12 @@ using tool::parse_json;
 // JSON.
 Result<JsonValue> call(const std::string& socket_spec, const JsonValue& request, double timeout_s);
 
+// A JSON-RPC 2.0 request for `method` with `params` (an array), id 1: what call() sends.
+JsonValue make_request(const std::string& method, JsonValue params);
+
+// The "result" member of `response`. A response carrying "error" gives kInvalidArgument with
+// "CODE: MESSAGE" (the server answered, and said no); a response that is not an object or has
+// neither member gives kIo with "bad reply (...): TEXT".
+Result<JsonValue> rpc_result(const JsonValue& response);
+
 }  // namespace sipring::ctl

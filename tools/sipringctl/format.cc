@@ -57,11 +57,9 @@ void append_table(const JsonValue& rows, size_t indent, std::string* out) {
   }
   if (columns.empty()) return;
   std::vector<std::vector<std::string>> cells(rows.size() + 1);
-  std::vector<size_t> widths(columns.size(), 0);
   std::vector<bool> numeric(columns.size(), true);
   for (size_t c = 0; c < columns.size(); ++c) {
     cells[0].push_back(columns[c]);
-    widths[c] = width(columns[c]);
     bool any = false;
     for (size_t r = 0; r < rows.size(); ++r) {
       const JsonValue* v = json_member(rows[r], columns[c]);
@@ -70,23 +68,10 @@ void append_table(const JsonValue& rows, size_t indent, std::string* out) {
         numeric[c] = numeric[c] && v->is_number();
       }
       cells[r + 1].push_back(cell_text(v));
-      widths[c] = std::max(widths[c], width(cells[r + 1].back()));
     }
     numeric[c] = numeric[c] && any;
   }
-  for (const std::vector<std::string>& line : cells) {
-    std::string text(indent, ' ');
-    for (size_t c = 0; c < columns.size(); ++c) {
-      const size_t pad = widths[c] - width(line[c]);
-      if (c > 0) text += "  ";
-      if (numeric[c]) text.append(pad, ' ');
-      text += line[c];
-      if (!numeric[c]) text.append(pad, ' ');
-    }
-    text.erase(text.find_last_not_of(' ') + 1);  // no trailing blanks
-    *out += text;
-    out->push_back('\n');
-  }
+  *out += text_table(cells, numeric, indent);
 }
 
 // " value\n" after a "key:".
@@ -127,6 +112,31 @@ void append_object(const JsonValue& obj, size_t indent, std::string* out) {
 }
 
 }  // namespace
+
+std::string text_table(const std::vector<std::vector<std::string>>& cells,
+                       const std::vector<bool>& right, size_t indent) {
+  std::vector<size_t> widths;
+  for (const std::vector<std::string>& line : cells) {
+    if (widths.size() < line.size()) widths.resize(line.size(), 0);
+    for (size_t c = 0; c < line.size(); ++c) widths[c] = std::max(widths[c], width(line[c]));
+  }
+  std::string out;
+  for (const std::vector<std::string>& line : cells) {
+    std::string text(indent, ' ');
+    for (size_t c = 0; c < line.size(); ++c) {
+      const size_t pad = widths[c] - width(line[c]);
+      const bool right_aligned = c < right.size() && right[c];
+      if (c > 0) text += "  ";
+      if (right_aligned) text.append(pad, ' ');
+      text += line[c];
+      if (!right_aligned) text.append(pad, ' ');
+    }
+    text.erase(text.find_last_not_of(' ') + 1);  // no trailing blanks
+    out += text;
+    out.push_back('\n');
+  }
+  return out;
+}
 
 std::string format_result(const JsonValue& result) {
   std::string out;

@@ -2,7 +2,9 @@
 // records, "key: value" lines for records, bare scalars. --json bypasses this.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "tools/common/json.h"
 
@@ -24,5 +26,12 @@ using tool::JsonValue;
 //    spaces; an array of scalars joined by ", "; an array of objects as an indented table;
 //  - any other array: pretty JSON.
 std::string format_result(const JsonValue& result);
+
+// The lines of an aligned text table, each ending in '\n': `cells` row by row (the header is
+// just the first row), columns two spaces apart, column c right-aligned when right[c] (missing
+// entries: left), widths in UTF-8 code points, each line indented by `indent` spaces and without
+// trailing blanks. Rows may be shorter than others (their missing cells are blank).
+std::string text_table(const std::vector<std::vector<std::string>>& cells,
+                       const std::vector<bool>& right, size_t indent = 0);
 
 }  // namespace sipring::ctl
