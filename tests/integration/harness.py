@@ -712,6 +712,29 @@ def exchange(test, conn, req, timeout=5.0, peer=None):
     return resp
 
 
+def ssl_load(test, port, connections, requests=1, resume=False):
+    """Python ssl (OpenSSL 3) load on `port`, one connection after another: each handshakes,
+    sends `requests` OPTIONS one at a time, checks each 200 OK and closes. With resume, every
+    connection after the first offers the session ticket of the one before (TLS 1.3), so the
+    server resumes it. Returns (full, resumed): the handshakes as the client saw them."""
+    ctx = client_context("1.3")
+    session = None
+    full = resumed = 0
+    for _ in range(connections):
+        conn = connect(port, ctx=ctx, session=session if resume else None)
+        try:
+            for _ in range(requests):
+                exchange(test, conn, Request())
+            if conn.sock.session_reused:
+                resumed += 1
+            else:
+                full += 1
+            session = conn.sock.session
+        finally:
+            conn.close()
+    return full, resumed
+
+
 # --- control plane and certificate helpers (config store / tls.cfg / tls.reload tests) --------
 
 def ctl_raw(daemon, request, timeout=10.0):
