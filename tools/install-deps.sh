@@ -25,6 +25,7 @@ packages=(
   procps iproute2                             # pgrep/ss for the scripts
   systemtap-sdt-dev                           # <sys/sdt.h>: the USDT probes (engine/base/probes.h)
   python3-matplotlib                          # the benchmarks' charts (bench/lib/plot.py)
+  bpftrace linux-perf                         # tools/trace/*.bt, tools/profile.sh (test_usdt/_profile)
 )
 
 missing=()
