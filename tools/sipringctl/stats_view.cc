@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <iterator>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -68,6 +67,22 @@ std::string printf_text(const char* format, double v, const char* suffix) {
   char buf[48];
   std::snprintf(buf, sizeof(buf), format, v, suffix);
   return buf;
+}
+
+struct Unit {
+  double scale;
+  const char* suffix;
+};
+
+// `v` (at least units[0].scale) in the largest of `units` (ascending) it reaches once rounded,
+// to three significant digits: "1.23ms", "12.3ms", "123ms" ("1234s" past the last unit).
+template <size_t N>
+std::string three_digits(double v, const Unit (&units)[N]) {
+  size_t u = 0;
+  while (u + 1 < N && v >= units[u + 1].scale * 0.9995) ++u;
+  const double x = v / units[u].scale;
+  const char* format = x < 9.995 ? "%.2f%s" : x < 99.95 ? "%.1f%s" : "%.0f%s";
+  return printf_text(format, x, units[u].suffix);
 }
 
 std::string integer_text(std::optional<double> v) {
@@ -255,31 +270,16 @@ Side side_of(const StatsSample& sample, size_t i, size_t reactors) {
 std::string format_ns(double ns) {
   if (!(ns >= 0)) return "-";
   if (ns < 1000) return printf_text("%.0f%s", ns, "ns");
-  constexpr struct {
-    double scale;
-    const char* unit;
-  } kUnits[] = {{1e3, "us"}, {1e6, "ms"}, {1e9, "s"}};
-  size_t u = 0;
-  while (u + 1 < std::size(kUnits) && ns >= kUnits[u + 1].scale * 0.9995) ++u;
-  const double v = ns / kUnits[u].scale;
-  return printf_text(v < 9.995 ? "%.2f%s" : v < 99.95 ? "%.1f%s" : "%.0f%s", v, kUnits[u].unit);
+  static constexpr Unit kUnits[] = {{1e3, "us"}, {1e6, "ms"}, {1e9, "s"}};
+  return three_digits(ns, kUnits);
 }
 
 std::string format_rate(double per_s) {
   if (!(per_s >= 0)) return "-";
   if (per_s < 9.95) return printf_text("%.1f%s", per_s, "");
   if (per_s < 9999.5) return printf_text("%.0f%s", per_s, "");
-  constexpr struct {
-    double scale;
-    const char* suffix;
-  } kSuffixes[] = {{1e3, "k"}, {1e6, "M"}, {1e9, "G"}};
-  size_t s = 0;
-  while (s + 1 < std::size(kSuffixes) && per_s >= kSuffixes[s + 1].scale * 0.9995) ++s;
-  const double v = per_s / kSuffixes[s].scale;
-  return printf_text(v < 9.995   ? "%.2f%s"
-                     : v < 99.95 ? "%.1f%s"
-                                 : "%.0f%s",
-                     v, kSuffixes[s].suffix);
+  static constexpr Unit kSuffixes[] = {{1e3, "k"}, {1e6, "M"}, {1e9, "G"}};
+  return three_digits(per_s, kSuffixes);
 }
 
 JsonValue stats_json(const StatsSample& sample) {
