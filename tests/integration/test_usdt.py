@@ -218,7 +218,8 @@ class ScriptsCountTheLoad(unittest.TestCase):
     def test_handoff_wait_counts_each_request(self):
         final = self.traced_load("handoff_wait.bt")
         connections = FULL + 1 + RESUMED
-        self.assertEqual(map_values(final, "frames"), {"": connections * REQUESTS}, final)
+        # Each request, and the kClosed frame of each connection.
+        self.assertEqual(map_values(final, "frames"), {"": connections * (REQUESTS + 1)}, final)
         self.assertIn("@handoff_wait_ns:", final)
 
     def test_reply_send_counts_each_reply(self):
