@@ -90,7 +90,8 @@ class SipringctlStats(unittest.TestCase):
         self.assertEqual(hist["handshake_server_full"]["count"], self.full)
         self.assertEqual(hist["handshake_server_resumed"]["count"], self.resumed)
         self.assertEqual(hist["handshake_client_full"]["count"], 0)
-        self.assertEqual(hist["handoff_wait"]["count"], (self.full + self.resumed) * REQUESTS)
+        # Each request, and the kClosed frame of each connection.
+        self.assertEqual(hist["handoff_wait"]["count"], (self.full + self.resumed) * (REQUESTS + 1))
         self.assertEqual(hist["reply_send"]["count"], (self.full + self.resumed) * REQUESTS)
         full = hist["handshake_server_full"]
         self.assertEqual(full["unit"], "seconds")
@@ -115,7 +116,9 @@ class SipringctlStats(unittest.TestCase):
             self.skipTest("this sipring has no core.instruments")
         self.assertEqual(table_row(out, "server full")[2:], [str(self.full), "-"], out)
         self.assertEqual(table_row(out, "server resumed")[2:], [str(self.resumed), "-"], out)
-        self.assertEqual(table_row(out, "handoff wait")[2], str(connections * REQUESTS), out)
+        self.assertEqual(table_row(out, "handoff wait")[2], str(connections * (REQUESTS + 1)), out)
+        server_full = table_row(out, "server full")
+        self.assertEqual(int(server_full[0]) + int(server_full[1]), self.full, out)
         busy = table_row(out, "busy %")
         self.assertEqual(len(busy), 3, out)
         for cell in busy:
