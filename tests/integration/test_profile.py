@@ -4,8 +4,8 @@ the flame graph is valid SVG with frames of sipring's own code, that the top lis
 functions, and that bad arguments get exit status 2. Skips when perf is missing or the kernel
 does not let this user record (kernel.perf_event_paranoid).
 
-It profiles build-profiling/ when that is configured (meson -Dprofiling=true), else the build
-under test (--build), so the suite never waits for a second BoringSSL build."""
+It profiles build-profiling/ when that is built (meson -Dprofiling=true), else the build under
+test, always with --build, so the suite never waits for a (second BoringSSL) build."""
 
 import os
 import shutil
@@ -47,10 +47,11 @@ class ProfileRequests(unittest.TestCase):
             raise unittest.SkipTest(why)
         cls.out = tempfile.mkdtemp(prefix="sipring-profile-it.")
         cls.addClassCleanup(shutil.rmtree, cls.out, True)
-        build = []
-        if not os.path.exists(os.path.join(ROOT, "build-profiling", "build.ninja")):
-            build = ["--build", h.build_dir()]
-        cls.r = profile("requests", "--seconds", "3", "--out", cls.out, *build)
+        # --build: never a build inside the test (a stale build-profiling/ would rebuild).
+        build = os.path.join(ROOT, "build-profiling")
+        if not os.access(os.path.join(build, "tools", "sipring"), os.X_OK):
+            build = h.build_dir()
+        cls.r = profile("requests", "--seconds", "3", "--out", cls.out, "--build", build)
 
     def test_it_succeeds_and_prints_the_top_symbols_and_the_graph(self):
         self.assertEqual(self.r.returncode, 0, self.r.stdout + self.r.stderr)
