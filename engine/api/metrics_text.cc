@@ -219,8 +219,11 @@ void add_engine(const MetricsInput& in, std::vector<MetricFamily>* out) {
   MetricFamily build =
       family("sipring_build_info", "sipring's version and what it runs on (1)", MetricType::Gauge);
   ClientMetric b;
-  b.label = {
-      {"version", in.version}, {"boringssl", in.boringssl}, {"uring_features", in.uring_features}};
+  // instruments="off": a -Dinstruments=false build, whose histograms stay empty.
+  b.label = {{"version", in.version},
+             {"boringssl", in.boringssl},
+             {"uring_features", in.uring_features},
+             {"instruments", kInstrumentsEnabled ? "on" : "off"}};
   add_value(&build, std::move(b), 1);
   out->push_back(std::move(build));
 

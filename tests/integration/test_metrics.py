@@ -158,7 +158,8 @@ class MetricsTest(unittest.TestCase):
             self.assertIn(s.labels["slot"], ("certificate", "certificate2"))
             self.assertGreater(s.value, time.time())  # the demo certificate is valid
         info = fams["sipring_build_info"].samples[0]
-        self.assertEqual(set(info.labels), {"version", "boringssl", "uring_features"})
+        self.assertEqual(set(info.labels), {"version", "boringssl", "uring_features", "instruments"})
+        self.assertIn(info.labels["instruments"], ("on", "off"))
         self.assertEqual(info.value, 1)
         self.assertIn("BoringSSL", info.labels["boringssl"])
         self.assertEqual(sample_sum(fams, "sipring_reactors"), 2)

@@ -189,9 +189,10 @@ TEST(MetricsText, UtilisationCertificatesAndBuildInfo) {
   EXPECT_EQ(p.samples.at("sipring_tls_certificate_not_after_seconds{domain=\"server:default\","
                          "file=\"/etc/sipring/cert-ecdsa.pem\",slot=\"certificate2\"}"),
             1800000000);
-  EXPECT_EQ(p.samples.at("sipring_build_info{version=\"0.1.0\",boringssl=\"BoringSSL "
-                         "0x1010107f\",uring_features=\"single_issuer,defer_taskrun,multishot_"
-                         "accept\"}"),
+  EXPECT_EQ(p.samples.at(std::string("sipring_build_info{version=\"0.1.0\",boringssl=\"BoringSSL "
+                                     "0x1010107f\",uring_features=\"single_issuer,defer_taskrun,"
+                                     "multishot_accept\",instruments=\"") +
+                         (kInstrumentsEnabled ? "on" : "off") + "\"}"),
             1);
   EXPECT_EQ(p.samples.at("sipring_start_time_seconds"), 1765000000);
   EXPECT_EQ(p.samples.at("sipring_reactors"), 2);
