@@ -29,7 +29,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -69,7 +68,7 @@ int main(int argc, char** argv) {
   bool uring = false;
   unsigned uring_flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   const char* uring_name = "io_uring";
-  uint64_t timeout_ns = 0;  // 0: untimed wait
+  uint64_t timeout_ns = 0;   // 0: untimed wait
   long timer_slack_ns = -1;  // -1: inherited
   bool client_poll = false;
   for (int i = 1; i < argc; i += 2) {

@@ -364,11 +364,10 @@ Status Engine::start() {
   }
   // Set before the control thread starts: core.version and /metrics read them there.
   m.start_time_unix = static_cast<int64_t>(time(nullptr));
-  m.features = "io_uring: " + m.reactors[0]->features().describe() +
-               "; TLS: " + tls_library_summary() +
-               "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " +
-               std::to_string(n) + " reactor(s); instruments: " +
-               (kInstrumentsEnabled ? "on" : "off");
+  m.features =
+      "io_uring: " + m.reactors[0]->features().describe() + "; TLS: " + tls_library_summary() +
+      "; TLS 1.3 records in place, TLS 1.2 via SealRecord/OpenRecord; " + std::to_string(n) +
+      " reactor(s); instruments: " + (kInstrumentsEnabled ? "on" : "off");
   if (Status s = start_control(); !s) {
     stop(std::chrono::milliseconds(0));
     return s;

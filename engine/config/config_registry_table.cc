@@ -507,7 +507,8 @@ std::vector<ParamDef> build_registry() {
        .type = T::kIntList,
        .min = 0,
        .max = 1023,  // CPU_SETSIZE - 1
-       .description = "CPU of each reactor, e.g. \"0,1\" or \"0-3\"; unset = reactor i on the i-th CPU of the process's affinity (taskset, cpuset).",
+       .description = "CPU of each reactor, e.g. \"0,1\" or \"0-3\"; unset = reactor i on the i-th "
+                      "CPU of the process's affinity (taskset, cpuset).",
        .field = [](Config& c) -> ParamField { return &c.engine.cpus; }},
       {.module = "sipring",
        .name = "ring_entries",

@@ -388,7 +388,7 @@ class Reactor final : public ReactorPort {
   uint64_t now_ns_ = 0;
   uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions
   uint64_t busy_poll_ns_ = 0;
-  ReactorPoll poll_;  // sipring.adaptive_poll
+  ReactorPoll poll_;                   // sipring.adaptive_poll
   uint64_t wake_buf_ = 0;              // target of the armed eventfd read
   uint32_t flush_head_ = 0xffffffffu;  // connections with bytes to seal/send
   std::vector<uint64_t>

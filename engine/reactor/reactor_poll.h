@@ -58,7 +58,7 @@ class ReactorPoll {
 
   uint64_t wake_cost_ns() const noexcept { return wake_ns_; }  // 0 until measured
   uint64_t idle_gap_ns() const noexcept { return gap_ns_; }    // 0 until measured
-  int64_t budget_ns() const noexcept { return tokens_ns_; }  // < 0: a debt
+  int64_t budget_ns() const noexcept { return tokens_ns_; }    // < 0: a debt
 
  private:
   void refill(uint64_t now_ns) noexcept;
@@ -76,11 +76,11 @@ class ReactorPoll {
   uint64_t refilled_ns_ = 0;
   uint64_t wake_ns_ = 0;
   uint64_t gap_ns_ = 0;
-  uint64_t idle_start_ns_ = 0;  // 0: not idle
-  uint64_t last_ns_ = 0;        // the last poll decision while polling_
-  bool polling_ = false;        // the last decision of this idle period was to poll
-  bool slept_ = false;          // this idle period had a sleep
-  bool capped_ = false;         // this idle period was cut by the budget (counted once)
+  uint64_t idle_start_ns_ = 0;   // 0: not idle
+  uint64_t last_ns_ = 0;         // the last poll decision while polling_
+  bool polling_ = false;         // the last decision of this idle period was to poll
+  bool slept_ = false;           // this idle period had a sleep
+  bool capped_ = false;          // this idle period was cut by the budget (counted once)
   uint64_t probe_start_ns_ = 0;  // a probe sleep began then (0: none in flight)
   uint64_t probe_ns_ = 0;
   uint64_t next_probe_ns_ = 0;

@@ -120,8 +120,8 @@ struct ReactorOverride {
 
 // Engine tuning ("sipring" module).
 struct EngineParams {
-  int reactors = 0;                      // 0 = one per online CPU
-  std::vector<int> cpus;                 // CPU per reactor; empty = reactor i on the i-th CPU the process may use
+  int reactors = 0;       // 0 = one per online CPU
+  std::vector<int> cpus;  // CPU per reactor; empty = reactor i on the i-th CPU the process may use
   uint32_t ring_entries = 4096;          // io_uring SQ entries per reactor
   uint32_t recv_buffers = 512;           // provided buffers per reactor (power of two)
   uint32_t recv_buffer_size = 16384;     // bytes per provided buffer

@@ -88,7 +88,7 @@ namespace sipring {
   X(sends, "send operations submitted")                                                           \
   X(uring_enters, "io_uring_enter system calls")                                                  \
   X(loops, "reactor loop iterations")                                                             \
-  X(wakeups, "times another thread woke this reactor")                                           \
+  X(wakeups, "times another thread woke this reactor")                                            \
   X(adaptive_polls, "non-blocking io_uring_enter calls made by sipring.adaptive_poll")            \
   X(adaptive_poll_hits, "... of which: found work (a wake-up avoided)")                           \
   X(adaptive_poll_capped, "idle periods adaptive_poll wanted to poll but its CPU cap said sleep") \
