@@ -52,17 +52,35 @@ MetricFamily family(std::string name, std::string help, MetricType type) {
   return f;
 }
 
+// A counter's family name: "sipring_NAME_total" for a counter, "sipring_NAME" for a gauge; a
+// value in nanoseconds (NAME ending "_ns") is exported in seconds, "sipring_..._seconds", since
+// Prometheus names base units (promtool refuses abbreviated ones). *scale converts the value.
+std::string counter_family_name(std::string_view name, bool gauge, double* scale) {
+  std::string out = "sipring_";
+  *scale = 1;
+  if (name.ends_with("_ns")) {
+    out.append(name.substr(0, name.size() - 3));
+    out += "_seconds";
+    *scale = 1 / kNsPerSecond;
+  } else {
+    out.append(name);
+  }
+  if (!gauge) out += "_total";
+  return out;
+}
+
 // Every counter of SIPRING_COUNTERS, one sample per reactor.
 void add_counters(const EngineStats& stats, std::vector<MetricFamily>* out) {
-#define SIPRING_COUNTER_FAMILY(name, doc)                                              \
-  {                                                                                    \
-    const bool gauge = is_gauge_doc(doc);                                              \
-    MetricFamily f = family(gauge ? "sipring_" #name : "sipring_" #name "_total", doc, \
-                            gauge ? MetricType::Gauge : MetricType::Counter);          \
-    for (size_t r = 0; r < stats.reactors.size(); r++) {                               \
-      add_value(&f, reactor_metric(r), static_cast<double>(stats.reactors[r].name));   \
-    }                                                                                  \
-    out->push_back(std::move(f));                                                      \
+#define SIPRING_COUNTER_FAMILY(name, doc)                                                    \
+  {                                                                                          \
+    const bool gauge = is_gauge_doc(doc);                                                    \
+    double scale = 1;                                                                        \
+    MetricFamily f = family(counter_family_name(#name, gauge, &scale), doc,                  \
+                            gauge ? MetricType::Gauge : MetricType::Counter);                \
+    for (size_t r = 0; r < stats.reactors.size(); r++) {                                     \
+      add_value(&f, reactor_metric(r), static_cast<double>(stats.reactors[r].name) * scale); \
+    }                                                                                        \
+    out->push_back(std::move(f));                                                            \
   }
   SIPRING_COUNTERS(SIPRING_COUNTER_FAMILY)
 #undef SIPRING_COUNTER_FAMILY

@@ -52,6 +52,7 @@ MetricsInput sample_input() {
   in.stats.reactors[1].accepted = 7;
   in.stats.reactors[1].connections_open = 3;
   in.stats.reactors[0].handshake_failures = 2;
+  in.stats.reactors[1].wake_cost_ns = 45000;
   in.instruments.resize(2);
   // Reactor 1: three full server handshakes of 1, 2 and 3 ms, one resumed of 100 us; and
   // completions_per_enter 1, 1, 3 and 100.
@@ -95,6 +96,10 @@ TEST(MetricsText, CountersAndGaugesPerReactor) {
   EXPECT_EQ(p.types.at("sipring_connections_open"), "gauge");
   EXPECT_EQ(p.samples.at("sipring_connections_open{reactor=\"1\"}"), 3);
   EXPECT_EQ(p.types.count("sipring_connections_open_total"), 0u);
+  // Kept in ns, exported in seconds (promtool refuses "_ns" in a name).
+  EXPECT_EQ(p.types.at("sipring_wake_cost_seconds"), "gauge");
+  EXPECT_DOUBLE_EQ(p.samples.at("sipring_wake_cost_seconds{reactor=\"1\"}"), 45e-6);
+  EXPECT_EQ(p.types.count("sipring_wake_cost_ns"), 0u);
   EXPECT_EQ(p.types.at("sipring_tx_queued_bytes"), "gauge");
   // Every counter of the X-macro is there, for each reactor.
   size_t families = 0;
