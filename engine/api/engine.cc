@@ -325,7 +325,7 @@ Status Engine::start() {
   if (cfg.engine.adaptive_poll) {
     SIPRING_LOG(kLogInfo, "engine",
                 "adaptive poll: on; each reactor polls instead of sleeping while work returns "
-                "faster than it measures a wake-up to take, for at most %u%% of its time "
+                "faster than it measures a wake-up to take, adding at most %u%% to its CPU time "
                 "(sipring.adaptive_poll_cpu_max)",
                 cfg.engine.adaptive_poll_cpu_max);
   }

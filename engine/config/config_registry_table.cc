@@ -670,10 +670,11 @@ std::vector<ParamDef> build_registry() {
        .type = T::kBool,
        .default_text = "0",
        .description = "Poll instead of sleeping while work comes back faster than this machine "
-                      "wakes a sleeping reactor (both measured per reactor), for at most "
-                      "adaptive_poll_cpu_max percent of the time: a lower latency tail where "
-                      "wake-ups are slow (VMs) for CPU time. Counters adaptive_polls, "
-                      "adaptive_poll_hits, adaptive_poll_capped, wake_cost_ns, idle_gap_ns.",
+                      "wakes a sleeping reactor (both measured per reactor), adding at most "
+                      "adaptive_poll_cpu_max percent to the reactor's CPU time: a lower latency "
+                      "tail where wake-ups are slow (VMs) for CPU time. Counters adaptive_polls, "
+                      "adaptive_poll_hits, adaptive_poll_capped, adaptive_poll_ns, "
+                      "wake_cost_ns, idle_gap_ns.",
        .field = [](Config& c) -> ParamField { return &c.engine.adaptive_poll; }},
       {.module = "sipring",
        .name = "adaptive_poll_cpu_max",
@@ -681,8 +682,9 @@ std::vector<ParamDef> build_registry() {
        .default_text = "10",
        .min = 1,
        .max = 100,
-       .description = "Most of each reactor's wall time, in percent over any second, that "
-                      "sipring.adaptive_poll may spend polling; then it sleeps (counted in "
+       .description = "Most CPU time sipring.adaptive_poll may add, in percent of each reactor's "
+                      "working time (its time polled at most this share of its time worked, "
+                      "bursts within 100 ms of work's share); then it sleeps (counted in "
                       "adaptive_poll_capped).",
        .field = [](Config& c) -> ParamField { return &c.engine.adaptive_poll_cpu_max; }},
       // Defences: what one peer (or many) may cost. README "Limits and defences".

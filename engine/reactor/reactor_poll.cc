@@ -8,27 +8,26 @@ void ReactorPoll::enable(uint32_t reactor, uint32_t cpu_max_percent, ReactorCoun
                          uint64_t now_ns) noexcept {
   reactor_ = reactor;
   rate_percent_ = std::clamp<uint32_t>(cpu_max_percent, 1, 100);
-  cap_ns_ = static_cast<int64_t>(rate_percent_) * 10'000'000;  // percent of one second
-  tokens_ns_ = cap_ns_;
-  refilled_ns_ = now_ns;
+  cap_ns_ = static_cast<int64_t>(kBudgetWindowNs / 100 * rate_percent_);
+  tokens_ns_ = 0;
+  work_from_ns_ = now_ns;
   counters_ = counters;
 }
 
-void ReactorPoll::refill(uint64_t now_ns) noexcept {
-  uint64_t dt = std::min<uint64_t>(now_ns - refilled_ns_, 1'000'000'000);
-  refilled_ns_ = now_ns;
-  tokens_ns_ = std::min(cap_ns_, tokens_ns_ + static_cast<int64_t>(dt * rate_percent_ / 100));
-}
-
 void ReactorPoll::charge(uint64_t now_ns) noexcept {
-  tokens_ns_ -= static_cast<int64_t>(now_ns - last_ns_);
+  const uint64_t polled = now_ns - last_ns_;
+  tokens_ns_ -= static_cast<int64_t>(polled);
+  counters_->adaptive_poll_ns.add(polled);
   last_ns_ = now_ns;
 }
 
 bool ReactorPoll::should_poll(uint64_t now_ns, uint64_t* probe_timeout_ns) noexcept {
   *probe_timeout_ns = 0;
-  refill(now_ns);
   if (idle_start_ns_ == 0) {
+    // A stretch of work ends: its share fills the budget (the difference is at most the
+    // stretch's length, so the product cannot overflow before 2^64 / 100 ns, 5.8 years).
+    const uint64_t work = now_ns - work_from_ns_;
+    tokens_ns_ = std::min(cap_ns_, tokens_ns_ + static_cast<int64_t>(work * rate_percent_ / 100));
     idle_start_ns_ = now_ns;
     polling_ = slept_ = capped_ = false;
   }
@@ -46,12 +45,13 @@ bool ReactorPoll::should_poll(uint64_t now_ns, uint64_t* probe_timeout_ns) noexc
   if (want && !capped_) {
     capped_ = true;
     counters_->adaptive_poll_capped.add();
-    SIPRING_LOG_LIMITED(capped_log_, now_ns, kLogInfo, "engine",
-                        "reactor %u: adaptive poll used its %u%% of CPU time "
-                        "(sipring.adaptive_poll_cpu_max): sleeping, wake-ups %.1f us, work every "
-                        "%.1f us",
-                        reactor_, static_cast<unsigned>(rate_percent_),
-                        static_cast<double>(wake_ns_) / 1e3, static_cast<double>(gap_ns_) / 1e3);
+    SIPRING_LOG_LIMITED(
+        capped_log_, now_ns, kLogInfo, "engine",
+        "reactor %u: adaptive poll used its share, %u%% of the reactor's working "
+        "time (sipring.adaptive_poll_cpu_max): sleeping, wake-ups %.1f us, work every "
+        "%.1f us",
+        reactor_, static_cast<unsigned>(rate_percent_), static_cast<double>(wake_ns_) / 1e3,
+        static_cast<double>(gap_ns_) / 1e3);
   }
   polling_ = false;
   slept_ = true;
@@ -84,6 +84,7 @@ void ReactorPoll::after_wait(uint64_t now_ns, bool found_work) noexcept {
   gap_ns_ = ewma(gap_ns_, std::max<uint64_t>(1, gap));
   counters_->idle_gap_ns.set(gap_ns_);
   idle_start_ns_ = 0;
+  work_from_ns_ = now_ns;
   polling_ = false;
 }
 

@@ -133,7 +133,7 @@ struct EngineParams {
   bool reuseport = true;                 // SO_REUSEPORT listener per reactor
   uint32_t busy_poll_us = 0;             // keep polling this long after the last event
   bool adaptive_poll = false;            // poll while work returns faster than a wake-up
-  uint32_t adaptive_poll_cpu_max = 10;   // percent of wall time adaptive_poll may poll
+  uint32_t adaptive_poll_cpu_max = 10;   // percent of working time adaptive_poll may poll
   // Defences (README "Limits and defences"). 0 in an "auto" field: derived at start-up from the
   // machine (memory, connection tables) and logged.
   uint32_t conn_wq_max = 32768;          // unsent bytes per connection above which reading pauses

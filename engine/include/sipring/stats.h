@@ -92,6 +92,7 @@ namespace sipring {
   X(adaptive_polls, "non-blocking io_uring_enter calls made by sipring.adaptive_poll")            \
   X(adaptive_poll_hits, "... of which: found work (a wake-up avoided)")                           \
   X(adaptive_poll_capped, "idle periods adaptive_poll wanted to poll but its CPU cap said sleep") \
+  X(adaptive_poll_ns, "time adaptive_poll spent polling, in ns (what its CPU cap bounds)")        \
   X(wake_cost_ns, "adaptive_poll: measured wake-up cost, average in ns (gauge)")                  \
   X(idle_gap_ns, "adaptive_poll: measured gap from idle to next work, average in ns (gauge)")
 
