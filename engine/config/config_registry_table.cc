@@ -657,6 +657,16 @@ std::vector<ParamDef> build_registry() {
                       "longer ones close the connection (a v1 line is at most 107 bytes).",
        .field = [](Config& c) -> ParamField { return &c.engine.proxy_header_max; }},
       {.module = "sipring",
+       .name = "proxy_header_timeout_ms",
+       .type = T::kInt,
+       .default_text = "3000",
+       .min = 100,  // the reactor's timer resolution
+       .max = 60000,
+       .description = "Milliseconds from the accept within which a proxy listener's connection "
+                      "must have sent its whole PROXY header (a balancer sends it at once); "
+                      "else it is closed. handshake_timeout_ms starts once the header is in.",
+       .field = [](Config& c) -> ParamField { return &c.engine.proxy_header_timeout_ms; }},
+      {.module = "sipring",
        .name = "busy_poll_us",
        .type = T::kInt,
        .default_text = "0",

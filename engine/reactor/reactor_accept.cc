@@ -214,8 +214,13 @@ void Reactor::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   counters_.accepted.add();
   SIPRING_PROBE(accept, conns_->id_of(c).raw(), index_);
   counters_.connections_open.add();
-  timers_->arm(conns_->slot_of(c),
-               now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
+  // The connection's one timer (its slot in the wheel) bounds the PROXY header first, on a
+  // proxy listener; read_proxy_header() re-arms the same timer for the handshake once the
+  // header is in, and on_timer() tells the two apart by the state (kProxyHeader or not). No
+  // second timer per connection: the two deadlines never run at once.
+  const int timeout_ms =
+      proxy ? cfg_->engine.proxy_header_timeout_ms : cfg_->engine.handshake_timeout_ms;
+  timers_->arm(conns_->slot_of(c), now_ns_ + uint64_t(timeout_ms) * 1'000'000ull);
   install(c);
 }
 

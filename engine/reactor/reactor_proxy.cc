@@ -3,7 +3,9 @@
 // read by the connection's ordinary recv (no peek, no extra syscall): the bytes of the first
 // receive are parsed where they lie, and what follows the header in that buffer goes straight to
 // the TLS handshake. Only a header split across receives is copied (into rx_partial, at most
-// sipring.proxy_header_max bytes), plus one copy of the header kept for the facts.
+// sipring.proxy_header_max bytes), plus one copy of the header kept for the facts. The whole
+// header must be in within sipring.proxy_header_timeout_ms of the accept: the connection's one
+// timer, armed at accept for the header and re-armed here for the handshake.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -42,7 +44,7 @@ void Reactor::read_proxy_header(Connection* c, uint8_t*& p, size_t& n) {
       held->size = static_cast<uint32_t>(n);
       c->rx_partial = held;
     }
-    n = 0;  // all of it was header (so far); the handshake timer bounds the wait
+    n = 0;  // all of it was header (so far); sipring.proxy_header_timeout_ms bounds the wait
     return;
   }
   if (r.kind == ProxyParse::kError) {
@@ -107,6 +109,10 @@ void Reactor::read_proxy_header(Connection* c, uint8_t*& p, size_t& n) {
   c->flags |= kConnSourceCounted;
   shared_->sources.add(SourceLimits::kConnections, slots);
   if (c->flags & kConnHandshakeCounted) shared_->sources.add(SourceLimits::kHandshakes, slots);
+  // The header's timer (armed at accept) becomes the handshake's: the TLS handshake gets its
+  // full sipring.handshake_timeout_ms from here, whatever the header took.
+  timers_->arm(conns_->slot_of(c),
+               now_ns_ + uint64_t(cfg_->engine.handshake_timeout_ms) * 1'000'000ull);
   if (!begin_server_tls(c)) n = 0;
 }
 
@@ -115,8 +121,8 @@ void Reactor::proxy_header_missing(Connection* c, bool timeout) {
   if (timeout) {
     counters_.proxy_timeouts.add();
     char detail[96];
-    snprintf(detail, sizeof(detail), "%u bytes of it after %d ms (sipring.handshake_timeout_ms)",
-             started ? c->rx_partial->size : 0, cfg_->engine.handshake_timeout_ms);
+    snprintf(detail, sizeof(detail), "%u bytes of it after %d ms (sipring.proxy_header_timeout_ms)",
+             started ? c->rx_partial->size : 0, cfg_->engine.proxy_header_timeout_ms);
     log_peer(kLogNotice, c, "PROXY protocol header incomplete, closing", detail);
     close_conn(c, CloseReason::kHandshakeTimeout);
     return;

@@ -6,6 +6,9 @@ bytes from a peer it has not authenticated at all. The attacks:
 
   * trickled headers: balancers that never finish a header (or a peer pretending to be one)
     are closed by the header timeout; connections on the plain listener are not slowed;
+  * silent and half-sent headers: closed after sipring.proxy_header_timeout_ms, long before
+    the handshake timeout, counted and logged, while a client whose header came goes on (and a
+    complete header then silence gets the handshake's own timeout, not the header's);
   * malformed headers, each of a different kind (v1 without CRLF, v1 with a bad address, a v2
     length past the limit, a bad version, AF_UNIX, a TLV overrunning the header, a wrong
     CRC32C, two headers): each connection is closed at once, nothing is sent to it, and the
@@ -31,6 +34,7 @@ h = a.h
 
 SIG_V2 = pp.SIG
 HEADER_TIMEOUT_MS = 1500
+HANDSHAKE_TIMEOUT_MS = 8000  # well past the header's: a close in between is the header timeout
 crc32c = pp.crc32c
 tlv = pp.tlv
 
@@ -63,7 +67,8 @@ class ProxyAttacks(unittest.TestCase):
         params = {("sipring", "proxy_protocol_listen"): "tls:%s:%d" % (h.HOST, self.pport),
                   ("sipring", "proxy_protocol_trusted"): trusted,
                   ("sipring", "max_connections"): 600,
-                  ("sipring", "handshake_timeout_ms"): HEADER_TIMEOUT_MS}
+                  ("sipring", "proxy_header_timeout_ms"): HEADER_TIMEOUT_MS,
+                  ("sipring", "handshake_timeout_ms"): HANDSHAKE_TIMEOUT_MS}
         params.update(extra or {})
         return a.start(self, params)
 
@@ -123,6 +128,81 @@ class ProxyAttacks(unittest.TestCase):
         c.send(req.encode())
         h.check_200(self, req, c.read_message(), peer=("198.51.100.7", 40000))
         c.close()
+
+    def test_silent_and_half_headers_are_closed_by_the_header_timeout_not_the_handshakes(self):
+        header_ms = 1000
+        d = self._start({("sipring", "proxy_header_timeout_ms"): header_ms})
+        before = a.counter(d.stats(), "proxy_timeouts")
+        since = len(d.log_lines())
+        # A client whose header came at once, in TLS before the others connect.
+        good = self._tls_after(self._tcp(), v2(src="203.0.113.21", crc=True))
+        t0 = time.monotonic()
+        silent = self._tcp()                        # connects, sends nothing
+        half_v1 = self._tcp()
+        half_v1.sendall(v1(src="203.0.113.22")[:20])  # half a v1 line
+        half_v2 = self._tcp()
+        half_v2.sendall(v2(src="203.0.113.23", crc=True)[:20])  # past the signature, not all
+        header_only = self._tcp()  # a whole header, then no TLS: the handshake timeout's case
+        header_only.sendall(v2(src="203.0.113.24"))
+        waiting = {"silent": silent, "half v1": half_v1, "half v2": half_v2}
+        closed = {}
+        served = 0
+        # Until all three are closed (at most 5 s): the good client keeps asking, and each
+        # answer must come as usual.
+        deadline = t0 + 5.0
+        while time.monotonic() < deadline and len(closed) < len(waiting):
+            req = h.Request()
+            good.send(req.encode())
+            h.check_200(self, req, good.read_message(timeout=2.0),
+                        peer=("203.0.113.21", 40000))
+            served += 1
+            for name, s in waiting.items():
+                if name in closed:
+                    continue
+                s.settimeout(0.02)
+                try:
+                    data = s.recv(100)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    data = b""
+                self.assertEqual(data, b"", "%s: the server sent bytes before TLS" % name)
+                closed[name] = time.monotonic() - t0
+        # The complete header is past the header timeout and still waits for its handshake.
+        header_only.settimeout(0.2)
+        try:
+            still_open = header_only.recv(100) != b""
+        except socket.timeout:
+            still_open = True
+        except OSError:
+            still_open = False
+        st = a.wait_counter(d, lambda get: get("proxy_timeouts") >= before + 3, timeout=3.0)
+        lines = [l for l in d.log_lines()[since:]
+                 if "PROXY protocol header incomplete, closing" in l]
+        print("  header timeout %d ms, handshake timeout %d ms: closed %s; %d requests served "
+              "meanwhile; proxy_timeouts +%d; header-then-silence open at %.2f s: %s"
+              % (header_ms, HANDSHAKE_TIMEOUT_MS,
+                 ", ".join("%s %.2f s" % kv for kv in sorted(closed.items())), served,
+                 a.counter(st, "proxy_timeouts") - before, time.monotonic() - t0, still_open))
+        self.assertEqual(sorted(closed), sorted(waiting), "left open: %s" % closed)
+        for name, took in closed.items():
+            self.assertGreaterEqual(took, header_ms / 1000.0 * 0.8, "%s closed too early" % name)
+            self.assertLess(took, header_ms / 1000.0 + 1.5, "%s closed too late" % name)
+        self.assertEqual(a.counter(st, "proxy_timeouts"), before + 3)
+        self.assertTrue(still_open, "a complete header was closed by the header timeout")
+        self.assertGreaterEqual(len(lines), 1, "no log line for the header timeout")
+        self.assertIn("sipring.proxy_header_timeout_ms", lines[0])
+        self.assertGreater(served, 5)
+        # The good client is still served, and a new one gets in.
+        req = h.Request()
+        good.send(req.encode())
+        h.check_200(self, req, good.read_message(), peer=("203.0.113.21", 40000))
+        late = self._tls_after(self._tcp(), v1(src="203.0.113.25"))
+        req = h.Request()
+        late.send(req.encode())
+        h.check_200(self, req, late.read_message(), peer=("203.0.113.25", 40000))
+        good.close()
+        late.close()
 
     def test_malformed_headers_are_closed_at_once_and_others_are_served(self):
         d = self._start()

@@ -147,10 +147,12 @@ struct EngineParams {
   uint32_t max_handshakes = 1024;           // handshakes in flight per reactor; more wait
   uint32_t source_reserve_percent = 10;     // table share kept for sources holding few connections
   // PROXY protocol (README "PROXY protocol"): the balancers' networks, comma-separated CIDRs,
-  // from which a connection to a Config::proxy_protocol_listen address is taken; and the longest
-  // v2 header read (a v1 line is at most 107 bytes).
+  // from which a connection to a Config::proxy_protocol_listen address is taken; the longest
+  // v2 header read (a v1 line is at most 107 bytes); and how long after the accept the whole
+  // header may take (handshake_timeout_ms then starts when it is in).
   std::string proxy_protocol_trusted;
   uint32_t proxy_header_max = 4096;
+  int proxy_header_timeout_ms = 3000;
   std::vector<ReactorOverride> overrides;  // per-reactor values, applied by params_for()
 };
 

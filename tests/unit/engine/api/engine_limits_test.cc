@@ -4,7 +4,9 @@
 // connection (with a 400 when the head was complete), however slowly its bytes trickle in;
 // conn_wq_hard_max below conn_wq_max is refused at start; a source over
 // sipring.max_connections_per_source is closed at accept while another source is served; a
-// peer that floods KeyUpdate(update_requested) and never reads pauses at conn_wq_max.
+// peer that floods KeyUpdate(update_requested) and never reads pauses at conn_wq_max; a proxy
+// listener's header is bounded by sipring.proxy_header_timeout_ms, the handshake after it by
+// handshake_timeout_ms.
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -306,6 +308,55 @@ TEST_F(EngineLimitsTest, TricklingHeadIsClosedAfterMessageTimeout) {
   EXPECT_EQ(s.message_timeouts, 1u);
   EXPECT_EQ(s.replies_400, 0u);
   EXPECT_EQ(s.idle_timeouts, 0u);
+}
+
+// A plain TCP socket to 127.0.0.1:port that has sent `bytes` (-1: not connected).
+int tcp_sending(uint16_t port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const SockAddr a = loopback(port);
+  if (::connect(fd, a.sa(), a.len()) != 0 ||
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the server closed `fd` within `limit` (it sends nothing before TLS).
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
+  char c;
+  return ::recv(fd, &c, 1, 0) <= 0;
+}
+
+TEST_F(EngineLimitsTest, ProxyHeaderHasItsOwnTimeoutThenTheHandshakeHasItsOwn) {
+  start([](Config& c) {
+    c.proxy_protocol_listen = c.listen;
+    c.listen.clear();
+    c.engine.proxy_protocol_trusted = "127.0.0.0/8";
+    c.engine.proxy_header_timeout_ms = 300;
+    c.engine.handshake_timeout_ms = 5000;
+  });
+  const auto t0 = Clock::now();
+  const int silent = tcp_sending(port_, "");
+  const int half = tcp_sending(port_, "PROXY TCP4 192.0.2.");
+  const int whole = tcp_sending(port_, "PROXY TCP4 192.0.2.7 127.0.0.1 4000 5061\r\n");
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(half, 0);
+  ASSERT_GE(whole, 0);
+  EXPECT_TRUE(closed_within(silent, 3s));
+  EXPECT_TRUE(closed_within(half, 3s));
+  const auto took = Clock::now() - t0;
+  EXPECT_GE(took, 250ms) << "closed before sipring.proxy_header_timeout_ms";
+  EXPECT_LT(took, 2s) << "the header waited for the handshake timeout";
+  // The complete header is past the header's deadline: its timer is the handshake's now.
+  EXPECT_FALSE(closed_within(whole, 600ms));
+  ReactorStats s = total(*engine_);
+  EXPECT_EQ(s.proxy_timeouts, 2u);
+  EXPECT_EQ(s.proxy_headers, 1u);
+  EXPECT_EQ(s.handshake_timeouts, 0u);
+  for (int fd : {silent, half, whole}) ::close(fd);
 }
 
 TEST(EngineLimitsStartTest, HardQueueLimitBelowSoftLimitIsRefused) {

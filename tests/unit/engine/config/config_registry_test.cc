@@ -521,6 +521,23 @@ TEST(EngineParams, ReactorsLimitedToWhatConnIdCanName) {
             "sipring.reactors: 257 is out of range [0, 256]");
 }
 
+TEST(EngineParams, ProxyHeaderTimeoutIsBoundedAndSeparateFromTheHandshakes) {
+  Config cfg;
+  EXPECT_EQ(cfg.engine.proxy_header_timeout_ms, 3000);
+  ASSERT_TRUE(set(cfg, "sipring", "proxy_header_timeout_ms", num(100)).is_ok());
+  EXPECT_EQ(cfg.engine.proxy_header_timeout_ms, 100);
+  ASSERT_TRUE(set(cfg, "sipring", "proxy_header_timeout_ms", num(60000)).is_ok());
+  EXPECT_EQ(cfg.engine.proxy_header_timeout_ms, 60000);
+  EXPECT_EQ(cfg.engine.handshake_timeout_ms, 10000);  // untouched
+  EXPECT_EQ(set(cfg, "sipring", "proxy_header_timeout_ms", num(99)).message(),
+            "sipring.proxy_header_timeout_ms: 99 is out of range [100, 60000]");
+  EXPECT_EQ(set(cfg, "sipring", "proxy_header_timeout_ms", num(60001)).message(),
+            "sipring.proxy_header_timeout_ms: 60001 is out of range [100, 60000]");
+  EXPECT_EQ(set(cfg, "sipring", "proxy_header_timeout_ms", num(0)).message(),
+            "sipring.proxy_header_timeout_ms: 0 is out of range [100, 60000]");
+  EXPECT_EQ(cfg.engine.proxy_header_timeout_ms, 60000);  // a refused value changes nothing
+}
+
 TEST(ListenParam, ModparamAddsAddressesLikeListenLines) {
   Config c = must_parse(
       kMinimal + "modparam(\"sipring\", \"listen\", \"tls:127.0.0.2:5062, tls:[::1]:5063\")\n");
