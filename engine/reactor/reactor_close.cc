@@ -182,6 +182,7 @@ void Reactor::free_conn(Connection* c) {
   timers_->disarm(slot);
   if (c->rx_partial != nullptr) unref(c->rx_partial);
   if (c->msg_asm != nullptr) unref(c->msg_asm);
+  if (c->proxy) counters_.proxy_header_bytes.sub(c->proxy->size);
   drop_tx(c);
   drop_ct_queue(c);
   if (c->flags & kConnSourceCounted) shared_->sources.sub(SourceLimits::kConnections, c->source);

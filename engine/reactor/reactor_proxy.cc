@@ -98,6 +98,7 @@ void Reactor::read_proxy_header(Connection* c, uint8_t*& p, size_t& n) {
   // LOCAL, v1 UNKNOWN and v2 AF_UNSPEC keep the socket's addresses (spec §2.1, §2.2).
   if (h.command == ProxyCommand::kProxy && h.has_addresses) c->peer = h.src;
   c->proxy = std::move(origin);
+  counters_.proxy_header_bytes.add(r.length);  // until free_conn()
   // From here the connection counts for the client the header named, like any other.
   const SourceLimits::Slots slots = shared_->sources.slots_of(c->peer);
   if (!admit(c->peer, slots)) {

@@ -69,6 +69,7 @@ namespace sipring {
   X(proxy_bad_crc, "proxy listener: closed, PROXY v2 CRC32C mismatch")                            \
   X(proxy_too_long, "proxy listener: closed, v2 header over sipring.proxy_header_max")            \
   X(proxy_timeouts, "proxy listener: closed, header incomplete after proxy_header_timeout_ms")    \
+  X(proxy_header_bytes, "bytes of PROXY headers kept for tls.facts, one per connection (gauge)")  \
   X(tx_queued_bytes, "bytes queued for sending (gauge)")                                          \
   X(rx_partial_bytes, "bytes held by partial TLS records and SIP messages (gauge)")               \
   X(handshakes_in_flight, "server handshakes in progress (gauge)")                                \

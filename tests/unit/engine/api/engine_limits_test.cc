@@ -341,7 +341,8 @@ TEST_F(EngineLimitsTest, ProxyHeaderHasItsOwnTimeoutThenTheHandshakeHasItsOwn) {
   const auto t0 = Clock::now();
   const int silent = tcp_sending(port_, "");
   const int half = tcp_sending(port_, "PROXY TCP4 192.0.2.");
-  const int whole = tcp_sending(port_, "PROXY TCP4 192.0.2.7 127.0.0.1 4000 5061\r\n");
+  const std::string header = "PROXY TCP4 192.0.2.7 127.0.0.1 4000 5061\r\n";
+  const int whole = tcp_sending(port_, header);
   ASSERT_GE(silent, 0);
   ASSERT_GE(half, 0);
   ASSERT_GE(whole, 0);
@@ -356,7 +357,10 @@ TEST_F(EngineLimitsTest, ProxyHeaderHasItsOwnTimeoutThenTheHandshakeHasItsOwn) {
   EXPECT_EQ(s.proxy_timeouts, 2u);
   EXPECT_EQ(s.proxy_headers, 1u);
   EXPECT_EQ(s.handshake_timeouts, 0u);
+  EXPECT_EQ(s.proxy_header_bytes, header.size());  // the copy kept for the facts
   for (int fd : {silent, half, whole}) ::close(fd);
+  EXPECT_TRUE(wait_until([&] { return total(*engine_).proxy_header_bytes == 0; }, 5s))
+      << "the kept header outlived its connection";
 }
 
 TEST(EngineLimitsStartTest, HardQueueLimitBelowSoftLimitIsRefused) {
