@@ -17,7 +17,10 @@ BlockPool::~BlockPool() {
 Block* BlockPool::get(uint32_t min_capacity) noexcept {
   int c = 0;
   while (c < kClasses && kClassSizes[c] < min_capacity) c++;
-  if (c == kClasses) return nullptr;
+  if (c == kClasses) {
+    failures_++;
+    return nullptr;
+  }
   Block* b = free_[c];
   if (b != nullptr) {
     free_[c] = b->next;
@@ -25,7 +28,10 @@ Block* BlockPool::get(uint32_t min_capacity) noexcept {
   } else {
     // Header and payload in one allocation; payload 64-byte aligned after the header.
     void* mem = aligned_alloc(64, 64 + kClassSizes[c]);
-    if (mem == nullptr) return nullptr;
+    if (mem == nullptr) {
+      failures_++;
+      return nullptr;
+    }
     misses_++;
     b = new (mem) Block();
     b->data = static_cast<uint8_t*>(mem) + 64;

@@ -24,13 +24,15 @@ class BlockPool {
   BlockPool& operator=(const BlockPool&) = delete;
 
   // A block with capacity >= `min_capacity`, size 0 and refs 1; nullptr if `min_capacity`
-  // exceeds the largest class or memory is exhausted.
+  // exceeds the largest class or memory is exhausted (counted in failures(): every caller
+  // closes the connection it wanted the block for, and the reactor says so, once for all).
   Block* get(uint32_t min_capacity) noexcept;
   // Returns a block whose refs reached 0.
   void put(Block* b) noexcept;
 
   uint64_t misses() const { return misses_; }
   uint64_t in_use() const { return in_use_; }
+  uint64_t failures() const { return failures_; }
 
  private:
   Block* free_[kClasses] = {};
@@ -38,6 +40,7 @@ class BlockPool {
   uint32_t max_free_;
   uint64_t misses_ = 0;
   uint64_t in_use_ = 0;
+  uint64_t failures_ = 0;
 };
 
 }  // namespace sipring

@@ -257,6 +257,7 @@ void Reactor::loop_once(bool may_sleep) {
   }
   counters_.uring_enters.set(uring_.enters());
   counters_.pool_allocs.set(pool_.misses());
+  if (pool_.failures() != counters_.pool_failures.get()) note_pool_failures();
   now_ns_ = monotonic_ns();
   if constexpr (kInstrumentsEnabled) t_batch_clock_ns = now_ns_;  // for send_remote's stamps
   if (adapt) poll_.after_wait(now_ns_, io_uring_cq_ready(uring_.ring()) != 0 || !inbox_->empty());
@@ -288,6 +289,18 @@ void Reactor::note_loop(uint64_t busy_from, uint64_t wait_from, uint32_t complet
   instr_.record(HistogramId::completions_per_enter, completions);
   // After the reaping, before the iteration gives buffers back: the iteration's fewest.
   instr_.lower(instr_.buffers_free_low_water, buffers_.available());
+}
+
+void Reactor::note_pool_failures() noexcept {
+  const uint64_t now = pool_.failures();
+  const uint64_t fresh = now - counters_.pool_failures.get();
+  counters_.pool_failures.set(now);
+  SIPRING_LOG_LIMITED(pool_log_, now_ns_, kLogWarn, "engine",
+                      "reactor %u: the block pool could not give %llu buffer(s) (out of memory, or "
+                      "larger than its largest block): the connections that needed them were "
+                      "closed (counter pool_failures; %llu blocks in use)",
+                      index_, static_cast<unsigned long long>(fresh),
+                      static_cast<unsigned long long>(pool_.in_use()));
 }
 
 void Reactor::note_handshake(Connection* c, bool resumed) noexcept {

@@ -220,6 +220,8 @@ class Reactor final : public ReactorPort {
   // Instruments of one iteration (reactor.cc): busy time since `busy_from`, sleep since
   // `wait_from` (0: the enter did not sleep), completions per enter, buffer low-water.
   void note_loop(uint64_t busy_from, uint64_t wait_from, uint32_t completions) noexcept;
+  // The block pool failed requests since the last look: counts them and says so (rate-limited).
+  void note_pool_failures() noexcept;
   uint32_t reap_completions();  // returns the completions dispatched
   void dispatch(io_uring_cqe* cqe);
   void drain_inbox();
@@ -384,6 +386,7 @@ class Reactor final : public ReactorPort {
   ReactorInstruments instr_;  // fixed memory (~72 KiB), allocated with the reactor
   RateLimitedLog peer_log_{20};
   RateLimitedLog keylog_log_{1};  // failed key log writes: one line a second at most
+  RateLimitedLog pool_log_{1};    // block pool failures: one line a second at most
 
   uint64_t now_ns_ = 0;
   uint64_t last_activity_ns_ = 0;  // last iteration that reaped completions

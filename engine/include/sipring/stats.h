@@ -86,6 +86,7 @@ namespace sipring {
   X(tickets_renewed, "tickets opened with a key that no longer seals: re-issued (in reactor 0)")  \
   X(tickets_unknown_key, "tickets under a key not held: full handshake (in reactor 0)")           \
   X(pool_allocs, "heap allocations by the block pool (flat under steady load)")                   \
+  X(pool_failures, "buffers the block pool could not give (no memory, or over its largest)")      \
   X(sends, "send operations submitted")                                                           \
   X(uring_enters, "io_uring_enter system calls")                                                  \
   X(loops, "reactor loop iterations")                                                             \

@@ -39,6 +39,9 @@ TEST(BlockPoolTest, RefusesMoreThanTheLargestClass) {
   EXPECT_EQ(pool.get(UINT32_MAX), nullptr);
   EXPECT_EQ(pool.misses(), 0u);
   EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.failures(), 2u);  // what the reactor counts in pool_failures and logs
+  ASSERT_NE(pool.get(1), nullptr);
+  EXPECT_EQ(pool.failures(), 2u);
 }
 
 TEST(BlockPoolTest, BlockComesOutEmptyOwnedOnceAndAligned) {
