@@ -19,8 +19,10 @@
 //                       session-ticket callbacks
 //   reactor_client.cc   the client role: send_to, [client:...] domains, the clear-text queue
 //                       until the handshake is done, connection reuse and RFC 5923 aliases
-//   reactor_rx.cc       receive: handshake steps, TLS records opened in place, SIP framing,
-//                       frames, the 400 for a malformed message, receive backpressure
+//   reactor_rx.cc       receive: handshake steps, TLS records opened in place, receive
+//                       backpressure, partial-input accounting
+//   reactor_frames.cc   SIP framing of the plaintext, reassembly across records, frames and
+//                       events into the handoff ring, the 400 for a malformed message
 //   reactor_tx.cc       send: queueing messages into records, send-queue accounting and
 //                       limits, sealing and sending
 //   reactor_close.cc    closing (graceful and hard), timers, shedding over the send budget,
@@ -292,18 +294,19 @@ class Reactor final : public ReactorPort {
   // alert `alert` (RFC 8446 §6, RFC 5246 §7.2) queued after what was staged, then the close.
   void fail_record(Connection* c, uint8_t alert, const char* why);
   void read_buffered(Connection* c, uint8_t* p, size_t n);
-  void deliver(Connection* c, Block* blk, std::span<uint8_t> pt);
-  bool frame_step(Connection* c, Block* blk, std::span<uint8_t>& pt, Block** asm_out);
-  void emit_message(Connection* c, Block* blk, const uint8_t* data, uint32_t len);
-  void emit_event(Connection* c, FrameKind kind);
-  void bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason);
   void pause_recv(Connection* c);
   // rx_partial/msg_asm changed: updates rx_partial_bytes and the message clock (message_timeout).
   void partial_changed(Connection* c) noexcept;
-  // Answers 400 with `why` in the reason phrase if `head` starts a request; true if queued.
-  bool answer_400(Connection* c, std::span<const uint8_t> head, const char* why);
   void rearm_stopped_recvs();
   void unref(Block* b) noexcept;
+
+  // reactor_frames.cc
+  void deliver(Connection* c, Block* blk, std::span<uint8_t> pt);
+  void emit_message(Connection* c, Block* blk, const uint8_t* data, uint32_t len);
+  void emit_event(Connection* c, FrameKind kind);
+  void bad_message(Connection* c, std::span<const uint8_t> head, FrameReason reason);
+  // Answers 400 with `why` in the reason phrase if `head` starts a request; true if queued.
+  bool answer_400(Connection* c, std::span<const uint8_t> head, const char* why);
 
   // reactor_proxy.cc
   // Proxy listeners: `p`/`n` (a receive, in kProxyHeader state) go to the PROXY header; what
