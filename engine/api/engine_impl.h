@@ -1,6 +1,7 @@
 // Engine's private state, shared by the files that implement the public Engine (engine.cc:
 // start, stop and parameters; engine_calls.cc: calls routed to the reactor that owns a
-// connection). Not part of the installed API.
+// connection; engine_control.cc: the control socket and /metrics). Not part of the installed
+// API.
 #pragma once
 
 #include <openssl/ssl.h>
