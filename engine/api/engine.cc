@@ -229,6 +229,8 @@ Status Engine::start() {
   auto keylog = start_keylog(cfg.tls, m.client_ctx.get());
   if (!keylog) return keylog.status();
 
+  // ctl.metrics first: see Impl::bind_metrics (engine_control.cc).
+  if (Status s = m.bind_metrics(*this); !s) return s;
   // One listening socket per reactor and address (SO_REUSEPORT: the kernel spreads connections
   // by 4-tuple hash), or with sipring.reuseport=0 one socket whose accept queue every reactor
   // shares (each gets its own descriptor of it). A port 0 in the config is resolved by the
@@ -252,6 +254,7 @@ Status Engine::start() {
           for (auto& v : listeners) {
             for (auto& l : v) ::close(l.fd);
           }
+          m.metrics.reset();
           return fd.status();
         }
         ReactorListener l;

@@ -18,6 +18,38 @@
 
 namespace sipring {
 
+Status Engine::Impl::bind_metrics(Engine& engine) {
+  const CtlParams& ctl = config.ctl;
+  if (ctl.metrics.empty()) return Status::ok();
+  // Each scrape builds the text on the control thread from the engine's thread-safe read paths
+  // (as core.stats and tls.certs do), never from a reactor's internals. It runs only once
+  // start_control() started that thread, so the reactors it reads exist by then.
+  auto produce = [&engine, this](const MetricsHttpCounters& http) {
+    MetricsInput in;
+    in.stats = engine.stats();
+    in.instruments = instruments();
+    if (auto certs = engine.tls_certificates(); certs) in.certificates = std::move(certs).value();
+    in.version = SIPRING_VERSION;
+    in.boringssl = tls_library_info().runtime;
+    in.uring_features = uring_feature_labels(reactors[0]->features());
+    in.start_time_unix = start_time_unix;
+    in.reactors = engine.reactors();
+    in.http = http;
+    return metrics_text(in);
+  };
+  MetricsHttpOptions options;
+  options.timeout_ms = ctl.metrics_timeout_ms;
+  options.max_clients = ctl.metrics_max_clients;
+  metrics = std::make_unique<MetricsHttp>(options, std::move(produce));
+  if (Status s = metrics->listen(ctl.metrics); !s) {
+    metrics.reset();
+    return s;
+  }
+  SIPRING_LOG(kLogInfo, "ctl", "Prometheus metrics on http://%s/metrics (no authentication)",
+              metrics->address().to_string().c_str());
+  return Status::ok();
+}
+
 Status Engine::start_control() {
   Impl& m = *impl_;
   const CtlParams& ctl = m.config.ctl;
@@ -26,40 +58,11 @@ Status Engine::start_control() {
   // opens a control socket only when its config names one of its own.
   const bool want_socket =
       !ctl.socket.empty() && (m.options.listen || ctl.socket != CtlParams{}.socket);
-  if (!want_socket && ctl.metrics.empty()) return Status::ok();
+  if (!want_socket && !m.metrics) return Status::ok();
   m.rpc = std::make_unique<RpcServer>();
   register_engine_rpcs(*m.rpc, *this);
   register_instruments_rpc(*m.rpc, [&m] { return m.instruments(); });
-  if (!ctl.metrics.empty()) {
-    // Each scrape builds the text on the control thread from the engine's thread-safe read
-    // paths (as core.stats and tls.certs do), never from a reactor's internals.
-    auto produce = [this](const MetricsHttpCounters& http) {
-      Impl& m = *impl_;
-      MetricsInput in;
-      in.stats = stats();
-      in.instruments = m.instruments();
-      if (auto certs = tls_certificates(); certs) in.certificates = std::move(certs).value();
-      in.version = SIPRING_VERSION;
-      in.boringssl = tls_library_info().runtime;
-      in.uring_features = uring_feature_labels(m.reactors[0]->features());
-      in.start_time_unix = m.start_time_unix;
-      in.reactors = reactors();
-      in.http = http;
-      return metrics_text(in);
-    };
-    MetricsHttpOptions options;
-    options.timeout_ms = ctl.metrics_timeout_ms;
-    options.max_clients = ctl.metrics_max_clients;
-    m.metrics = std::make_unique<MetricsHttp>(options, std::move(produce));
-    if (Status s = m.metrics->listen(ctl.metrics); !s) {
-      m.rpc.reset();
-      m.metrics.reset();
-      return s;
-    }
-    m.rpc->attach(m.metrics.get());
-    SIPRING_LOG(kLogInfo, "ctl", "Prometheus metrics on http://%s/metrics (no authentication)",
-                m.metrics->address().to_string().c_str());
-  }
+  if (m.metrics) m.rpc->attach(m.metrics.get());  // bound by start(): served from now on
   if (!want_socket) return m.rpc->start_without_socket();
   unsigned mode = static_cast<unsigned>(strtoul(ctl.socket_mode.c_str(), nullptr, 8));
   Status s = m.rpc->start(ctl.socket, mode);

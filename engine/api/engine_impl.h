@@ -113,6 +113,13 @@ struct Engine::Impl {
   // Every reactor's instruments (index = reactor), copied with relaxed reads: for the control
   // thread (core.instruments, /metrics), never a reactor. Empty before start().
   std::vector<InstrumentsSnapshot> instruments() const;
+
+  // engine_control.cc. Binds ctl.metrics (when set) and says where in the log; an error names
+  // the address. start() calls it before it opens the SIP listeners, so from the moment the SIP
+  // port accepts (what a balancer's check or a script takes for "started") the metrics port
+  // accepts too: a scrape waits in its backlog until start_control() starts the control thread
+  // that serves it, and is never refused. Scrapes read `engine`'s thread-safe snapshots.
+  Status bind_metrics(Engine& engine);
 };
 
 }  // namespace sipring

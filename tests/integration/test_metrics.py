@@ -7,6 +7,8 @@ parser (prometheus_client.parser, Debian python3-prometheus-client) and linted b
     under load (full and resumed handshakes, messages); buckets cumulative, +Inf == _count;
   * scrapes while load runs; bad requests get 400/404/405 (raw socket and curl);
   * the parameter off: nothing listens; a bad address is refused at start; [::1] works;
+  * a scrape at once after start (the SIP port accepting, then the "serving" line) is answered,
+    never refused, over ten starts;
   * docs/grafana-sipring.json is a valid dashboard whose every expression names only metrics a
     scrape has.
 """
@@ -18,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -330,6 +333,63 @@ class MetricsTest(unittest.TestCase):
                      "sipring_handshake_failures_total", "sipring_bad_messages_total",
                      "sipring_tls_certificate_not_after_seconds"):
             self.assertIn(want, used)
+
+
+class MetricsAtStartTest(unittest.TestCase):
+    """A scrape at once after start is answered, never refused: /metrics is bound before the SIP
+    listeners, so from the moment the SIP port accepts (what bench/e2e.py and an L4 check take
+    for "started") the metrics port accepts too, and a scrape waits in its backlog until the
+    control thread serves it. Ten starts; each is bounded in time."""
+
+    STARTS = 10
+
+    def start_unready(self):
+        """Spawns sipring with ctl.metrics and returns (daemon, metrics port) as soon as its SIP
+        port accepts a TCP connection, before the "serving" line; None when the process exited
+        (a port taken in the race after free_port)."""
+        workdir = tempfile.mkdtemp(prefix="sipring-it.")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        shutil.copytree(h.demo_certs(), os.path.join(workdir, "certs"))
+        port, mport = h.free_port(), h.free_port()
+        d = h.Daemon(workdir, port)
+        with open(d.config_path, "w") as f:
+            f.write(h.config_text(port, {("ctl", "socket"): "unix:" + d.ctl_socket,
+                                         ("ctl", "metrics"): "127.0.0.1:%d" % mport}))
+        d.spawn()
+        self.addCleanup(d.kill)
+        deadline = time.monotonic() + d.READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if d.proc.poll() is not None:
+                d.kill()
+                self.assertIn("in use", d.log_text(), "sipring exited at start")
+                return None
+            with socket.socket() as s:
+                if s.connect_ex((h.HOST, port)) == 0:
+                    return d, mport
+            time.sleep(0.001)
+        self.fail("the SIP port did not accept within %.0f s; log:\n%s"
+                  % (d.READY_TIMEOUT, d.log_text()))
+
+    def test_scrape_right_after_start(self):
+        started = 0
+        for _ in range(2 * self.STARTS):  # port races retried, within a bound
+            if started == self.STARTS:
+                break
+            got = self.start_unready()
+            if got is None:
+                continue
+            d, mport = got
+            started += 1
+            # The SIP port accepts: the metrics port must too (not refused), and answer.
+            status, _, body = http_get(mport)
+            self.assertEqual(status, 200, "start %d: %s" % (started, body[:200]))
+            self.assertIn("sipring_build_info", body)
+            # And right after the "serving" line, the harness's ready signal.
+            self.assertTrue(d.wait_ready(), d.log_text())
+            status, _, _ = http_get(mport)
+            self.assertEqual(status, 200, "start %d, after the ready line" % started)
+            d.kill()
+        self.assertEqual(started, self.STARTS)
 
 
 class MetricsConfigTest(unittest.TestCase):
