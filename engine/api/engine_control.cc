@@ -60,7 +60,7 @@ Status Engine::start_control() {
       !ctl.socket.empty() && (m.options.listen || ctl.socket != CtlParams{}.socket);
   if (!want_socket && !m.metrics) return Status::ok();
   m.rpc = std::make_unique<RpcServer>();
-  register_engine_rpcs(*m.rpc, *this);
+  register_engine_rpcs(*m.rpc, *this, m.metrics.get());
   register_instruments_rpc(*m.rpc, [&m] { return m.instruments(); });
   if (m.metrics) m.rpc->attach(m.metrics.get());  // bound by start(): served from now on
   if (!want_socket) return m.rpc->start_without_socket();

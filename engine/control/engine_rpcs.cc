@@ -12,6 +12,7 @@
 
 #include "engine/base/error_format.h"
 #include "engine/config/config_registry.h"
+#include "engine/control/metrics_http.h"
 
 namespace sipring {
 namespace {
@@ -370,7 +371,7 @@ Result<JsonValue> core_shutdown(Engine& engine, const JsonValue& params) {
 
 }  // namespace
 
-void register_engine_rpcs(RpcServer& server, Engine& engine) {
+void register_engine_rpcs(RpcServer& server, Engine& engine, const MetricsHttp* metrics) {
   Engine* e = &engine;
   server.add("cfg.set_now_int", "MODULE NAME INTEGER",
              "Changes an integer parameter now (only those the manual allows at runtime)",
@@ -424,8 +425,15 @@ void register_engine_rpcs(RpcServer& server, Engine& engine) {
              [e](const JsonValue&) -> Result<JsonValue> {
                return JsonValue("sipring " SIPRING_VERSION "; " + e->features());
              });
-  server.add("core.stats", "", "Every counter, in total and per reactor",
-             [e](const JsonValue&) -> Result<JsonValue> { return counters_json(e->stats()); });
+  server.add("core.stats", "",
+             "Every counter, in total and per reactor; with ctl.metrics also the /metrics "
+             "endpoint's own (\"metrics\")",
+             [e, metrics](const JsonValue&) -> Result<JsonValue> {
+               JsonValue out = counters_json(e->stats());
+               // Read on the control thread, which counts them (MetricsHttp::counters()).
+               if (metrics != nullptr) out["metrics"] = metrics_http_json(metrics->counters());
+               return out;
+             });
   server.add("core.drain", "",
              "Stops accepting and closes the listening sockets (a balancer sees the node down); "
              "established connections are served until they close. Says how many remain; "

@@ -6,7 +6,11 @@
 
 namespace sipring {
 
-// `engine` must outlive `server`'s serving thread.
-void register_engine_rpcs(RpcServer& server, Engine& engine);
+class MetricsHttp;
+
+// `engine` must outlive `server`'s serving thread. `metrics`: the /metrics responder that thread
+// serves too (attached to `server`), or null; core.stats then shows its counters under
+// "metrics". It must outlive the serving thread as well.
+void register_engine_rpcs(RpcServer& server, Engine& engine, const MetricsHttp* metrics);
 
 }  // namespace sipring

@@ -182,6 +182,22 @@ int metrics_http_verdict(std::string_view head) {
   return 200;
 }
 
+JsonValue metrics_http_json(const MetricsHttpCounters& counters) {
+  static_assert(sizeof(MetricsHttpCounters) == 9 * sizeof(uint64_t),
+                "a new counter needs its name here (and its label in engine/api/metrics_text.cc)");
+  JsonValue out = JsonValue::object();
+  out["scrapes"] = counters.scrapes;
+  out["bad_requests"] = counters.bad_requests;
+  out["not_found"] = counters.not_found;
+  out["bad_methods"] = counters.bad_methods;
+  out["head_timeouts"] = counters.head_timeouts;
+  out["heads_too_large"] = counters.heads_too_large;
+  out["bad_versions"] = counters.bad_versions;
+  out["clients_refused"] = counters.clients_refused;
+  out["answer_timeouts"] = counters.answer_timeouts;
+  return out;
+}
+
 MetricsHttp::MetricsHttp(MetricsHttpOptions options, Producer producer)
     : options_(options), producer_(std::move(producer)) {}
 

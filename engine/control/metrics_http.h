@@ -21,8 +21,8 @@
 //   408  the head did not arrive within timeout_ms of the connection (slowloris)
 //   431  the head is larger than max_head_bytes;  505  an HTTP version other than 1.0 and 1.1
 //   503  max_clients connections are being served already
-// Every limit is counted (MetricsHttpCounters, exported in /metrics itself) and logged
-// (rate-limited: clients can cause them).
+// Every limit is counted (MetricsHttpCounters: in /metrics itself, and in core.stats under
+// "metrics") and logged (rate-limited: clients can cause them).
 //
 // Never blocks: sockets are non-blocking and every connection has a deadline, timeout_ms for
 // its request head (counted from accept, not from its last byte, so trickling does not extend
@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/json.h"
 #include "engine/base/log.h"
 #include "engine/control/control_service.h"
 #include "sipring/result.h"
@@ -65,6 +66,10 @@ struct MetricsHttpCounters {
   uint64_t answer_timeouts = 0;  // closed: the answer was not read within timeout_ms
 };
 
+// `counters` as core.stats shows them: {"scrapes": 3, "bad_requests": 0, ...}, each member by
+// its name above. (/metrics labels the same counters by HTTP status: engine/api/metrics_text.cc.)
+JsonValue metrics_http_json(const MetricsHttpCounters& counters);
+
 // The verdict on one request head (exposed for tests): the status code, and for 200 nothing
 // else. `head` is everything up to and including the empty line.
 int metrics_http_verdict(std::string_view head);
@@ -84,6 +89,10 @@ class MetricsHttp final : public ControlService {
   Status listen(const std::string& address);
   // The address listened on (with the port picked for port 0).
   const SockAddr& address() const { return bound_; }
+  // What it has answered and refused so far. Control thread only: the counters are plain
+  // integers counted there, and core.stats' handler reads them there (RpcServer serves the RPC
+  // socket and this service from one poll() loop).
+  const MetricsHttpCounters& counters() const { return counters_; }
 
   // ControlService: called on the control thread only.
   int64_t want(std::vector<pollfd>* fds) override;

@@ -299,6 +299,28 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.scrape().count("# TYPE sipring_build_info gauge"), 1)
 
+    def test_core_stats_shows_the_endpoints_own_counters(self):
+        def endpoint_counters():
+            rc, out, err = h.ctl(self.d, "core.stats")
+            self.assertEqual(rc, 0, err)
+            return out["metrics"]
+
+        before = endpoint_counters()
+        self.assertEqual(set(before), {"scrapes", "bad_requests", "not_found", "bad_methods",
+                                       "head_timeouts", "heads_too_large", "bad_versions",
+                                       "clients_refused", "answer_timeouts"})
+        self.assertEqual(http_get(self.mport, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")[0], 404)
+        self.assertEqual(http_get(self.mport, b"PUT /metrics HTTP/1.0\r\n\r\n")[0], 405)
+        fams = families(self.scrape())
+        after = endpoint_counters()
+        delta = {k: after[k] - before[k] for k in after}
+        self.assertEqual(delta, dict.fromkeys(before, 0) | {"scrapes": 1, "not_found": 1,
+                                                            "bad_methods": 1})
+        # The same counters as /metrics' own (one home: the responder counts, both show).
+        for code, name in (("200", "scrapes"), ("404", "not_found"), ("405", "bad_methods")):
+            self.assertEqual(sample_sum(fams, "sipring_metrics_http_responses", code=code),
+                             after[name], code)
+
     def test_dashboard_uses_only_exported_names(self):
         with open(DASHBOARD) as f:
             dash = json.load(f)

@@ -2,7 +2,7 @@
 // malformed, wrong method, path, version), and over real loopback TCP served from RpcServer's
 // poll loop (start_without_socket): a scrape, each error answer on the wire, oversize heads,
 // slow clients (slowloris, a client that never reads), max_clients, and that none of them holds
-// up a well-behaved scrape or the RPC socket.
+// up a well-behaved scrape or the RPC socket; and the counters as core.stats shows them.
 #include "engine/control/metrics_http.h"
 
 #include <arpa/inet.h>
@@ -186,6 +186,26 @@ TEST_F(MetricsHttpServer, AnswersAScrape) {
   EXPECT_EQ(status_line(get("GET /metrics HTTP/1.0\r\n\r\n")), "HTTP/1.1 200 OK");
   EXPECT_EQ(scrapes_.load(), 2);
   EXPECT_EQ(seen_.scrapes, 2u);
+}
+
+TEST_F(MetricsHttpServer, CountsEveryAnswerAsCoreStatsShowsThem) {
+  start();
+  for (const char* request : {"GET /metrics HTTP/1.0\r\n\r\n", "GET /metrics HTTP/1.0\r\n\r\n",
+                              "GET /other HTTP/1.0\r\n\r\n", "PUT /metrics HTTP/1.0\r\n\r\n",
+                              "GARBAGE\r\n\r\n", "GET /metrics HTTP/2.0\r\n\r\n"}) {
+    EXPECT_FALSE(status_line(get(request)).empty()) << request;
+  }
+  rpc_.stop();  // joins the control thread, which counts: its counts are all seen from here
+  EXPECT_EQ(json_text(metrics_http_json(http_->counters())),
+            R"({"scrapes":2,"bad_requests":1,"not_found":1,"bad_methods":1,"head_timeouts":0,)"
+            R"("heads_too_large":0,"bad_versions":1,"clients_refused":0,"answer_timeouts":0})");
+}
+
+TEST(MetricsHttpJson, EveryCounterByItsName) {
+  const MetricsHttpCounters c{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  EXPECT_EQ(json_text(metrics_http_json(c)),
+            R"({"scrapes":1,"bad_requests":2,"not_found":3,"bad_methods":4,"head_timeouts":5,)"
+            R"("heads_too_large":6,"bad_versions":7,"clients_refused":8,"answer_timeouts":9})");
 }
 
 TEST_F(MetricsHttpServer, ServesIPv6Loopback) {
