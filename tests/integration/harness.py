@@ -39,6 +39,25 @@ def build_dir():
     return os.path.abspath(b)
 
 
+def build_options(build=None):
+    """{name: value} of the meson options BUILD (default: the build under test) was configured
+    with, from its meson-info/intro-buildoptions.json; values as meson stores them (booleans are
+    True/False, combos strings). {} when the file is missing or unreadable (not a meson build)."""
+    path = os.path.join(build or build_dir(), "meson-info", "intro-buildoptions.json")
+    try:
+        with open(path) as f:
+            return {o["name"]: o["value"] for o in json.load(f)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def instruments_built(build=None):
+    """Whether BUILD (default: the build under test) was configured with the instruments
+    (meson -Dinstruments, default true): false means histograms, loop utilisation and USDT
+    probes are compiled out."""
+    return build_options(build).get("instruments", True) is not False
+
+
 def sipring_bin():
     return os.path.join(build_dir(), "tools", "sipring")
 

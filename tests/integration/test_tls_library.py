@@ -10,7 +10,6 @@ source package's version (deps/boringssl/src/.sipring-version) or the installed 
 libcrypto at all, the system build maps Debian's; neither maps OpenSSL 3's).
 """
 
-import json
 import os
 import re
 import subprocess
@@ -23,9 +22,7 @@ SYSTEM_DIR = "/usr/lib/x86_64-linux-gnu/android/"
 
 
 def boringssl_option(build):
-    with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
-        options = {o["name"]: o["value"] for o in json.load(f)}
-    return options.get("boringssl", "system")
+    return h.build_options(build).get("boringssl", "system")
 
 
 class TlsLibraryLine(unittest.TestCase):

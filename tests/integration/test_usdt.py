@@ -3,7 +3,8 @@
 First the probes themselves: `readelf -n` must list every probe of the interface, provider
 "sipring", with its number of arguments, in libsipring.so, and the sipring binary must carry
 them too (in itself when linked statically, else by needing that library). A -Dinstruments=false
-build, when one exists beside the tree, must have none.
+build must have none: the build under test when it is one (CI's build-system/, see
+tools/build.sh), else any such build*/ beside the tree.
 
 Then, where the kernel lets bpftrace attach (probed with `bpftrace -e 'BEGIN { exit() }'`; the
 tests skip with the reason otherwise), each script runs against a sipring under a Python ssl
@@ -11,7 +12,6 @@ tests skip with the reason otherwise), each script runs against a sipring under 
 """
 
 import glob
-import json
 import os
 import re
 import shutil
@@ -65,16 +65,21 @@ def needed_libraries(path):
 
 
 def instruments_disabled_builds():
-    """Meson build directories beside the tree configured with -Dinstruments=false."""
+    """Meson build directories configured with -Dinstruments=false: the build under test and
+    those beside the tree (build*/), each once."""
+    candidates = [h.build_dir()] + sorted(glob.glob(os.path.join(ROOT, "build*")))
     out = []
-    for info in glob.glob(os.path.join(ROOT, "build*", "meson-info", "intro-buildoptions.json")):
-        try:
-            options = json.load(open(info))
-        except (OSError, ValueError):
-            continue
-        if any(o.get("name") == "instruments" and o.get("value") is False for o in options):
-            out.append(os.path.dirname(os.path.dirname(info)))
+    for b in candidates:
+        b = os.path.realpath(b)
+        if b not in out and "instruments" in h.build_options(b) and not h.instruments_built(b):
+            out.append(b)
     return out
+
+
+def need_instruments(test):
+    if not h.instruments_built():
+        test.skipTest("the build under test is -Dinstruments=false: no probes to find "
+                      "(test_a_build_without_instruments_has_no_probes checks there are none)")
 
 
 def need_readelf(test):
@@ -85,6 +90,7 @@ def need_readelf(test):
 class ProbesInTheBinaries(unittest.TestCase):
     def test_libsipring_so_has_every_probe_with_its_arguments(self):
         need_readelf(self)
+        need_instruments(self)
         probes = stapsdt_probes(libsipring())
         for name, argc in PROBES.items():
             self.assertIn(("sipring", name), probes, "probe sipring:%s missing" % name)
@@ -95,6 +101,7 @@ class ProbesInTheBinaries(unittest.TestCase):
 
     def test_the_sipring_binary_carries_the_probes(self):
         need_readelf(self)
+        need_instruments(self)
         binary = h.sipring_bin()
         own = {n for (p, n) in stapsdt_probes(binary) if p == "sipring"}
         if own:  # linked statically: the notes are in the program itself
@@ -108,10 +115,14 @@ class ProbesInTheBinaries(unittest.TestCase):
         builds = instruments_disabled_builds()
         if not builds:
             self.skipTest("no -Dinstruments=false build beside the tree (build*/)")
+        checked = 0
         for b in builds:
             for path in (os.path.join(b, "libsipring.so"), os.path.join(b, "tools", "sipring")):
                 if os.path.exists(path):
                     self.assertEqual(stapsdt_probes(os.path.realpath(path)), {}, path)
+                    checked += 1
+        if not h.instruments_built():  # the build under test: both must be there
+            self.assertGreaterEqual(checked, 2, builds)
 
 
 def bpftrace_refusal():
@@ -192,6 +203,8 @@ class ScriptsCountTheLoad(unittest.TestCase):
         why = bpftrace_refusal()
         if why:
             raise unittest.SkipTest(why)
+        if not h.instruments_built():
+            raise unittest.SkipTest("the build under test is -Dinstruments=false: no probes")
         if shutil.which("readelf") and ("sipring", "handshake_done") not in stapsdt_probes(
                 libsipring()):
             raise unittest.SkipTest("libsipring.so has no USDT probes (-Dinstruments=false, or older)")
