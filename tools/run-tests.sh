@@ -3,10 +3,14 @@
 # unit tests (GoogleTest), the ABI check, the certificate tool's tests, the integration/interop
 # tests against real peers (Python ssl, openssl s_client, Kamailio; `meson install` and the
 # examples built against the installed tree among them) and the attack tests (tests/attack/),
-# all on build/ (BoringSSL built from Debian's source package, the default). Then it builds
-# everything again in build-system/ against Debian's shared android-libboringssl
-# (-Dboringssl=system) and runs the unit tests, the ABI check and the test of which BoringSSL
-# the daemon reports (test_tls_library) there too, their names prefixed "system:". Ends with "N passed, N failed".
+# all on build/ (BoringSSL built from Debian's source package, the default, with the
+# instruments). Then it builds everything again in build-system/ (tools/build.sh --system), the
+# build of both non-default options at once: Debian's shared android-libboringssl
+# (-Dboringssl=system) and the instruments compiled out (-Dinstruments=false). There it runs the
+# unit tests, the ABI check, the test of which BoringSSL the daemon reports (test_tls_library)
+# and the integration tests that check what an instruments-off build does (no USDT probes,
+# core.instruments and /metrics empty but served, sipringctl stats saying so), their names
+# prefixed "system:". Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh || exit 1
@@ -80,13 +84,17 @@ echo "== attack"
 count_lines < <(timeout 1200 python3 tests/integration/run_integration.py --build build \
   --dir tests/attack 2>&1 | grep -E '^(PASS|FAIL|SKIP) |^attack ')
 
-# The system build: Debian's shared android-libboringssl (OPENSSL_SMALL), kept selectable.
-echo "== system build (-Dboringssl=system)"
+# The system build: Debian's shared android-libboringssl (OPENSSL_SMALL), kept selectable, and
+# the instruments compiled out: one build for both non-default options, so CI builds twice, not
+# three times. Unit tests that need the instruments check their absence there instead;
+# instruments off must not change the ABI (check-abi.sh).
+echo "== system build (-Dboringssl=system -Dinstruments=false)"
 if tools/build.sh --system; then
   run_unit_tests build-system "system:"
   count_lines < <({ tools/check-abi.sh build-system
-                    timeout 300 python3 tests/integration/run_integration.py --build build-system \
-                      -k test_tls_library; } 2>&1 | grep -E '^(PASS|FAIL|SKIP) ' \
+                    timeout 600 python3 tests/integration/run_integration.py --build build-system \
+                      -k test_tls_library -k test_usdt -k test_instruments -k test_metrics \
+                      -k test_sipringctl_stats; } 2>&1 | grep -E '^(PASS|FAIL|SKIP) ' \
                   | sed 's/^\(PASS\|FAIL\|SKIP\) /\1 system:/')
 else
   echo "FAIL system:build"; failed=$((failed + 1))
