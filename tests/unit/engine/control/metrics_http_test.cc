@@ -282,9 +282,11 @@ TEST_F(MetricsHttpServer, SlowlorisGets408InTimeAndNeverBlocksOthers) {
 
 TEST_F(MetricsHttpServer, AClientThatNeverReadsIsClosed) {
   // An 8 MiB answer the client never reads: dropped after timeout_ms, and others are served
-  // meanwhile.
+  // meanwhile. timeout_ms bounds every client's answer, the reading one's too: 1.5 s lets it
+  // read its 8 MiB on a loaded machine (300 ms cut it short with four copies of this test
+  // running at once).
   MetricsHttpOptions o;
-  o.timeout_ms = 300;
+  o.timeout_ms = 1500;
   http_ = std::make_unique<MetricsHttp>(
       o, [](const MetricsHttpCounters&) { return std::string(8 << 20, 'x'); });
   ASSERT_TRUE(http_->listen("127.0.0.1:0"));
@@ -306,7 +308,7 @@ TEST_F(MetricsHttpServer, AClientThatNeverReadsIsClosed) {
     EXPECT_EQ(r.size() - r.find("\r\n\r\n") - 4, size_t{8} << 20);
     EXPECT_LT(ms_since(t), 3000);
   }
-  usleep(600 * 1000);  // past timeout_ms: the client that never read is gone
+  usleep(1800 * 1000);  // past timeout_ms: the client that never read is gone
   // What was in flight, then EOF or a reset: the server closed it before sending it all.
   char buf[65536];
   size_t total = 0;
